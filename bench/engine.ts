@@ -1,0 +1,218 @@
+/**
+ * npm run bench:engine [-- --json]
+ *
+ * Decisions per second for a small table (10 services × 5 lanes) and a large one (1,000 services
+ * × 100 lanes, 10,000 endpoints), measured side by side in one run, with their ratio; and the
+ * time `compile()` takes for the large table. The request mix is the same for both: sidecar
+ * outbound calls tagged with random lanes (most lacking the service, so the fallback chain is
+ * walked), tags in baggage, untagged calls, and gateway entry decisions.
+ */
+import { performance } from 'node:perf_hooks';
+import { compile } from '../src/compiler/compile.ts';
+import type { Endpoint, RoutingTable } from '../src/compiler/table.ts';
+import { decide } from '../src/engine/decide.ts';
+import type { Hop, RequestView } from '../src/engine/types.ts';
+import { requestView } from '../src/engine/view.ts';
+import { loadResources } from '../src/load/resources.ts';
+
+interface Shape {
+  readonly services: number;
+  readonly lanes: number;
+  readonly endpointsPerService: number;
+  readonly servicesPerLane: number;
+}
+
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function build(shape: Shape) {
+  const random = seeded(42);
+  const svc = (i: number) => `svc-${i}`;
+  const docs: object[] = [
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'edge', namespace: 'default' },
+      spec: {
+        selector: { app: 'edge' },
+        servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }],
+      },
+    },
+    {
+      apiVersion: 'lanes.dev/v1alpha1',
+      kind: 'LaneGroup',
+      metadata: { name: 'bench' },
+      spec: {
+        routeHeader: 'x-lane',
+        carriers: [{ type: 'baggage', key: 'lane' }],
+        baseline: 'base',
+        services: Array.from({ length: shape.services }, (_, i) => svc(i)),
+        ingress: [{ gateway: 'default/edge', destination: { host: svc(0) } }],
+      },
+    },
+    {
+      apiVersion: 'lanes.dev/v1alpha1',
+      kind: 'Lane',
+      metadata: { name: 'base' },
+      spec: { group: 'bench', selector: { version: 'base' } },
+    },
+  ];
+  const laneServices: number[][] = [];
+  for (let l = 0; l < shape.lanes; l++) {
+    const members = new Set<number>();
+    while (members.size < Math.min(shape.servicesPerLane, shape.services))
+      members.add(Math.floor(random() * shape.services));
+    laneServices.push([...members].sort((a, b) => a - b));
+    docs.push({
+      apiVersion: 'lanes.dev/v1alpha1',
+      kind: 'Lane',
+      metadata: { name: `lane-${l}` },
+      spec: {
+        group: 'bench',
+        selector: { version: `lane-${l}` },
+        services: laneServices[l]!.map(svc),
+        fallback: l > 0 ? [`lane-${l - 1}`] : [],
+        entry: [{ match: { header: { name: 'x-user', exact: `user-${l}` } } }],
+      },
+    });
+  }
+  const text = docs.map((d) => JSON.stringify(d)).join('\n---\n');
+  const loaded = loadResources([{ file: 'bench.yaml', text }]);
+  if (!loaded.ok) throw new Error(loaded.issues.map((i) => i.message).join('\n'));
+
+  const lanesOf: string[][] = Array.from({ length: shape.services }, () => []);
+  laneServices.forEach((members, l) => {
+    for (const s of members) lanesOf[s]!.push(`lane-${l}`);
+  });
+  const endpoints: Endpoint[] = [];
+  for (let s = 0; s < shape.services; s++) {
+    for (let e = 0; e < shape.endpointsPerService; e++) {
+      const own = lanesOf[s]!;
+      const version =
+        e < shape.endpointsPerService / 2 || own.length === 0 ? 'base' : own[e % own.length]!;
+      endpoints.push({
+        service: `default/${svc(s)}`,
+        cluster: 'default',
+        address: `10.${s >> 8}.${s & 255}.${e + 1}`,
+        port: 8000,
+        labels: { app: svc(s), version },
+        healthy: e % 7 !== 3,
+      });
+    }
+  }
+  return { resources: loaded.resources, endpoints };
+}
+
+function requests(shape: Shape, count: number): { hop: Hop; req: RequestView }[] {
+  const random = seeded(7);
+  const out: { hop: Hop; req: RequestView }[] = [];
+  const caller: Hop = {
+    kind: 'outbound',
+    workload: { namespace: 'default', labels: { app: 'caller' } },
+  };
+  for (let i = 0; i < count; i++) {
+    const s = Math.floor(random() * shape.services);
+    const lane = `lane-${Math.floor(random() * shape.lanes)}`;
+    const kind = i % 8;
+    if (kind === 0) {
+      out.push({
+        hop: { kind: 'gateway', gateway: 'default/edge', port: 80 },
+        req: requestView({
+          authority: 'shop.example.com',
+          headers: { 'x-user': `user-${Math.floor(random() * shape.lanes)}` },
+        }),
+      });
+    } else if (kind === 1) {
+      out.push({
+        hop: caller,
+        req: requestView({
+          authority: `svc-${s}:8000`,
+          headers: { baggage: `lane=${lane},user=u${i}` },
+        }),
+      });
+    } else if (kind === 2) {
+      out.push({
+        hop: caller,
+        req: requestView({ authority: `svc-${s}.default.svc.cluster.local:8000` }),
+      });
+    } else {
+      out.push({
+        hop: caller,
+        req: requestView({ authority: `svc-${s}:8000`, headers: { 'x-lane': lane } }),
+      });
+    }
+  }
+  return out;
+}
+
+function decisionsPerSec(
+  table: RoutingTable,
+  pool: { hop: Hop; req: RequestView }[],
+  ms: number,
+): number {
+  const random = seeded(1);
+  let n = 0;
+  let sink = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < ms) {
+    for (let i = 0; i < 1000; i++) {
+      const r = pool[(n + i) & (pool.length - 1)]!;
+      const d = decide(table, r.hop, r.req, random);
+      sink += d.kind.length;
+    }
+    n += 1000;
+    now = performance.now();
+  }
+  if (sink === 0) throw new Error('unreachable');
+  return (n * 1000) / (now - start);
+}
+
+const SMALL: Shape = { services: 10, lanes: 5, endpointsPerService: 4, servicesPerLane: 3 };
+const LARGE: Shape = { services: 1000, lanes: 100, endpointsPerService: 10, servicesPerLane: 10 };
+
+const json = process.argv.includes('--json');
+const small = build(SMALL);
+const large = build(LARGE);
+const smallTable = compile(small.resources, small.endpoints).table;
+// Compile twice; report the second (the first also warms up the compiler's code).
+compile(large.resources, large.endpoints);
+const t0 = performance.now();
+const largeTable = compile(large.resources, large.endpoints).table;
+const compileLargeMs = performance.now() - t0;
+
+const smallPool = requests(SMALL, 4096);
+const largePool = requests(LARGE, 4096);
+decisionsPerSec(smallTable, smallPool, 300);
+decisionsPerSec(largeTable, largePool, 300);
+// Alternate the two so that drift on a shared machine hits both alike; keep each one's best.
+let smallRate = 0;
+let largeRate = 0;
+for (let round = 0; round < 3; round++) {
+  smallRate = Math.max(smallRate, decisionsPerSec(smallTable, smallPool, 700));
+  largeRate = Math.max(largeRate, decisionsPerSec(largeTable, largePool, 700));
+}
+const result = {
+  small: { decisionsPerSec: Math.round(smallRate) },
+  large: { decisionsPerSec: Math.round(largeRate) },
+  ratio: Number((smallRate / largeRate).toFixed(3)),
+  compileLargeMs: Number(compileLargeMs.toFixed(1)),
+};
+if (json) {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} else {
+  const row = (name: string, shape: Shape, rate: number) =>
+    `${name.padEnd(6)} ${String(shape.services).padStart(5)} services × ${String(shape.lanes).padStart(3)} lanes, ${String(shape.services * shape.endpointsPerService).padStart(6)} endpoints: ${Math.round(rate).toLocaleString('en-US').padStart(10)} decisions/s`;
+  console.log(row('small', SMALL, smallRate));
+  console.log(row('large', LARGE, largeRate));
+  console.log(`ratio (small/large): ${result.ratio} (target ≤ 1.5)`);
+  console.log(`compile, large table: ${result.compileLargeMs} ms (target < 1000)`);
+}

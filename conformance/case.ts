@@ -1,0 +1,213 @@
+/**
+ * The conformance case format (`conformance/*.yaml`): steps that apply and delete resources,
+ * set instance health, and send requests with expected outcomes. File paths are relative to the
+ * case file; `shared:` means the shared directory beside the repository (`../shared`).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import type { AppBehaviour } from './mesh-state.ts';
+
+export interface ApplySpec {
+  readonly files: readonly string[];
+  readonly yaml: string | undefined;
+  readonly cluster: string | undefined;
+}
+
+export interface DeleteSpec {
+  readonly kind: string;
+  readonly names: readonly string[];
+  readonly namespace: string | undefined;
+  readonly cluster: string | undefined;
+}
+
+export interface ExplicitEndpoints {
+  readonly service: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly count: number;
+  readonly healthy: boolean;
+  readonly cluster: string;
+  readonly port: number;
+  readonly workload: string | undefined;
+}
+
+export type Entry =
+  | { readonly kind: 'gateway'; readonly gateway: string; readonly port: number | undefined }
+  | {
+      readonly kind: 'outbound';
+      readonly namespace: string;
+      readonly labels: Readonly<Record<string, string>>;
+      readonly workload: string | undefined;
+      readonly to: string;
+    };
+
+export interface Expect {
+  /** Hops as `app@version`; a final `!CODE` is a mesh error. */
+  readonly chain?: readonly string[];
+  /** Percentages of chains (joined with ` > `) over `samples` requests; nothing else may occur. */
+  readonly distribution?: Readonly<Record<string, number>>;
+  readonly tolerance?: number;
+  /** Headers (lower case) the first hop's request must carry after the decision; null: absent. */
+  readonly headers?: Readonly<Record<string, string | null>>;
+  /** Baggage entries the first hop's request must carry; null: absent. */
+  readonly baggage?: Readonly<Record<string, string | null>>;
+  /** Fallback steps of the first decision, as `lane:reason`. */
+  readonly fallback?: readonly string[];
+  /** Status code of the first decision's answer when it does not forward. */
+  readonly status?: number;
+  /**
+   * Sticky entry: over `samples` varied keys, whether a request passes through this hop
+   * (`app@version`) must not change when the same key is sent again with other randomness.
+   */
+  readonly stable?: string;
+}
+
+export interface RequestCase {
+  readonly title: string;
+  readonly entry: Entry;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly samples: number;
+  /** A header whose value varies per sample (`{n}` is replaced by the sample number). */
+  readonly vary: Readonly<Record<string, string>>;
+  readonly expect: Expect;
+}
+
+export interface StepCase {
+  readonly title: string;
+  readonly apply: readonly ApplySpec[];
+  readonly delete: readonly DeleteSpec[];
+  readonly unhealthy: readonly string[];
+  readonly endpoints: readonly ExplicitEndpoints[] | undefined;
+  readonly requests: readonly RequestCase[];
+  /** Conditions expected in statuses: `Kind name: Type=Status[/Reason]`. */
+  readonly statuses: readonly string[];
+}
+
+export interface ConformanceCase {
+  readonly name: string;
+  readonly file: string;
+  readonly apps: Readonly<Record<string, AppBehaviour>>;
+  readonly steps: readonly StepCase[];
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const SHARED_DIR = resolve(HERE, '../../shared');
+
+function resolvePath(base: string, p: string): string {
+  return p.startsWith('shared:')
+    ? join(SHARED_DIR, p.slice('shared:'.length))
+    : resolve(dirname(base), p);
+}
+
+type Raw = Record<string, unknown>;
+
+function req<T>(value: T | undefined, what: string, file: string): T {
+  if (value === undefined) throw new Error(`${file}: ${what} is required`);
+  return value;
+}
+
+function parseEntry(r: Raw, file: string): Entry {
+  if (typeof r.gateway === 'string') {
+    return {
+      kind: 'gateway',
+      gateway: r.gateway,
+      port: typeof r.port === 'number' ? r.port : undefined,
+    };
+  }
+  const from = req(r.from as Raw | string | undefined, 'a request needs gateway or from', file);
+  const to = req(r.to as string | undefined, 'an outbound request needs to', file);
+  if (typeof from === 'string') {
+    // A workload name: its namespace and labels are looked up by the runner.
+    const [namespace, name] = from.split('/');
+    return {
+      kind: 'outbound',
+      namespace: namespace ?? 'default',
+      labels: {},
+      workload: `${namespace}/${name}`,
+      to,
+    };
+  }
+  return {
+    kind: 'outbound',
+    namespace: (from.namespace as string | undefined) ?? 'default',
+    labels: (from.labels as Record<string, string> | undefined) ?? {},
+    workload: undefined,
+    to,
+  };
+}
+
+export function loadCase(path: string): ConformanceCase {
+  const file = resolve(path);
+  const raw = parse(readFileSync(file, 'utf8')) as Raw;
+  const steps = (req(raw.steps as Raw[] | undefined, 'steps', file) ?? []).map((s, i): StepCase => {
+    const apply = ((s.apply as Raw[] | undefined) ?? []).map((a): ApplySpec => {
+      const dir = typeof a.dir === 'string' ? resolvePath(file, a.dir) : dirname(file);
+      const files = ((a.files as string[] | undefined) ?? []).map((f) =>
+        f.startsWith('shared:') ? resolvePath(file, f) : join(dir, f),
+      );
+      return {
+        files,
+        yaml: a.yaml as string | undefined,
+        cluster: a.cluster as string | undefined,
+      };
+    });
+    const del = ((s.delete as Raw[] | undefined) ?? []).map(
+      (d): DeleteSpec => ({
+        kind: req(d.kind as string | undefined, `steps[${i}].delete[].kind`, file),
+        names: (d.names as string[] | undefined) ?? [
+          req(d.name as string | undefined, `steps[${i}].delete[].name`, file),
+        ],
+        namespace: d.namespace as string | undefined,
+        cluster: d.cluster as string | undefined,
+      }),
+    );
+    const endpoints = (s.endpoints as Raw[] | undefined)?.map(
+      (e): ExplicitEndpoints => ({
+        service: req(e.service as string | undefined, 'endpoints[].service', file),
+        labels: (e.labels as Record<string, string> | undefined) ?? {},
+        count: (e.count as number | undefined) ?? 1,
+        healthy: (e.healthy as boolean | undefined) ?? true,
+        cluster: (e.cluster as string | undefined) ?? 'default',
+        port: (e.port as number | undefined) ?? 8080,
+        workload: e.workload as string | undefined,
+      }),
+    );
+    const requests = ((s.requests as Raw[] | undefined) ?? []).map(
+      (r, j): RequestCase => ({
+        title: (r.title as string | undefined) ?? `request ${j}`,
+        entry: parseEntry(r, file),
+        method: (r.method as string | undefined) ?? 'GET',
+        path: (r.path as string | undefined) ?? '/',
+        headers: (r.headers as Record<string, string> | undefined) ?? {},
+        samples: (r.samples as number | undefined) ?? 1,
+        vary: (r.vary as Record<string, string> | undefined) ?? {},
+        expect: req(r.expect as Expect | undefined, `steps[${i}].requests[${j}].expect`, file),
+      }),
+    );
+    return {
+      title: (s.title as string | undefined) ?? `step ${i + 1}`,
+      apply,
+      delete: del,
+      unhealthy: (s.unhealthy as string[] | undefined) ?? [],
+      endpoints,
+      requests,
+      statuses: (s.statuses as string[] | undefined) ?? [],
+    };
+  });
+  return {
+    name: req(raw.name as string | undefined, 'name', file),
+    file,
+    apps: (raw.apps as Record<string, AppBehaviour> | undefined) ?? {},
+    steps,
+  };
+}
+
+export function allCases(): ConformanceCase[] {
+  return readdirSync(HERE)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => loadCase(join(HERE, f)));
+}

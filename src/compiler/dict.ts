@@ -1,0 +1,28 @@
+/** Null-prototype dictionaries and deep freezing for the routing table. */
+import type { Dict } from './table.ts';
+
+/** A mutable dictionary safe for user-chosen keys (no inherited `constructor`, `__proto__`). */
+export function newDict<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+export function dictFrom<T>(entries: Iterable<readonly [string, T]>): Dict<T> {
+  const out = newDict<T>();
+  for (const [k, v] of entries) out[k] = v;
+  return out;
+}
+
+/** Freezes a value and everything reachable from it, so no proxy can change a published table. */
+export function deepFreeze<T>(value: T): T {
+  const stack: unknown[] = [value];
+  const seen = new Set<unknown>();
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object' || seen.has(v)) continue;
+    seen.add(v);
+    Object.freeze(v);
+    if (v instanceof RegExp) continue;
+    for (const key of Object.keys(v)) stack.push((v as Record<string, unknown>)[key]);
+  }
+  return value;
+}

@@ -1,0 +1,152 @@
+/**
+ * Resolves a chosen destination to endpoints: a DestinationRule subset, a lane (with fallback),
+ * or the whole service (lane routing by tag when the service is in a lane group).
+ */
+import type {
+  CompiledService,
+  DestinationTarget,
+  RoutingTable,
+  TableEndpoint,
+  UpstreamPolicy,
+} from '../compiler/table.ts';
+import type { ErrorCode } from './errors.ts';
+import { healthyOf, routeLane } from './lane-route.ts';
+import type { FallbackStep, Tag, Target } from './types.ts';
+
+export type Resolved =
+  | {
+      readonly ok: true;
+      readonly service: CompiledService;
+      readonly target: Target;
+      readonly endpoints: readonly TableEndpoint[];
+      readonly policy: UpstreamPolicy;
+      readonly fallback: readonly FallbackStep[];
+    }
+  | {
+      readonly ok: false;
+      readonly code: ErrorCode;
+      readonly message: string;
+      readonly service: string | undefined;
+      readonly lane: string | undefined;
+      readonly fallback: readonly FallbackStep[];
+    };
+
+export interface DestinationRequest {
+  readonly service: string | undefined;
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly target: DestinationTarget;
+}
+
+function policyFor(svc: CompiledService, port: number | undefined): UpstreamPolicy {
+  return (port !== undefined ? svc.policyByPort[String(port)] : undefined) ?? svc.policy;
+}
+
+export function resolveDestination(
+  table: RoutingTable,
+  dest: DestinationRequest,
+  tags: readonly Tag[],
+  isEjected: ((e: TableEndpoint) => boolean) | undefined,
+  steps: string[] | undefined,
+): Resolved {
+  const svc = dest.service === undefined ? undefined : table.services[dest.service];
+  if (!svc) {
+    return {
+      ok: false,
+      code: 'NO_SUCH_SERVICE',
+      message: `${dest.host} is not a known service`,
+      service: dest.service,
+      lane: undefined,
+      fallback: [],
+    };
+  }
+  const target = dest.target;
+  switch (target.kind) {
+    case 'unresolved-subset':
+      return {
+        ok: false,
+        code: 'NO_SUCH_SUBSET',
+        message: `subset ${target.subset} of ${svc.key} is neither a DestinationRule subset nor a lane of its group`,
+        service: svc.key,
+        lane: undefined,
+        fallback: [],
+      };
+    case 'subset': {
+      const subset = svc.subsets[target.subset];
+      const healthy = subset ? healthyOf(subset.healthy, isEjected) : [];
+      if (!subset || healthy.length === 0) {
+        return {
+          ok: false,
+          code: subset ? 'NO_HEALTHY_ENDPOINTS' : 'NO_SUCH_SUBSET',
+          message: subset
+            ? `subset ${target.subset} of ${svc.key} has no healthy endpoint (${subset.all.length} known)`
+            : `subset ${target.subset} of ${svc.key} no longer exists`,
+          service: svc.key,
+          lane: undefined,
+          fallback: [],
+        };
+      }
+      steps?.push(
+        `${svc.key}: subset ${target.subset} (${healthy.length} healthy endpoint${healthy.length === 1 ? '' : 's'})`,
+      );
+      return {
+        ok: true,
+        service: svc,
+        target: { kind: 'subset', subset: target.subset },
+        endpoints: healthy,
+        policy: subset.policy,
+        fallback: [],
+      };
+    }
+    case 'lane':
+    case 'service': {
+      const lanes = svc.lanes;
+      if (!lanes) {
+        const healthy = healthyOf(svc.healthy, isEjected);
+        if (healthy.length === 0) {
+          return {
+            ok: false,
+            code: 'NO_HEALTHY_ENDPOINTS',
+            message: `${svc.key} has no healthy endpoint (${svc.all.length} known)`,
+            service: svc.key,
+            lane: undefined,
+            fallback: [],
+          };
+        }
+        steps?.push(`${svc.key}: any endpoint (${healthy.length} healthy)`);
+        return {
+          ok: true,
+          service: svc,
+          target: { kind: 'service' },
+          endpoints: healthy,
+          policy: policyFor(svc, dest.port),
+          fallback: [],
+        };
+      }
+      const requested =
+        target.kind === 'lane'
+          ? target.lane
+          : tags.find((t) => t.routeHeader === lanes.routeHeader)?.lane;
+      if (target.kind === 'lane') steps?.push(`${svc.key}: the route names lane ${target.lane}`);
+      const routed = routeLane(svc.key, lanes, requested, isEjected, steps);
+      if (!routed.ok) {
+        return {
+          ok: false,
+          code: routed.code,
+          message: routed.message,
+          service: svc.key,
+          lane: requested,
+          fallback: routed.fallback,
+        };
+      }
+      return {
+        ok: true,
+        service: svc,
+        target: { kind: 'lane', group: lanes.group, lane: routed.lane },
+        endpoints: routed.endpoints,
+        policy: policyFor(svc, dest.port),
+        fallback: routed.fallback,
+      };
+    }
+  }
+}

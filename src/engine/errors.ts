@@ -1,0 +1,38 @@
+/**
+ * Errors the mesh itself produces (SPEC §4.4), distinct from the application's own: each has a
+ * stable code sent as `x-lanes-error` and an HTTP status. README documents the table.
+ */
+export const ERROR_CODES = {
+  /** A gateway or host has no route for the request (Envoy's NR). */
+  NO_ROUTE: 404,
+  /** The route names a host that is not a known service (Envoy's NC). */
+  NO_SUCH_SERVICE: 503,
+  /** The route names a subset that is neither a DestinationRule subset nor a lane (NC). */
+  NO_SUCH_SUBSET: 503,
+  /** The destination (service or subset) has no healthy endpoint (Envoy's UH). */
+  NO_HEALTHY_ENDPOINTS: 503,
+  /** Permissive lanes: neither the lane nor any fallback has a healthy endpoint of the service. */
+  LANE_NO_ENDPOINTS: 503,
+  /** Strict lanes: the lane lacks the service or has no healthy endpoint of it. */
+  LANE_STRICT_MISS: 503,
+  /** An unknown host while the mesh is REGISTRY_ONLY (Istio answers 502 from its block_all host). */
+  REGISTRY_ONLY: 502,
+  /** A sidecar outbound listener got a CONNECT request (not supported yet). */
+  CONNECT_UNSUPPORTED: 405,
+  /** The request itself is malformed (bad Host, bad absolute-form URI). */
+  BAD_REQUEST: 400,
+  /** The proxy could not connect to the chosen upstream (Envoy's UF). */
+  UPSTREAM_CONNECT_FAILURE: 502,
+  /** The upstream closed or reset the connection before a complete response (Envoy's UC). */
+  UPSTREAM_RESET: 502,
+  /** The route timeout passed before the upstream answered (Envoy's UT). */
+  UPSTREAM_TIMEOUT: 504,
+  /** The gateway or sidecar has no routing table yet. */
+  NO_CONFIG: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_CODES[code];
+}

@@ -1,0 +1,107 @@
+/**
+ * Lane routing for one service (SPEC §4.3 step 4): the lane named by the tag (or by a route's
+ * subset) if it contains the service and has healthy endpoints; otherwise, in permissive groups,
+ * the first lane of its fallback chain that does; in strict groups, a clear error. No tag, an
+ * unknown tag or a disabled lane's tag → the service's baselines. The tag itself never changes.
+ */
+import { type ServiceLanes, type TableEndpoint, UNLANED } from '../compiler/table.ts';
+import type { ErrorCode } from './errors.ts';
+import type { FallbackStep } from './types.ts';
+
+export type LaneRouteResult =
+  | {
+      readonly ok: true;
+      readonly lane: string;
+      readonly endpoints: readonly TableEndpoint[];
+      readonly fallback: readonly FallbackStep[];
+    }
+  | {
+      readonly ok: false;
+      readonly code: ErrorCode;
+      readonly message: string;
+      readonly fallback: readonly FallbackStep[];
+    };
+
+export function healthyOf(
+  endpoints: readonly TableEndpoint[],
+  isEjected: ((e: TableEndpoint) => boolean) | undefined,
+): readonly TableEndpoint[] {
+  if (!isEjected || endpoints.length === 0) return endpoints;
+  let ejected = 0;
+  for (const e of endpoints) if (isEjected(e)) ejected++;
+  return ejected === 0 ? endpoints : endpoints.filter((e) => !isEjected(e));
+}
+
+export function laneLabel(lane: string): string {
+  return lane === UNLANED ? 'instances in no lane' : `lane ${lane}`;
+}
+
+export function routeLane(
+  service: string,
+  lanes: ServiceLanes,
+  requested: string | undefined,
+  isEjected: ((e: TableEndpoint) => boolean) | undefined,
+  steps: string[] | undefined,
+): LaneRouteResult {
+  const fallback: FallbackStep[] = [];
+  let chain: readonly string[];
+  const strictPin =
+    requested !== undefined && lanes.mode === 'strict' && lanes.chains[requested] !== undefined;
+  if (requested === undefined) {
+    chain = lanes.baselineChain;
+    steps?.push(`${service}: no lane tag, so the baselines: ${chain.map(laneLabel).join(' → ')}`);
+  } else if (lanes.chains[requested] !== undefined) {
+    chain = lanes.chains[requested];
+    if (chain[0] !== requested) {
+      fallback.push({ lane: requested, reason: 'lacks-service' });
+      steps?.push(`${service}: lane ${requested} does not contain ${service}`);
+    }
+  } else if (lanes.disabled[requested] !== undefined) {
+    chain = lanes.baselineChain;
+    fallback.push({ lane: requested, reason: 'disabled' });
+    steps?.push(
+      `${service}: lane ${requested} is disabled (${lanes.disabled[requested]}), so the baselines`,
+    );
+  } else {
+    chain = lanes.baselineChain;
+    fallback.push({ lane: requested, reason: 'unknown-lane' });
+    steps?.push(`${service}: ${requested} is not a lane of group ${lanes.group}, so the baselines`);
+  }
+
+  for (const lane of chain) {
+    const set = lanes.byLane[lane];
+    const healthy = set ? healthyOf(set.healthy, isEjected) : [];
+    if (healthy.length > 0) {
+      if (fallback.length > 0 || lane !== requested) {
+        steps?.push(
+          `${service}: → ${laneLabel(lane)} (${healthy.length} healthy endpoint${healthy.length === 1 ? '' : 's'})`,
+        );
+      } else {
+        steps?.push(
+          `${service}: lane ${lane} has ${healthy.length} healthy endpoint${healthy.length === 1 ? '' : 's'}`,
+        );
+      }
+      return { ok: true, lane, endpoints: healthy, fallback };
+    }
+    fallback.push({ lane, reason: 'no-healthy-endpoints' });
+    steps?.push(
+      `${service}: ${laneLabel(lane)} has no healthy endpoint${set && set.all.length > 0 ? ` (${set.all.length} unhealthy)` : ''}`,
+    );
+  }
+
+  if (strictPin) {
+    return {
+      ok: false,
+      code: 'LANE_STRICT_MISS',
+      fallback,
+      message: `lane ${requested} of strict group ${lanes.group} ${chain.length === 0 ? `does not contain ${service}` : `has no healthy endpoint of ${service}`}; strict lanes never fall back`,
+    };
+  }
+  const tried = fallback.map((f) => laneLabel(f.lane)).join(', ');
+  return {
+    ok: false,
+    code: 'LANE_NO_ENDPOINTS',
+    fallback,
+    message: `no healthy endpoint of ${service} in ${tried || 'any lane'}${requested === undefined ? '' : ` (request tagged ${requested})`}`,
+  };
+}

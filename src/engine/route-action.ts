@@ -1,0 +1,258 @@
+/**
+ * Executes a matched route: redirect, direct response, fault injection, weighted destination
+ * choice, header changes (route level, then destination level), carrier stamping, and the
+ * destination's endpoints. Shared by gateways and sidecars.
+ */
+import type {
+  CompiledDestination,
+  CompiledRoute,
+  HeaderChange,
+  RoutingTable,
+} from '../compiler/table.ts';
+import { resolveDestination } from './destination.ts';
+import { type ErrorCode, statusOf } from './errors.ts';
+import { carrierOps, ensureTraceIds } from './tags.ts';
+import type {
+  DecideContext,
+  Decision,
+  FallbackStep,
+  HeaderOp,
+  RequestView,
+  RouteInfo,
+  Tag,
+} from './types.ts';
+import { withOps } from './view.ts';
+
+export const NO_STEPS: readonly string[] = Object.freeze([]);
+
+export function toOps(changes: readonly HeaderChange[], out: HeaderOp[]): void {
+  for (const c of changes) out.push(c);
+}
+
+function pickWeighted(
+  route: CompiledRoute & { action: { kind: 'route' } },
+  random: () => number,
+): CompiledDestination | undefined {
+  const { destinations, totalWeight } = route.action;
+  if (destinations.length <= 1) return destinations[0];
+  let r = random() * totalWeight;
+  for (const d of destinations) {
+    r -= d.weight;
+    if (r < 0) return d;
+  }
+  return destinations[destinations.length - 1];
+}
+
+function routeInfo(route: CompiledRoute): RouteInfo {
+  return {
+    name: route.name,
+    source: route.source,
+    timeoutMs: route.timeoutMs,
+    retries: route.retries,
+    rewrite: route.rewrite,
+  };
+}
+
+function redirectLocation(
+  route: CompiledRoute & { action: { kind: 'redirect' } },
+  req: RequestView,
+  listenerPort: number | undefined,
+): string {
+  const a = route.action;
+  const scheme = a.scheme ?? req.scheme;
+  let host = a.authority ?? req.authority.replace(/:\d+$/, '');
+  let port: number | undefined = a.port;
+  if (port === undefined && a.derivePort === 'FROM_REQUEST_PORT') port = listenerPort;
+  if (port === undefined && a.derivePort === undefined && a.authority === undefined) {
+    const m = /:(\d+)$/.exec(req.authority);
+    port = m ? Number(m[1]) : undefined;
+  }
+  // Istio leaves out :80 for http and :443 for https (route.go L780-846).
+  if (
+    port !== undefined &&
+    !((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443))
+  ) {
+    host = `${host}:${port}`;
+  }
+  let path = req.path;
+  if (a.uri !== undefined) path = a.uri;
+  else if (
+    a.prefixRewrite !== undefined &&
+    a.matchedPrefix !== undefined &&
+    path.startsWith(a.matchedPrefix)
+  ) {
+    path = a.prefixRewrite + path.slice(a.matchedPrefix.length);
+  }
+  return `${scheme}://${host}${path}${req.query === '' ? '' : `?${req.query}`}`;
+}
+
+export interface ActOptions {
+  readonly table: RoutingTable;
+  readonly route: CompiledRoute;
+  readonly view: RequestView;
+  readonly random: () => number;
+  readonly ctx: DecideContext;
+  /** Operations already decided (edge hygiene, tag restoration). */
+  readonly ops: HeaderOp[];
+  /** Tags found on the request (sidecars) or trusted from the client (gateways). */
+  readonly tags: readonly Tag[];
+  readonly atGateway: boolean;
+  readonly port: number | undefined;
+  readonly listenerPort: number | undefined;
+  readonly steps: string[] | undefined;
+}
+
+export function actOnRoute(o: ActOptions): Decision {
+  const { route, steps } = o;
+  const info = routeInfo(route);
+  steps?.push(
+    `route ${route.name} (${route.source.kind} ${route.source.namespace ? `${route.source.namespace}/` : ''}${route.source.name} ${route.source.path ?? ''})`.replace(
+      ' )',
+      ')',
+    ),
+  );
+  const action = route.action;
+  if (action.kind === 'redirect') {
+    const location = redirectLocation(
+      route as CompiledRoute & { action: typeof action },
+      o.view,
+      o.listenerPort,
+    );
+    steps?.push(`redirect ${action.status} to ${location}`);
+    return {
+      kind: 'respond',
+      status: action.status,
+      headers: [['location', location]],
+      body: '',
+      reason: 'redirect',
+      route: info,
+      steps: steps ?? NO_STEPS,
+    };
+  }
+  if (action.kind === 'direct') {
+    steps?.push(`direct response ${action.status}`);
+    return {
+      kind: 'respond',
+      status: action.status,
+      headers: [],
+      body: action.body ?? '',
+      reason: 'direct-response',
+      route: info,
+      steps: steps ?? NO_STEPS,
+    };
+  }
+  const fault = route.fault;
+  if (fault?.abort && o.random() * 100 < fault.abort.percent) {
+    steps?.push(
+      `fault injection: abort with ${fault.abort.status} (${fault.abort.percent} % of requests)`,
+    );
+    return {
+      kind: 'respond',
+      status: fault.abort.status,
+      headers: [],
+      body: 'fault filter abort',
+      reason: 'fault-abort',
+      route: info,
+      steps: steps ?? NO_STEPS,
+    };
+  }
+  const delayMs =
+    fault?.delay && o.random() * 100 < fault.delay.percent ? fault.delay.ms : undefined;
+  if (delayMs !== undefined) steps?.push(`fault injection: delay ${delayMs} ms`);
+
+  const dest = pickWeighted(route as CompiledRoute & { action: typeof action }, o.random);
+  if (!dest) {
+    return failure(
+      'NO_ROUTE',
+      `route ${route.name} has no destination with a weight above 0`,
+      undefined,
+      undefined,
+      [],
+      o.tags,
+      steps,
+    );
+  }
+  if (action.destinations.length > 1)
+    steps?.push(
+      `weighted choice: ${dest.host}${dest.target.kind === 'lane' || dest.target.kind === 'subset' ? ` subset ${'lane' in dest.target ? dest.target.lane : dest.target.subset}` : ''} (weight ${dest.weight} of ${action.totalWeight})`,
+    );
+
+  const ops = o.ops;
+  toOps(dest.headers.request, ops);
+  const after = withOps(o.view, ops);
+  // A route that sets a route header stamps the lane tag (per destination, so a weighted split
+  // stamps the lane actually chosen).
+  const tags: Tag[] = [];
+  for (const ctx of o.table.tagContexts) {
+    const stamped = dest.headers.request.some((c) => c.op === 'set' && c.name === ctx.routeHeader);
+    const value = after.header(ctx.routeHeader)?.trim();
+    const previous = o.tags.find((t) => t.routeHeader === ctx.routeHeader);
+    if (value !== undefined && value !== '') {
+      const tag: Tag = stamped
+        ? { routeHeader: ctx.routeHeader, lane: value, source: 'route', from: ctx.routeHeader }
+        : (previous ?? {
+            routeHeader: ctx.routeHeader,
+            lane: value,
+            source: 'route-header',
+            from: ctx.routeHeader,
+          });
+      tags.push(tag);
+      if (stamped) steps?.push(`tag ${ctx.routeHeader}: ${value} stamped by the route`);
+      carrierOps(ctx, value, after, o.atGateway, ops);
+    } else if (o.atGateway) {
+      ensureTraceIds(ctx, after, ops);
+    }
+  }
+
+  const resolved = resolveDestination(o.table, dest, tags, o.ctx.isEjected, steps);
+  if (!resolved.ok)
+    return failure(
+      resolved.code,
+      resolved.message,
+      resolved.service,
+      resolved.lane,
+      resolved.fallback,
+      tags,
+      steps,
+    );
+  const responseOps: HeaderOp[] = [];
+  toOps(dest.headers.response, responseOps);
+  return {
+    kind: 'forward',
+    service: resolved.service.key,
+    port: dest.port ?? o.port,
+    target: resolved.target,
+    endpoints: resolved.endpoints,
+    policy: resolved.policy,
+    route: info,
+    delayMs,
+    requestOps: ops,
+    responseOps,
+    tags,
+    fallback: resolved.fallback,
+    steps: steps ?? NO_STEPS,
+  };
+}
+
+export function failure(
+  code: ErrorCode,
+  message: string,
+  service: string | undefined,
+  lane: string | undefined,
+  fallback: readonly FallbackStep[],
+  tags: readonly Tag[],
+  steps: string[] | undefined,
+): Decision {
+  steps?.push(`error ${code}: ${message}`);
+  return {
+    kind: 'error',
+    code,
+    status: statusOf(code),
+    message,
+    service,
+    lane,
+    fallback,
+    tags,
+    steps: steps ?? NO_STEPS,
+  };
+}

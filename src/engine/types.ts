@@ -1,0 +1,176 @@
+/**
+ * What the decision engine takes and gives. A decision says where a request goes at one hop and
+ * why: destination, lane, candidate endpoints, header operations, fallback path, or an error
+ * code the proxy answers with.
+ */
+import type {
+  RetryPolicy,
+  RewritePolicy,
+  SourceRef,
+  TableEndpoint,
+  UpstreamPolicy,
+} from '../compiler/table.ts';
+import type { ErrorCode } from './errors.ts';
+
+/** The workload a sidecar serves. */
+export interface Workload {
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly cluster?: string;
+  /** `namespace/name` of the Deployment, for logs. */
+  readonly name?: string;
+}
+
+export type Hop =
+  /** A gateway listener: the Gateway `namespace/name` and the server port it declares. */
+  | { readonly kind: 'gateway'; readonly gateway: string; readonly port: number }
+  /** A sidecar's outbound side: the app calls another service. */
+  | { readonly kind: 'outbound'; readonly workload: Workload }
+  /** A sidecar's inbound side: a request arrives for the app. */
+  | { readonly kind: 'inbound'; readonly workload: Workload };
+
+/**
+ * The request as the engine sees it. Header names are lower case; a header sent several times
+ * reads as its values joined with `, `. The proxy backs this with raw header arrays.
+ */
+export interface RequestView {
+  readonly method: string;
+  readonly scheme: 'http' | 'https';
+  /** Host header (or the authority of an absolute-form request), possibly with a port. */
+  readonly authority: string;
+  /** Path without the query string. */
+  readonly path: string;
+  /** Query string without `?` ('' when none). */
+  readonly query: string;
+  header(name: string): string | undefined;
+}
+
+/** Reads the per-sidecar trace id → lane memory (trace-id carriers). */
+export interface TraceMemoryReader {
+  get(traceKey: string): string | undefined;
+}
+
+/** Extra state a proxy holds that decisions depend on. */
+export interface DecideContext {
+  readonly traceMemory?: TraceMemoryReader;
+  /** Endpoints the proxy has ejected (outlier detection); they count as unhealthy. */
+  readonly isEjected?: (endpoint: TableEndpoint) => boolean;
+  /** Record a step-by-step explanation (for `lanes explain`); off on the proxy hot path. */
+  readonly explain?: boolean;
+}
+
+export type HeaderOp =
+  | { readonly op: 'set' | 'add'; readonly name: string; readonly value: string }
+  | { readonly op: 'remove'; readonly name: string }
+  /** Put `key=value` into `baggage`, keeping every other entry (W3C). */
+  | { readonly op: 'set-baggage'; readonly key: string; readonly value: string }
+  | { readonly op: 'remove-baggage'; readonly keys: readonly string[] }
+  /** Create a trace id in this header when the request has none (gateways, trace-id carriers). */
+  | { readonly op: 'ensure-trace-id'; readonly header: string };
+
+export type TagSource =
+  | 'route-header'
+  | 'header'
+  | 'baggage'
+  | 'trace-memory'
+  | 'route'
+  | 'client'
+  | 'caller';
+
+export interface Tag {
+  readonly routeHeader: string;
+  readonly lane: string;
+  /** Where the tag came from: a header on the request, a carrier, the memory, or a route that stamped it. */
+  readonly source: TagSource;
+  /** The header or baggage key it was read from. */
+  readonly from: string;
+}
+
+export type FallbackReason =
+  | 'lacks-service'
+  | 'no-healthy-endpoints'
+  | 'disabled'
+  | 'unknown-lane'
+  | 'no-tag';
+
+export interface FallbackStep {
+  readonly lane: string;
+  readonly reason: FallbackReason;
+}
+
+export type Target =
+  | { readonly kind: 'lane'; readonly group: string; readonly lane: string }
+  | { readonly kind: 'subset'; readonly subset: string }
+  | { readonly kind: 'service' };
+
+export interface RouteInfo {
+  readonly name: string;
+  readonly source: SourceRef;
+  readonly timeoutMs: number | undefined;
+  readonly retries: RetryPolicy;
+  readonly rewrite: RewritePolicy | undefined;
+}
+
+export interface Forward {
+  readonly kind: 'forward';
+  /** `namespace/name`. */
+  readonly service: string;
+  readonly port: number | undefined;
+  readonly target: Target;
+  /** Healthy candidates; the proxy's load balancer picks one. Never empty. */
+  readonly endpoints: readonly TableEndpoint[];
+  readonly policy: UpstreamPolicy;
+  readonly route: RouteInfo | undefined;
+  /** Delay to inject before forwarding (fault injection), when the draw says so. */
+  readonly delayMs: number | undefined;
+  readonly requestOps: readonly HeaderOp[];
+  readonly responseOps: readonly HeaderOp[];
+  readonly tags: readonly Tag[];
+  /** Lanes passed over before the chosen one, and why. */
+  readonly fallback: readonly FallbackStep[];
+  readonly steps: readonly string[];
+}
+
+/** The sidecar inbound side: hand the request to the local app. */
+export interface Local {
+  readonly kind: 'local';
+  readonly tags: readonly Tag[];
+  /** Trace id → lane entries to record in the sidecar's memory. */
+  readonly remember: readonly { readonly traceKey: string; readonly lane: string }[];
+  readonly steps: readonly string[];
+}
+
+/** An unknown host under ALLOW_ANY: forward to the host itself. */
+export interface Passthrough {
+  readonly kind: 'passthrough';
+  readonly authority: string;
+  readonly requestOps: readonly HeaderOp[];
+  readonly tags: readonly Tag[];
+  readonly steps: readonly string[];
+}
+
+/** Answer without forwarding: a redirect, a direct response, or an injected abort. */
+export interface Respond {
+  readonly kind: 'respond';
+  readonly status: number;
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: string;
+  readonly reason: 'redirect' | 'direct-response' | 'fault-abort';
+  readonly route: RouteInfo;
+  readonly steps: readonly string[];
+}
+
+/** The proxy answers with `x-lanes-error: <code>` and a plain-text body saying what happened. */
+export interface Failure {
+  readonly kind: 'error';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly message: string;
+  readonly service: string | undefined;
+  readonly lane: string | undefined;
+  readonly fallback: readonly FallbackStep[];
+  readonly tags: readonly Tag[];
+  readonly steps: readonly string[];
+}
+
+export type Decision = Forward | Local | Passthrough | Respond | Failure;
