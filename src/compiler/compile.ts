@@ -6,7 +6,7 @@
 import { compareResources, type Resource, resourceLabel } from '../api/resource.ts';
 import { parseServiceHost, serviceKey } from '../api/service-ref.ts';
 import { MESH_DEFAULTS, type MeshSpec } from '../kinds/native/mesh.ts';
-import { deepFreeze, newDict } from './dict.ts';
+import { deepFreeze, labelsOf, newDict } from './dict.ts';
 import { entryRoutes } from './entry-routes.ts';
 import { compileGateways, gatewayResources } from './gateways.ts';
 import type { GroupModel, LaneModel } from './lane-model.ts';
@@ -112,7 +112,9 @@ function compiledService(
 
 function meshSettings(resources: readonly Resource[]): MeshSpec {
   const mesh = resources.find((r) => r.kind === 'Mesh' && r.id.group === 'lanes.dev');
-  return mesh ? (mesh.spec as MeshSpec) : MESH_DEFAULTS;
+  const spec = mesh ? (mesh.spec as MeshSpec) : MESH_DEFAULTS;
+  // A copy: the table is frozen, the resources given to compile() are not ours to freeze.
+  return { outboundTrafficPolicy: spec.outboundTrafficPolicy, traceMemory: { ...spec.traceMemory } };
 }
 
 /**
@@ -191,7 +193,7 @@ function tagContexts(
     if (g.mode === 'strict') {
       for (const lane of lanes.values()) {
         if (lane.groupKey === g.key)
-          ctx.callerLanes.push({ lane: lane.name, selector: lane.selector });
+          ctx.callerLanes.push({ lane: lane.name, selector: labelsOf(lane.selector) });
       }
     }
     for (const c of g.carriers) {

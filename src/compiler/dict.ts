@@ -12,16 +12,25 @@ export function dictFrom<T>(entries: Iterable<readonly [string, T]>): Dict<T> {
   return out;
 }
 
-/** Freezes a value and everything reachable from it, so no proxy can change a published table. */
+/** A null-prototype copy of a string map from a spec or an endpoint (never frozen in place). */
+export function labelsOf(labels: Readonly<Record<string, string>>): Dict<string> {
+  const out = newDict<string>();
+  for (const key of Object.keys(labels)) out[key] = labels[key]!;
+  return out;
+}
+
+/**
+ * Freezes a value and everything reachable from it, so no proxy can change a published table.
+ * RegExps stay unfrozen: matching writes `lastIndex` on global ones, and they hold no config.
+ */
 export function deepFreeze<T>(value: T): T {
   const stack: unknown[] = [value];
   const seen = new Set<unknown>();
   while (stack.length > 0) {
     const v = stack.pop();
-    if (v === null || typeof v !== 'object' || seen.has(v)) continue;
+    if (v === null || typeof v !== 'object' || seen.has(v) || v instanceof RegExp) continue;
     seen.add(v);
     Object.freeze(v);
-    if (v instanceof RegExp) continue;
     for (const key of Object.keys(v)) stack.push((v as Record<string, unknown>)[key]);
   }
   return value;

@@ -14,7 +14,7 @@ import { isCatchAll } from './matchers.ts';
 import { planRoutes } from './route-plan.ts';
 import type { StatusBook } from './status.ts';
 import type { CompiledGateway, CompiledRoute, CompiledServer, SourceRef } from './table.ts';
-import type { CompiledVirtualService } from './virtual-services.ts';
+import { type CompiledVirtualService, gatewayKey, MESH } from './virtual-services.ts';
 
 interface ServerHost {
   /** `*`, `.` or a namespace the attached VirtualService must be in. */
@@ -31,6 +31,24 @@ function serverHost(raw: string): ServerHost {
 
 function namespaceAllowed(filter: string, gatewayNs: string, vsNs: string): boolean {
   return filter === '*' || (filter === '.' ? vsNs === gatewayNs : filter === vsNs);
+}
+
+/** The more specific of two intersecting host patterns: what a request must match on both. */
+function narrower(a: string, b: string): string {
+  if (a === '*') return b;
+  if (b === '*') return a;
+  if (!a.startsWith('*.')) return a;
+  if (!b.startsWith('*.')) return b;
+  return a.length >= b.length ? a : b;
+}
+
+/**
+ * A VirtualService's routes up to its first catch-all: Istio stops generating there (route.go
+ * L413-440), so rules after it never match. Catch-alls are moved last only across resources.
+ */
+function untilCatchAll(routes: readonly CompiledRoute[]): CompiledRoute[] {
+  const i = routes.findIndex((r) => isCatchAll(r.match));
+  return i < 0 ? [...routes] : routes.slice(0, i + 1);
 }
 
 export function gatewayResources(resources: readonly Resource[]): Map<string, Resource[]> {
@@ -64,53 +82,52 @@ export function compileGateways(
         );
       }
     }
-    const servers = newDict<CompiledServer>();
+    // Several servers may share a port (one per host set): their hosts form one listener.
+    const byPort = new Map<number, { name: string; hosts: ServerHost[] }>();
     for (const server of spec.servers) {
-      const hosts = server.hosts.map(serverHost);
+      const entry = byPort.get(server.port.number) ?? { name: server.port.name, hosts: [] };
+      entry.hosts.push(...server.hosts.map(serverHost));
+      byPort.set(server.port.number, entry);
+    }
+    const servers = newDict<CompiledServer>();
+    for (const [port, server] of byPort) {
       const builder = new HostTableBuilder();
-      const routesByHost = new Map<
-        string,
-        { specific: CompiledRoute[]; catchAll: CompiledRoute[] }
-      >();
+      const routesByHost = new Map<string, { specific: CompiledRoute[]; catchAll: CompiledRoute[] }>();
       const add = (host: string, route: CompiledRoute) => {
         const bucket = routesByHost.get(host) ?? { specific: [], catchAll: [] };
         (isCatchAll(route.match) ? bucket.catchAll : bucket.specific).push(route);
         routesByHost.set(host, bucket);
       };
-      const attached = (vsHost: string, vsNs: string) =>
-        hosts.some(
-          (h) => namespaceAllowed(h.namespace, namespace, vsNs) && hostsIntersect(h.host, vsHost),
-        );
+      /** The hosts a route host serves here: its overlap with each server host that admits it. */
+      const effectiveHosts = (routeHost: string, routeNs: string | undefined): string[] => {
+        const out = new Set<string>();
+        for (const h of server.hosts) {
+          if (routeNs !== undefined && !namespaceAllowed(h.namespace, namespace, routeNs)) continue;
+          if (hostsIntersect(h.host, routeHost)) out.add(narrower(h.host, routeHost));
+        }
+        return [...out];
+      };
       // Native entry routes come first: a lane's explicit rules beat a catch-all VirtualService.
+      // Their group names this gateway itself, so server namespace filters do not apply.
       for (const entry of entries) {
-        if (entry.gateway === key && attached(entry.host.toLowerCase(), ''))
-          add(entry.host.toLowerCase(), entry.route);
+        if (entry.gateway !== key) continue;
+        for (const host of effectiveHosts(entry.host.toLowerCase(), undefined)) add(host, entry.route);
       }
       for (const vs of virtualServices) {
         if (!vs.bindings.has(key)) continue;
         if (vs.visibleTo && !vs.visibleTo.includes(namespace)) continue;
-        const vsNs = vs.resource.metadata.namespace;
+        const routes = untilCatchAll(vs.routes.filter((b) => b.bindings.includes(key)).map((b) => b.route));
         for (const rawHost of vs.spec.hosts) {
-          const host = rawHost.toLowerCase();
-          if (!attached(host, vsNs)) continue;
-          for (const bound of vs.routes) if (bound.bindings.includes(key)) add(host, bound.route);
+          for (const host of effectiveHosts(rawHost.toLowerCase(), vs.resource.metadata.namespace)) {
+            for (const route of routes) add(host, route);
+          }
         }
       }
       for (const [host, bucket] of routesByHost) {
         const routes = [...bucket.specific, ...bucket.catchAll];
-        builder.set(host, {
-          host,
-          routes,
-          plan: planRoutes(routes),
-          visibleTo: undefined,
-          source: routes[0]?.source ?? source,
-        });
+        builder.set(host, { host, routes, plan: planRoutes(routes), visibleTo: undefined, source: routes[0]?.source ?? source });
       }
-      servers[String(server.port.number)] = {
-        port: server.port.number,
-        name: server.port.name,
-        hosts: builder.build(),
-      };
+      servers[String(port)] = { port, name: server.name, hosts: builder.build() };
     }
     out[key] = {
       key,
@@ -123,18 +140,18 @@ export function compileGateways(
     };
   }
   for (const vs of virtualServices) {
-    vs.spec.gateways.forEach((g, i) => {
-      const k =
-        g === 'mesh' ? 'mesh' : g.includes('/') ? g : `${vs.resource.metadata.namespace}/${g}`;
-      if (k !== 'mesh' && !gateways.has(k)) {
-        status.problem(
-          vs.resource,
-          'ResolvedRefs',
-          'GatewayNotFound',
-          `spec.gateways[${i}]`,
-          `gateway ${k} does not exist; apply it, or fix the name`,
-        );
+    const ns = vs.resource.metadata.namespace;
+    const check = (g: string, path: string) => {
+      const k = gatewayKey(g, ns);
+      if (k !== MESH && !gateways.has(k)) {
+        status.problem(vs.resource, 'ResolvedRefs', 'GatewayNotFound', path, `gateway ${k} does not exist; apply it, or fix the name`);
       }
+    };
+    vs.spec.gateways.forEach((g, i) => check(g, `spec.gateways[${i}]`));
+    vs.spec.http.forEach((http, i) => {
+      http.match?.forEach((m, j) => {
+        m.gateways?.forEach((g, k) => check(g, `spec.http[${i}].match[${j}].gateways[${k}]`));
+      });
     });
   }
   return out;

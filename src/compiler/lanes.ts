@@ -6,7 +6,7 @@
 
 import type { Resource } from '../api/resource.ts';
 import { serviceKey } from '../api/service-ref.ts';
-import { dictFrom, newDict } from './dict.ts';
+import { dictFrom, labelsOf, newDict } from './dict.ts';
 import {
   attachAsmEntry,
   type GroupModel,
@@ -185,9 +185,9 @@ export function resolveLanes(
       enabled: usable.has(m.name),
       disabledReason:
         check.disabledReason ?? (m.enabled ? undefined : 'it is disabled (spec.enabled: false)'),
-      selector: m.selector,
+      selector: labelsOf(m.selector),
       services: (m.services ?? group?.services.map((s) => s.ref) ?? []).map(serviceKey),
-      fallback: m.fallback,
+      fallback: [...m.fallback],
       source: sourceOf(m.resource),
     };
   }

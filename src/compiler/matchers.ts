@@ -9,6 +9,7 @@ import type { HTTPMatchRequest, StringMatch } from '../kinds/istio/types.ts';
 import type { MatchExpr, StringTest } from '../kinds/native/match.ts';
 import { compileFullMatch } from '../schema/regex.ts';
 import { assertNever } from '../util/assert-never.ts';
+import { labelsOf } from './dict.ts';
 import type { CompiledTest, Matcher } from './table.ts';
 
 export const ALWAYS: Matcher = { kind: 'always' };
@@ -44,7 +45,7 @@ export function nativeTest(t: StringTest): CompiledTest {
     case 'notEqual':
       return { op: t.op, value: t.value };
     case 'in':
-      return { op: 'in', values: t.values };
+      return { op: 'in', values: [...t.values] };
     case 'present':
     case 'absent':
       return { op: t.op };
@@ -99,7 +100,7 @@ export function istioMatch(m: HTTPMatchRequest): {
   }
   if (m.port !== undefined) parts.push({ kind: 'port', port: m.port });
   if (m.sourceLabels && Object.keys(m.sourceLabels).length > 0) {
-    parts.push({ kind: 'sourceLabels', labels: m.sourceLabels });
+    parts.push({ kind: 'sourceLabels', labels: labelsOf(m.sourceLabels) });
   }
   if (m.sourceNamespace !== undefined)
     parts.push({ kind: 'sourceNamespace', namespace: m.sourceNamespace });

@@ -5,7 +5,7 @@
 import { type Resource, resourceLabel } from '../api/resource.ts';
 import { parseServiceHost, serviceKey } from '../api/service-ref.ts';
 import type { DestinationRuleSpec } from '../kinds/istio/types.ts';
-import { newDict } from './dict.ts';
+import { labelsOf, newDict } from './dict.ts';
 import { applyTrafficPolicy, DEFAULT_POLICY } from './policy.ts';
 import type { StatusBook } from './status.ts';
 import type {
@@ -87,7 +87,7 @@ export function buildRegistry(
   for (const ep of [...endpoints].sort(compareEndpoints)) {
     const [namespace, name] = ep.service.split('/');
     if (!namespace || !name) continue;
-    entry(namespace, name).endpoints.push({ ...ep, id: `${ep.address}:${ep.port}` });
+    entry(namespace, name).endpoints.push({ ...ep, labels: labelsOf(ep.labels), id: `${ep.address}:${ep.port}` });
   }
   for (const e of registry.values()) e.ports.sort((a, b) => a - b);
   return registry;
@@ -167,7 +167,7 @@ export function applyDestinationRules(
       const all = svc.endpoints.filter((e) => matchesLabels(e.labels, subset.labels));
       svc.subsets[subset.name] = {
         name: subset.name,
-        labels: subset.labels,
+        labels: labelsOf(subset.labels),
         all,
         healthy: all.filter((e) => e.healthy),
         policy: applyTrafficPolicy(svc.policy, subset.trafficPolicy, {

@@ -27,6 +27,20 @@ export const ERROR_CODES = {
   UPSTREAM_RESET: 502,
   /** The route timeout passed before the upstream answered (Envoy's UT). */
   UPSTREAM_TIMEOUT: 504,
+  /** The upstream answered with something that is not valid HTTP/1.1. */
+  UPSTREAM_PROTOCOL_ERROR: 502,
+  /** The request head did not arrive within the header timeout (slow client). */
+  REQUEST_TIMEOUT: 408,
+  /** The request head is larger than the proxy accepts. */
+  HEADERS_TOO_LARGE: 431,
+  /** The request target is longer than the proxy accepts. */
+  URI_TOO_LONG: 414,
+  /** A transfer coding other than chunked. */
+  NOT_IMPLEMENTED: 501,
+  /** An HTTP version other than 1.0 and 1.1. */
+  VERSION_NOT_SUPPORTED: 505,
+  /** An `Expect` other than 100-continue. */
+  EXPECTATION_FAILED: 417,
   /** The gateway or sidecar has no routing table yet. */
   NO_CONFIG: 503,
 } as const;

@@ -11,6 +11,7 @@ import type {
 } from '../compiler/table.ts';
 import { resolveDestination } from './destination.ts';
 import { type ErrorCode, statusOf } from './errors.ts';
+import { portOf } from '../compiler/hosts.ts';
 import { carrierOps, ensureTraceIds } from './tags.ts';
 import type {
   DecideContext,
@@ -53,37 +54,31 @@ function routeInfo(route: CompiledRoute): RouteInfo {
   };
 }
 
-function redirectLocation(
-  route: CompiledRoute & { action: { kind: 'redirect' } },
-  req: RequestView,
-  listenerPort: number | undefined,
-): string {
+function redirectLocation(route: CompiledRoute & { action: { kind: 'redirect' } }, req: RequestView, listenerPort: number | undefined): string {
   const a = route.action;
   const scheme = a.scheme ?? req.scheme;
-  let host = a.authority ?? req.authority.replace(/:\d+$/, '');
+  const requestPort = portOf(req.authority);
+  let host = a.authority ?? hostWithoutPort(req.authority);
   let port: number | undefined = a.port;
-  if (port === undefined && a.derivePort === 'FROM_REQUEST_PORT') port = listenerPort;
-  if (port === undefined && a.derivePort === undefined && a.authority === undefined) {
-    const m = /:(\d+)$/.exec(req.authority);
-    port = m ? Number(m[1]) : undefined;
+  if (port === undefined && a.derivePort === 'FROM_REQUEST_PORT') port = listenerPort ?? requestPort;
+  // The request's own port belongs to its scheme: kept only when neither scheme nor host change.
+  if (port === undefined && a.derivePort === undefined && a.authority === undefined && scheme === req.scheme) {
+    port = requestPort;
   }
   // Istio leaves out :80 for http and :443 for https (route.go L780-846).
-  if (
-    port !== undefined &&
-    !((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443))
-  ) {
+  if (port !== undefined && !((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443))) {
     host = `${host}:${port}`;
   }
   let path = req.path;
   if (a.uri !== undefined) path = a.uri;
-  else if (
-    a.prefixRewrite !== undefined &&
-    a.matchedPrefix !== undefined &&
-    path.startsWith(a.matchedPrefix)
-  ) {
+  else if (a.prefixRewrite !== undefined && a.matchedPrefix !== undefined && path.startsWith(a.matchedPrefix)) {
     path = a.prefixRewrite + path.slice(a.matchedPrefix.length);
   }
   return `${scheme}://${host}${path}${req.query === '' ? '' : `?${req.query}`}`;
+}
+
+function hostWithoutPort(authority: string): string {
+  return portOf(authority) === undefined ? authority : authority.slice(0, authority.lastIndexOf(':'));
 }
 
 export interface ActOptions {
@@ -199,6 +194,10 @@ export function actOnRoute(o: ActOptions): Decision {
       tags.push(tag);
       if (stamped) steps?.push(`tag ${ctx.routeHeader}: ${value} stamped by the route`);
       carrierOps(ctx, value, after, o.atGateway, ops);
+    } else if (previous) {
+      // A tag found in another carrier (baggage, a custom header, a trusted client's) still counts.
+      tags.push(previous);
+      carrierOps(ctx, previous.lane, after, o.atGateway, ops);
     } else if (o.atGateway) {
       ensureTraceIds(ctx, after, ops);
     }

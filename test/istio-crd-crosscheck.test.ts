@@ -1,0 +1,116 @@
+/**
+ * lanes' validation of Istio kinds against Istio's own OpenAPI schemas (crds.gen.yaml):
+ * everything lanes accepts passes the CRD schema, and every mutation of a valid document that the
+ * CRD schema rejects, lanes rejects too. (lanes may be stricter: Istio's webhook checks more than
+ * the schema, and fields lanes does not support are errors.)
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { loadResources } from '../src/load/resources.ts';
+import { formatIssue } from '../src/schema/issues.ts';
+import { formatFieldErrors, loadCrdSchemas, validateAgainstCrd } from './support/crd-schema.ts';
+
+const SHARED = new URL('../../shared/', import.meta.url);
+const ISTIO_KINDS = new Set(['Gateway', 'VirtualService', 'DestinationRule']);
+
+function istioDocs(dir: URL, files: readonly string[]): { file: string; doc: Record<string, unknown> }[] {
+  const out: { file: string; doc: Record<string, unknown> }[] = [];
+  for (const file of files) {
+    for (const d of parseAllDocuments(readFileSync(new URL(file, dir), 'utf8'))) {
+      const doc = d.toJS() as Record<string, unknown> | null;
+      if (doc && typeof doc.kind === 'string' && ISTIO_KINDS.has(doc.kind) && !('_err' in doc)) out.push({ file, doc });
+    }
+  }
+  return out;
+}
+
+function acceptedByLanes(doc: unknown): { ok: boolean; errors: string[] } {
+  const result = loadResources([{ file: 'doc.json', text: JSON.stringify(doc) }]);
+  return { ok: result.ok, errors: result.issues.filter((i) => i.severity === 'error').map(formatIssue) };
+}
+
+const schemas = loadCrdSchemas();
+const storyDir = new URL('examples/asm-lanes/', SHARED);
+const bookinfoDir = new URL('testdata/istio/bookinfo/', SHARED);
+const corpus = [
+  ...istioDocs(storyDir, readdirSync(storyDir).filter((f) => f.endsWith('.yaml'))),
+  ...istioDocs(bookinfoDir, readdirSync(bookinfoDir).filter((f) => f.endsWith('.yaml'))),
+  ...istioDocs(new URL('testdata/istio/', SHARED), ['destinationrule-valid.yaml']),
+];
+
+describe('Istio kinds against the CRD schemas', () => {
+  it('the corpus has the story, Bookinfo and Istio test documents', () => {
+    assert.ok(corpus.length >= 30, `${corpus.length} documents`);
+  });
+
+  for (const { file, doc } of corpus) {
+    const name = `${file} ${String(doc.kind)} ${String((doc.metadata as { name?: string }).name)}`;
+    it(`${name}: accepted by lanes is valid for the CRD schema`, () => {
+      const ours = acceptedByLanes(doc);
+      if (!ours.ok) return; // lanes may reject what it does not support (e.g. tls SIMPLE); never the reverse
+      assert.deepEqual(formatFieldErrors(validateAgainstCrd(schemas, doc)), []);
+    });
+  }
+
+  it('every mutation the CRD schema rejects is rejected by lanes too', (t) => {
+    let mutations = 0;
+    let crdRejected = 0;
+    let lanesStricter = 0;
+    const escapes: string[] = [];
+    for (const { file, doc } of corpus) {
+      if (!acceptedByLanes(doc).ok) continue;
+      for (const [path, mutant] of mutate(doc)) {
+        mutations++;
+        const crd = validateAgainstCrd(schemas, mutant);
+        const ours = acceptedByLanes(mutant);
+        if (crd.length > 0) {
+          crdRejected++;
+          if (ours.ok) escapes.push(`${file} ${path}: ${formatFieldErrors(crd).join('; ')}`);
+        } else if (!ours.ok) {
+          lanesStricter++;
+        }
+      }
+    }
+    assert.deepEqual(escapes, [], `lanes accepted ${escapes.length} documents the CRD schema rejects`);
+    assert.ok(mutations > 1000 && crdRejected > 500, `${mutations} mutations, ${crdRejected} rejected by the CRD`);
+    t.diagnostic(`${mutations} mutations: ${crdRejected} rejected by the CRD schema (all by lanes too), ${lanesStricter} rejected by lanes only`);
+  });
+});
+
+/** Every leaf replaced by values of other types, and an unknown key added to every object. */
+function* mutate(doc: Record<string, unknown>): Generator<[string, unknown]> {
+  const replacements: unknown[] = [42, -1, 'x', '', true, [], {}, [1], { zz: 1 }];
+  function* walk(value: unknown, path: (string | number)[]): Generator<(string | number)[]> {
+    yield path;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) yield* walk(value[i], [...path, i]);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) yield* walk(v, [...path, k]);
+    }
+  }
+  for (const path of walk(doc, [])) {
+    if (path.length < 2 || path[0] !== 'spec') continue;
+    const original = get(doc, path);
+    for (const r of replacements) {
+      if (JSON.stringify(r) === JSON.stringify(original)) continue;
+      yield [`${path.join('.')}=${JSON.stringify(r)}`, set(doc, path, r)];
+    }
+    if (original !== null && typeof original === 'object' && !Array.isArray(original)) {
+      yield [`${path.join('.')}+unknownField`, set(doc, path, { ...(original as object), unknownField: 1 })];
+    }
+  }
+}
+
+function get(value: unknown, path: readonly (string | number)[]): unknown {
+  return path.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], value);
+}
+
+function set(doc: unknown, path: readonly (string | number)[], replacement: unknown): unknown {
+  if (path.length === 0) return replacement;
+  const [head, ...rest] = path;
+  if (Array.isArray(doc)) return doc.map((v, i) => (i === head ? set(v, rest, replacement) : v));
+  const obj = doc as Record<string, unknown>;
+  return { ...obj, [head as string]: set(obj[head as string], rest, replacement) };
+}
