@@ -42,6 +42,8 @@ export class MeshState {
   readonly #resources = new Map<string, Resource>();
   #unhealthy = new Set<string>();
   #explicit: ExplicitEndpoints[] = [];
+  /** Each workload keeps its addresses for the whole case, whatever is deleted around it. */
+  readonly #slots = new Map<string, number>();
 
   constructor(c: ConformanceCase) {
     this.case = c;
@@ -95,12 +97,13 @@ export class MeshState {
     const deployments = this.resources.filter(
       (r) => r.kind === 'Deployment' && r.id.group === 'apps',
     );
-    deployments.forEach((d, index) => {
+    for (const d of deployments) {
       const spec = d.spec as DeploymentSpec;
-      const workload = `${d.metadata.namespace}/${d.metadata.name}`;
+      const workload = `${d.metadata.namespace}/${d.metadata.name}@${d.id.cluster}`;
+      const index = this.#slot(workload);
       for (let i = 0; i < spec.replicas; i++) {
         out.push({
-          workload,
+          workload: `${d.metadata.namespace}/${d.metadata.name}`,
           namespace: d.metadata.namespace,
           cluster: d.id.cluster,
           labels: spec.template.labels,
@@ -110,8 +113,17 @@ export class MeshState {
           app: this.#behaviourOf(d, spec),
         });
       }
-    });
+    }
     return out;
+  }
+
+  #slot(workload: string): number {
+    let slot = this.#slots.get(workload);
+    if (slot === undefined) {
+      slot = this.#slots.size;
+      this.#slots.set(workload, slot);
+    }
+    return slot;
   }
 
   #behaviourOf(d: Resource, spec: DeploymentSpec): AppBehaviour {
@@ -155,7 +167,23 @@ export class MeshState {
     return [...derived, ...explicit];
   }
 
-  compile(): { table: RoutingTable; statuses: ReturnType<typeof compile>['statuses'] } {
-    return compile(this.resources, this.endpoints());
+  /**
+   * Compiles the current state. `relocate` moves each endpoint to a real address (the proxy
+   * runners put a sidecar in front of every instance).
+   */
+  compile(relocate?: (endpoint: Endpoint) => Endpoint): {
+    table: RoutingTable;
+    statuses: ReturnType<typeof compile>['statuses'];
+  } {
+    const endpoints = this.endpoints();
+    return compile(this.resources, relocate ? endpoints.map(relocate) : endpoints);
+  }
+
+  /** How an endpoint's app behaves: its Deployment's, or what the case declares for its workload. */
+  behaviourOf(endpoint: Endpoint): AppBehaviour | undefined {
+    const inst = this.instances().find(
+      (i) => i.address === endpoint.address && i.port === endpoint.port,
+    );
+    return inst?.app ?? this.case.apps[endpoint.workload ?? ''];
   }
 }

@@ -15,12 +15,16 @@ import { formatFieldErrors, loadCrdSchemas, validateAgainstCrd } from './support
 const SHARED = new URL('../../shared/', import.meta.url);
 const ISTIO_KINDS = new Set(['Gateway', 'VirtualService', 'DestinationRule']);
 
-function istioDocs(dir: URL, files: readonly string[]): { file: string; doc: Record<string, unknown> }[] {
+function istioDocs(
+  dir: URL,
+  files: readonly string[],
+): { file: string; doc: Record<string, unknown> }[] {
   const out: { file: string; doc: Record<string, unknown> }[] = [];
   for (const file of files) {
     for (const d of parseAllDocuments(readFileSync(new URL(file, dir), 'utf8'))) {
       const doc = d.toJS() as Record<string, unknown> | null;
-      if (doc && typeof doc.kind === 'string' && ISTIO_KINDS.has(doc.kind) && !('_err' in doc)) out.push({ file, doc });
+      if (doc && typeof doc.kind === 'string' && ISTIO_KINDS.has(doc.kind) && !('_err' in doc))
+        out.push({ file, doc });
     }
   }
   return out;
@@ -28,15 +32,24 @@ function istioDocs(dir: URL, files: readonly string[]): { file: string; doc: Rec
 
 function acceptedByLanes(doc: unknown): { ok: boolean; errors: string[] } {
   const result = loadResources([{ file: 'doc.json', text: JSON.stringify(doc) }]);
-  return { ok: result.ok, errors: result.issues.filter((i) => i.severity === 'error').map(formatIssue) };
+  return {
+    ok: result.ok,
+    errors: result.issues.filter((i) => i.severity === 'error').map(formatIssue),
+  };
 }
 
 const schemas = loadCrdSchemas();
 const storyDir = new URL('examples/asm-lanes/', SHARED);
 const bookinfoDir = new URL('testdata/istio/bookinfo/', SHARED);
 const corpus = [
-  ...istioDocs(storyDir, readdirSync(storyDir).filter((f) => f.endsWith('.yaml'))),
-  ...istioDocs(bookinfoDir, readdirSync(bookinfoDir).filter((f) => f.endsWith('.yaml'))),
+  ...istioDocs(
+    storyDir,
+    readdirSync(storyDir).filter((f) => f.endsWith('.yaml')),
+  ),
+  ...istioDocs(
+    bookinfoDir,
+    readdirSync(bookinfoDir).filter((f) => f.endsWith('.yaml')),
+  ),
   ...istioDocs(new URL('testdata/istio/', SHARED), ['destinationrule-valid.yaml']),
 ];
 
@@ -73,9 +86,18 @@ describe('Istio kinds against the CRD schemas', () => {
         }
       }
     }
-    assert.deepEqual(escapes, [], `lanes accepted ${escapes.length} documents the CRD schema rejects`);
-    assert.ok(mutations > 1000 && crdRejected > 500, `${mutations} mutations, ${crdRejected} rejected by the CRD`);
-    t.diagnostic(`${mutations} mutations: ${crdRejected} rejected by the CRD schema (all by lanes too), ${lanesStricter} rejected by lanes only`);
+    assert.deepEqual(
+      escapes,
+      [],
+      `lanes accepted ${escapes.length} documents the CRD schema rejects`,
+    );
+    assert.ok(
+      mutations > 1000 && crdRejected > 500,
+      `${mutations} mutations, ${crdRejected} rejected by the CRD`,
+    );
+    t.diagnostic(
+      `${mutations} mutations: ${crdRejected} rejected by the CRD schema (all by lanes too), ${lanesStricter} rejected by lanes only`,
+    );
   });
 });
 
@@ -98,7 +120,10 @@ function* mutate(doc: Record<string, unknown>): Generator<[string, unknown]> {
       yield [`${path.join('.')}=${JSON.stringify(r)}`, set(doc, path, r)];
     }
     if (original !== null && typeof original === 'object' && !Array.isArray(original)) {
-      yield [`${path.join('.')}+unknownField`, set(doc, path, { ...(original as object), unknownField: 1 })];
+      yield [
+        `${path.join('.')}+unknownField`,
+        set(doc, path, { ...(original as object), unknownField: 1 }),
+      ];
     }
   }
 }

@@ -308,9 +308,7 @@ describe('the compiled table and statuses are deep-frozen', () => {
     test(`${what} throws a TypeError`, () => assert.throws(mutate, TypeError));
   }
 
-  test('a frozen global regex in a uriRegexRewrite can still be applied to a path', {
-   
-  }, () => {
+  test('a frozen global regex in a uriRegexRewrite can still be applied to a path', {}, () => {
     const t = build(
       yaml(
         service('mockb'),
@@ -330,17 +328,13 @@ describe('the compiled table and statuses are deep-frozen', () => {
 });
 
 describe('compile() does not change its inputs', () => {
-  test('endpoint label objects stay mutable', {
-   
-  }, () => {
+  test('endpoint label objects stay mutable', {}, () => {
     const ep = endpoint('default/front', { version: 'v1' });
     compile(load(service('front')), [ep]);
     assert.equal(Object.isFrozen(ep.labels), false);
   });
 
-  test('resource specs stay mutable', {
-   
-  }, () => {
+  test('resource specs stay mutable', {}, () => {
     const resources = load(
       yaml(
         `apiVersion: lanes.dev/v1alpha1
@@ -394,9 +388,7 @@ describe('dictionaries in the table have null prototypes', () => {
     test(`${name} has a null prototype`, () => assert.equal(Object.getPrototypeOf(dict), null));
   }
 
-  test('label dictionaries (lane selectors, subset labels, endpoint labels) have null prototypes', {
-   
-  }, () => {
+  test('label dictionaries (lane selectors, subset labels, endpoint labels) have null prototypes', {}, () => {
     const labelDicts: [string, object][] = [
       ['lane.selector', table.lanes.v2!.selector],
       ['subset.labels', back.subsets.s1!.labels],

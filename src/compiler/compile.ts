@@ -114,7 +114,10 @@ function meshSettings(resources: readonly Resource[]): MeshSpec {
   const mesh = resources.find((r) => r.kind === 'Mesh' && r.id.group === 'lanes.dev');
   const spec = mesh ? (mesh.spec as MeshSpec) : MESH_DEFAULTS;
   // A copy: the table is frozen, the resources given to compile() are not ours to freeze.
-  return { outboundTrafficPolicy: spec.outboundTrafficPolicy, traceMemory: { ...spec.traceMemory } };
+  return {
+    outboundTrafficPolicy: spec.outboundTrafficPolicy,
+    traceMemory: { ...spec.traceMemory },
+  };
 }
 
 /**

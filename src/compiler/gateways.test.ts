@@ -155,7 +155,6 @@ const cases: Case[] = [
       ['dev.example.com', 'default/a'],
       ['other.org', 'NO_ROUTE'],
     ],
-   
   },
   {
     title: 'a VirtualService for *.example.com on a foo.example.com server routes foo only',
@@ -164,7 +163,6 @@ const cases: Case[] = [
       ['foo.example.com', 'default/a'],
       ['bar.example.com', 'NO_ROUTE'],
     ],
-   
   },
   {
     title: 'two servers on one port with different hosts both route',
@@ -180,7 +178,6 @@ const cases: Case[] = [
       ['a.example.com', 'default/a'],
       ['b.example.com', 'default/b'],
     ],
-   
   },
   {
     title: 'servers on two ports route their own hosts; an undeclared port has no route',
@@ -279,9 +276,7 @@ describe('several VirtualServices for one gateway host merge, catch-all routes l
     });
   }
 
-  test('within one VirtualService a catch-all rule before a specific rule wins (first match)', {
-   
-  }, () => {
+  test('within one VirtualService a catch-all rule before a specific rule wins (first match)', {}, () => {
     const { table } = build(
       yaml(
         ...SERVICES,

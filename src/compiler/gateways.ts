@@ -92,7 +92,10 @@ export function compileGateways(
     const servers = newDict<CompiledServer>();
     for (const [port, server] of byPort) {
       const builder = new HostTableBuilder();
-      const routesByHost = new Map<string, { specific: CompiledRoute[]; catchAll: CompiledRoute[] }>();
+      const routesByHost = new Map<
+        string,
+        { specific: CompiledRoute[]; catchAll: CompiledRoute[] }
+      >();
       const add = (host: string, route: CompiledRoute) => {
         const bucket = routesByHost.get(host) ?? { specific: [], catchAll: [] };
         (isCatchAll(route.match) ? bucket.catchAll : bucket.specific).push(route);
@@ -111,21 +114,33 @@ export function compileGateways(
       // Their group names this gateway itself, so server namespace filters do not apply.
       for (const entry of entries) {
         if (entry.gateway !== key) continue;
-        for (const host of effectiveHosts(entry.host.toLowerCase(), undefined)) add(host, entry.route);
+        for (const host of effectiveHosts(entry.host.toLowerCase(), undefined))
+          add(host, entry.route);
       }
       for (const vs of virtualServices) {
         if (!vs.bindings.has(key)) continue;
         if (vs.visibleTo && !vs.visibleTo.includes(namespace)) continue;
-        const routes = untilCatchAll(vs.routes.filter((b) => b.bindings.includes(key)).map((b) => b.route));
+        const routes = untilCatchAll(
+          vs.routes.filter((b) => b.bindings.includes(key)).map((b) => b.route),
+        );
         for (const rawHost of vs.spec.hosts) {
-          for (const host of effectiveHosts(rawHost.toLowerCase(), vs.resource.metadata.namespace)) {
+          for (const host of effectiveHosts(
+            rawHost.toLowerCase(),
+            vs.resource.metadata.namespace,
+          )) {
             for (const route of routes) add(host, route);
           }
         }
       }
       for (const [host, bucket] of routesByHost) {
         const routes = [...bucket.specific, ...bucket.catchAll];
-        builder.set(host, { host, routes, plan: planRoutes(routes), visibleTo: undefined, source: routes[0]?.source ?? source });
+        builder.set(host, {
+          host,
+          routes,
+          plan: planRoutes(routes),
+          visibleTo: undefined,
+          source: routes[0]?.source ?? source,
+        });
       }
       servers[String(port)] = { port, name: server.name, hosts: builder.build() };
     }
@@ -144,15 +159,22 @@ export function compileGateways(
     const check = (g: string, path: string) => {
       const k = gatewayKey(g, ns);
       if (k !== MESH && !gateways.has(k)) {
-        status.problem(vs.resource, 'ResolvedRefs', 'GatewayNotFound', path, `gateway ${k} does not exist; apply it, or fix the name`);
+        status.problem(
+          vs.resource,
+          'ResolvedRefs',
+          'GatewayNotFound',
+          path,
+          `gateway ${k} does not exist; apply it, or fix the name`,
+        );
       }
     };
-    vs.spec.gateways.forEach((g, i) => check(g, `spec.gateways[${i}]`));
-    vs.spec.http.forEach((http, i) => {
-      http.match?.forEach((m, j) => {
-        m.gateways?.forEach((g, k) => check(g, `spec.http[${i}].match[${j}].gateways[${k}]`));
-      });
-    });
+    for (const [i, g] of vs.spec.gateways.entries()) check(g, `spec.gateways[${i}]`);
+    for (const [i, http] of vs.spec.http.entries()) {
+      for (const [j, m] of (http.match ?? []).entries()) {
+        for (const [k, g] of (m.gateways ?? []).entries())
+          check(g, `spec.http[${i}].match[${j}].gateways[${k}]`);
+      }
+    }
   }
   return out;
 }

@@ -87,7 +87,11 @@ export function buildRegistry(
   for (const ep of [...endpoints].sort(compareEndpoints)) {
     const [namespace, name] = ep.service.split('/');
     if (!namespace || !name) continue;
-    entry(namespace, name).endpoints.push({ ...ep, labels: labelsOf(ep.labels), id: `${ep.address}:${ep.port}` });
+    entry(namespace, name).endpoints.push({
+      ...ep,
+      labels: labelsOf(ep.labels),
+      id: `${ep.address}:${ep.port}`,
+    });
   }
   for (const e of registry.values()) e.ports.sort((a, b) => a - b);
   return registry;

@@ -455,9 +455,7 @@ describe('cross-reference problems become status conditions', () => {
     }
   });
 
-  test('a per-match gateways entry naming a missing gateway is GatewayNotFound', {
-   
-  }, () => {
+  test('a per-match gateways entry naming a missing gateway is GatewayNotFound', {}, () => {
     const text = yaml(
       service('front'),
       gateway('gw'),

@@ -255,9 +255,7 @@ describe('a gateway that trusts client lane tags (lanes.dev/trust-client-lane: "
     ['the client custom carrier header', { 'x-app-lane': 'v2' }, 'x-app-lane'],
   ];
   for (const [what, headers, from] of carriers) {
-    test(`${what} is used (source client)`, {
-     
-    }, () => {
+    test(`${what} is used (source client)`, {}, () => {
       const d = forwarded(run(table, TRUSTED, shop(headers)));
       assert.deepEqual(d.tags, [{ routeHeader: 'x-lane', lane: 'v2', source: 'client', from }]);
       assert.equal(laneOf(d), 'v2');

@@ -327,14 +327,12 @@ describe('redirects', () => {
       spec: '{ authority: example.com, derivePort: FROM_REQUEST_PORT }',
       req: { authority: 'mockb:9000', path: '/x' },
       want: 'http://example.com:9000/x',
-     
     },
     {
       title: 'an http → https redirect of a request sent to :80 leaves the port out',
       spec: '{ scheme: https }',
       req: { authority: 'mockb:80', path: '/x' },
       want: 'https://mockb/x',
-     
     },
   ];
   for (const c of cases) {

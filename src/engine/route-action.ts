@@ -3,6 +3,8 @@
  * choice, header changes (route level, then destination level), carrier stamping, and the
  * destination's endpoints. Shared by gateways and sidecars.
  */
+
+import { portOf } from '../compiler/hosts.ts';
 import type {
   CompiledDestination,
   CompiledRoute,
@@ -11,7 +13,6 @@ import type {
 } from '../compiler/table.ts';
 import { resolveDestination } from './destination.ts';
 import { type ErrorCode, statusOf } from './errors.ts';
-import { portOf } from '../compiler/hosts.ts';
 import { carrierOps, ensureTraceIds } from './tags.ts';
 import type {
   DecideContext,
@@ -54,31 +55,50 @@ function routeInfo(route: CompiledRoute): RouteInfo {
   };
 }
 
-function redirectLocation(route: CompiledRoute & { action: { kind: 'redirect' } }, req: RequestView, listenerPort: number | undefined): string {
+function redirectLocation(
+  route: CompiledRoute & { action: { kind: 'redirect' } },
+  req: RequestView,
+  listenerPort: number | undefined,
+): string {
   const a = route.action;
   const scheme = a.scheme ?? req.scheme;
   const requestPort = portOf(req.authority);
   let host = a.authority ?? hostWithoutPort(req.authority);
   let port: number | undefined = a.port;
-  if (port === undefined && a.derivePort === 'FROM_REQUEST_PORT') port = listenerPort ?? requestPort;
+  if (port === undefined && a.derivePort === 'FROM_REQUEST_PORT')
+    port = listenerPort ?? requestPort;
   // The request's own port belongs to its scheme: kept only when neither scheme nor host change.
-  if (port === undefined && a.derivePort === undefined && a.authority === undefined && scheme === req.scheme) {
+  if (
+    port === undefined &&
+    a.derivePort === undefined &&
+    a.authority === undefined &&
+    scheme === req.scheme
+  ) {
     port = requestPort;
   }
   // Istio leaves out :80 for http and :443 for https (route.go L780-846).
-  if (port !== undefined && !((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443))) {
+  if (
+    port !== undefined &&
+    !((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443))
+  ) {
     host = `${host}:${port}`;
   }
   let path = req.path;
   if (a.uri !== undefined) path = a.uri;
-  else if (a.prefixRewrite !== undefined && a.matchedPrefix !== undefined && path.startsWith(a.matchedPrefix)) {
+  else if (
+    a.prefixRewrite !== undefined &&
+    a.matchedPrefix !== undefined &&
+    path.startsWith(a.matchedPrefix)
+  ) {
     path = a.prefixRewrite + path.slice(a.matchedPrefix.length);
   }
   return `${scheme}://${host}${path}${req.query === '' ? '' : `?${req.query}`}`;
 }
 
 function hostWithoutPort(authority: string): string {
-  return portOf(authority) === undefined ? authority : authority.slice(0, authority.lastIndexOf(':'));
+  return portOf(authority) === undefined
+    ? authority
+    : authority.slice(0, authority.lastIndexOf(':'));
 }
 
 export interface ActOptions {

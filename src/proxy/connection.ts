@@ -1,0 +1,571 @@
+/**
+ * One downstream connection: parses requests one at a time (pipelined ones wait in the parser),
+ * asks the decision engine where each goes, and runs an exchange or answers itself. Slow
+ * clients are bounded: the whole request head must arrive within the header timeout, and an idle
+ * keep-alive connection is closed after the idle timeout.
+ */
+import type net from 'node:net';
+import { newB3TraceId, newRequestId, newTraceparent } from '../carriers/trace-context.ts';
+import type { TableEndpoint } from '../compiler/table.ts';
+import { decide } from '../engine/decide.ts';
+import type { ErrorCode } from '../engine/errors.ts';
+import type { Decision, Hop, Respond, Tag } from '../engine/types.ts';
+import { isoTime } from './access-log.ts';
+import { writeError } from './error-response.ts';
+import { type AccessLogContext, Exchange } from './exchange.ts';
+import { type BodyFraming, endToEnd, requestHeadString } from './headers.ts';
+import { RequestParser } from './http1/request-parser.ts';
+import type { ParseError, RequestEvents, RequestHead } from './http1/types.ts';
+import type { ProxyCore } from './proxy.ts';
+import { RawRequestView } from './request-view.ts';
+
+/** Ids a proxy creates for `ensure-trace-id` operations. */
+export function newTraceId(header: string): Record<string, string> {
+  switch (header) {
+    case 'traceparent':
+      return { traceparent: newTraceparent() };
+    case 'x-b3-traceid':
+      return {
+        'x-b3-traceid': newB3TraceId(),
+        'x-b3-spanid': newB3TraceId().slice(0, 16),
+        'x-b3-sampled': '1',
+      };
+    case 'b3':
+      return { b3: `${newB3TraceId()}-${newB3TraceId().slice(0, 16)}-1` };
+    default:
+      return { [header]: newRequestId() };
+  }
+}
+
+const PARSE_CODES: Record<ParseError['code'], ErrorCode> = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  HEADERS_TOO_LARGE: 'HEADERS_TOO_LARGE',
+  URI_TOO_LONG: 'URI_TOO_LONG',
+  NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
+  VERSION_NOT_SUPPORTED: 'VERSION_NOT_SUPPORTED',
+  BAD_RESPONSE: 'BAD_REQUEST',
+};
+
+interface Target {
+  readonly authority: string;
+  readonly pathAndQuery: string;
+}
+
+/** Where a request goes: origin-form uses Host, absolute-form carries its own authority. */
+function targetOf(
+  head: RequestHead,
+  view: { header(name: string): string | undefined },
+): Target | string {
+  const t = head.target;
+  if (t.charCodeAt(0) === 47 /* / */)
+    return { authority: view.header('host') ?? '', pathAndQuery: t };
+  if (t.startsWith('http://')) {
+    const slash = t.indexOf('/', 7);
+    const authority = slash < 0 ? t.slice(7) : t.slice(7, slash);
+    if (authority === '' || authority.includes('@'))
+      return 'absolute-form target without a usable authority';
+    return { authority, pathAndQuery: slash < 0 ? '/' : t.slice(slash) };
+  }
+  if (t.startsWith('https://')) {
+    return 'https:// targets need TLS, which lanes does not originate yet; call the service with http://';
+  }
+  if (t === '*') return { authority: view.header('host') ?? '', pathAndQuery: '*' };
+  return `request target ${JSON.stringify(t.slice(0, 100))} is not origin-form or absolute-form`;
+}
+
+function applyRewrite(decision: Decision, target: Target): Target {
+  if (decision.kind !== 'forward' || !decision.route?.rewrite) return target;
+  const rw = decision.route.rewrite;
+  const q = target.pathAndQuery.indexOf('?');
+  let path = q < 0 ? target.pathAndQuery : target.pathAndQuery.slice(0, q);
+  const query = q < 0 ? '' : target.pathAndQuery.slice(q);
+  if (rw.uriRegex) {
+    rw.uriRegex.regexp.lastIndex = 0;
+    path = path.replace(rw.uriRegex.regexp, rw.uriRegex.replacement);
+  } else if (rw.uri !== undefined) {
+    // Istio replaces only the matched prefix when the route matched on a prefix (route.go).
+    path =
+      rw.matchedPrefix !== undefined && path.startsWith(rw.matchedPrefix)
+        ? rw.uri + path.slice(rw.matchedPrefix.length)
+        : rw.uri;
+  }
+  return { authority: rw.authority ?? target.authority, pathAndQuery: `${path}${query}` };
+}
+
+function framingOf(head: RequestHead): BodyFraming {
+  return head.framing.kind === 'length'
+    ? head.framing
+    : head.framing.kind === 'chunked'
+      ? { kind: 'chunked' }
+      : { kind: 'none' };
+}
+
+export class DownstreamConnection implements RequestEvents {
+  readonly socket: net.Socket;
+  readonly #core: ProxyCore;
+  readonly #parser: RequestParser;
+  #exchange: Exchange | undefined;
+  /** The current request's body goes nowhere (its response is already written). */
+  #discardBody = false;
+  /** The current request has been read completely. */
+  #requestComplete = true;
+  /** The current request has been answered completely. */
+  #answered = true;
+  /** When the first byte of the request head now being read arrived (monotonic ms). */
+  #headStartedAt: number | undefined;
+  #paused = 0;
+  #closed = false;
+  #detached = false;
+  /** True while the parser is running our callbacks: resuming it then must wait. */
+  #inParser = false;
+  #resumePending = false;
+
+  constructor(socket: net.Socket, core: ProxyCore) {
+    this.socket = socket;
+    this.#core = core;
+    this.#parser = new RequestParser(this, core.limits);
+    socket.setNoDelay(true);
+    socket.setTimeout(core.limits.idleTimeoutMs, () => {
+      // Idle between requests, or a stalled body: either way nothing is moving.
+      if (this.#parser.idle && !this.#exchange) socket.end();
+      else socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#detached) return;
+      if (this.#parser.idle && !this.#exchange && this.#headStartedAt === undefined) {
+        this.#headStartedAt = this.#core.runtime.now();
+      }
+      this.#runParser(chunk);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.#closed = true;
+      this.#exchange?.abort();
+      this.#exchange = undefined;
+      core.connectionClosed(this);
+    });
+  }
+
+  /** Runs the parser; resumes asked for inside its callbacks happen after it returns. */
+  #runParser(chunk: Buffer | undefined): void {
+    this.#inParser = true;
+    try {
+      if (chunk) this.#parser.execute(chunk);
+      while (this.#resumePending && !this.#closed && !this.#detached) {
+        this.#resumePending = false;
+        this.#parser.resume();
+      }
+    } finally {
+      this.#inParser = false;
+    }
+  }
+
+  #resumeParser(): void {
+    this.#resumePending = true;
+    if (!this.#inParser) this.#runParser(undefined);
+  }
+
+  get busy(): boolean {
+    return this.#exchange !== undefined || !this.#parser.idle;
+  }
+
+  /**
+   * Called by the proxy's once-a-second sweep: a request head that is still incomplete after the
+   * header timeout gets 408 (a per-request timer would cost more than the check).
+   */
+  checkHeadTimeout(now: number): void {
+    const started = this.#headStartedAt;
+    if (started === undefined || this.#closed) return;
+    if (now - started < this.#core.limits.headersTimeoutMs) return;
+    this.#headStartedAt = undefined;
+    this.#answerAndClose(
+      'REQUEST_TIMEOUT',
+      `the request head did not arrive within ${this.#core.limits.headersTimeoutMs} ms`,
+    );
+  }
+
+  pauseReading(): void {
+    if (this.#paused++ === 0) this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (this.#paused > 0 && --this.#paused === 0) this.socket.resume();
+  }
+
+  /** For a tunnel: stop parsing and hand over bytes the client already sent. */
+  detach(): Buffer | undefined {
+    this.#detached = true;
+    this.socket.setTimeout(0);
+    while (this.#paused > 0) this.resumeReading();
+    return this.#parser.takeRemainder();
+  }
+
+  exchangeDone(keepAlive: boolean): void {
+    this.#exchange = undefined;
+    this.#finishResponse(keepAlive);
+  }
+
+  /** The current response is complete: continue with the next request, or close. */
+  #finishResponse(keepAlive: boolean): void {
+    this.#answered = true;
+    if (this.#closed) return;
+    if (!keepAlive) {
+      this.#parser.pause();
+      this.socket.end();
+      return;
+    }
+    // A body still arriving for a request already answered is read and dropped.
+    if (!this.#requestComplete) this.#discardBody = true;
+    this.#resumeParser();
+  }
+
+  #answerAndClose(code: ErrorCode, message: string): void {
+    writeError(this.socket, {
+      code,
+      message,
+      service: null,
+      lane: null,
+      fallback: [],
+      hop: this.#core.hopLabel,
+      keepAlive: false,
+    });
+    this.socket.end();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Parser events
+
+  onHead(head: RequestHead): void {
+    this.#headStartedAt = undefined;
+    this.#requestComplete = false;
+    this.#answered = false;
+    this.#discardBody = false;
+    const core = this.#core;
+    const startedAt = core.runtime.now();
+    const snapshot = core.snapshot;
+    const view0 = new RawRequestView(head.method, '', head.target, head.rawHeaders);
+    if (!snapshot) {
+      this.#respondError(
+        head,
+        'NO_CONFIG',
+        'this proxy has not received a routing table yet',
+        undefined,
+        [],
+        startedAt,
+        view0,
+      );
+      return;
+    }
+    if (head.method === 'CONNECT') {
+      this.#respondError(
+        head,
+        'CONNECT_UNSUPPORTED',
+        'CONNECT (tunnelling, e.g. https through http_proxy) is not supported yet; call services with http://',
+        undefined,
+        [],
+        startedAt,
+        view0,
+      );
+      return;
+    }
+    const target0 = targetOf(head, view0);
+    if (typeof target0 === 'string') {
+      this.#respondError(head, 'BAD_REQUEST', target0, undefined, [], startedAt, view0);
+      return;
+    }
+    if (head.expect === 'other') {
+      this.#respondError(
+        head,
+        'EXPECTATION_FAILED',
+        'only Expect: 100-continue is supported',
+        undefined,
+        [],
+        startedAt,
+        view0,
+      );
+      return;
+    }
+    const view = new RawRequestView(
+      head.method,
+      target0.authority,
+      target0.pathAndQuery,
+      head.rawHeaders,
+    );
+    const hop: Hop = core.hop;
+    const decision = decide(snapshot.table, hop, view, core.runtime.random, core.decideContext);
+    const tag = decision.kind === 'respond' ? undefined : decision.tags[0];
+
+    switch (decision.kind) {
+      case 'error':
+        this.#respondError(
+          head,
+          decision.code,
+          decision.message,
+          decision.service,
+          decision.fallback,
+          startedAt,
+          view,
+          tag,
+          decision.lane,
+        );
+        return;
+      case 'respond':
+        this.#respond(head, decision, startedAt, view);
+        return;
+      case 'local': {
+        for (const r of decision.remember) core.traceMemory?.set(r.traceKey, r.lane);
+        const app = core.app!;
+        this.#forward(
+          head,
+          view,
+          target0,
+          [],
+          { kind: 'fixed', host: app.host, port: app.port },
+          startedAt,
+          {
+            service: null,
+            lane: null,
+            subset: null,
+            fallback: [],
+            tag,
+          },
+        );
+        return;
+      }
+      case 'passthrough': {
+        const colon = target0.authority.lastIndexOf(':');
+        const host =
+          colon > 0 && !target0.authority.endsWith(']')
+            ? target0.authority.slice(0, colon)
+            : target0.authority;
+        const port = colon > 0 ? Number(target0.authority.slice(colon + 1)) || 80 : 80;
+        this.#forward(
+          head,
+          view,
+          target0,
+          decision.requestOps,
+          { kind: 'fixed', host: host.replace(/^\[|\]$/g, ''), port },
+          startedAt,
+          {
+            service: null,
+            lane: null,
+            subset: null,
+            fallback: [],
+            tag,
+          },
+        );
+        return;
+      }
+      case 'forward': {
+        const svc = snapshot.table.services[decision.service];
+        const target = applyRewrite(decision, target0);
+        this.#forward(
+          head,
+          view,
+          target,
+          decision.requestOps,
+          {
+            kind: 'endpoints',
+            service: decision.service,
+            endpoints: decision.endpoints,
+            serviceSize: svc?.all.length ?? decision.endpoints.length,
+          },
+          startedAt,
+          {
+            service: decision.service,
+            lane: decision.target.kind === 'lane' ? decision.target.lane : null,
+            subset: decision.target.kind === 'subset' ? decision.target.subset : null,
+            fallback: decision.fallback,
+            tag,
+          },
+          decision,
+        );
+        return;
+      }
+    }
+  }
+
+  #forward(
+    head: RequestHead,
+    view: RawRequestView,
+    target: Target,
+    ops: Extract<Decision, { kind: 'forward' }>['requestOps'],
+    upstream: ConstructorParameters<typeof Exchange>[0]['target'],
+    startedAt: number,
+    meta: {
+      service: string | null;
+      lane: string | null;
+      subset: string | null;
+      fallback: Extract<Decision, { kind: 'forward' }>['fallback'];
+      tag: Tag | undefined;
+    },
+    decision?: Extract<Decision, { kind: 'forward' }>,
+  ): void {
+    const core = this.#core;
+    const headers = endToEnd(head.rawHeaders, view.lowerNames, true);
+    headers.apply(ops, newTraceId);
+    if (core.hop.kind === 'gateway') {
+      // SPEC §4.1 / RFC 7239 de-facto headers: who called, over what, for which host.
+      const previous = headers.get('x-forwarded-for');
+      const client = this.socket.remoteAddress ?? 'unknown';
+      headers.set('x-forwarded-for', previous === undefined ? client : `${previous}, ${client}`);
+      headers.set('x-forwarded-proto', 'http');
+      headers.set('x-forwarded-host', view.authority);
+    }
+    const framing = framingOf(head);
+    const upstreamHead = requestHeadString(
+      head.method,
+      target.pathAndQuery,
+      target.authority,
+      headers,
+      framing,
+      head.upgrade,
+    );
+    if (head.expect === '100-continue' && framing.kind !== 'none') {
+      // RFC 9110 §10.1.1: a proxy may answer 100 itself once it knows it will forward the body.
+      this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+    }
+    const policy = decision?.policy ?? core.defaultPolicy;
+    const log: AccessLogContext = {
+      hop: core.hop.kind,
+      listener: core.listenerName,
+      authority: view.authority,
+      path: view.path,
+      tag: meta.tag,
+      service: meta.service,
+      lane: meta.lane,
+      subset: meta.subset,
+      fallback: meta.fallback,
+      startedAt,
+      bytesIn: head.headBytes,
+      responseOps: decision?.responseOps ?? [],
+      newTraceId,
+    };
+    this.#exchange = new Exchange({
+      runtime: core.runtime,
+      down: this,
+      method: head.method,
+      upstreamHead,
+      requestFraming: framing,
+      downstreamMinor: head.minor,
+      clientKeepAlive: head.keepAlive,
+      upgrade: head.upgrade,
+      target: upstream,
+      policy,
+      retries: decision?.route?.retries ?? core.defaultRetries,
+      timeoutMs: decision?.route?.timeoutMs,
+      delayMs: decision?.delayMs,
+      responseOps: decision?.responseOps ?? [],
+      log,
+    });
+  }
+
+  #respond(head: RequestHead, decision: Respond, startedAt: number, view: RawRequestView): void {
+    const keepAlive = head.keepAlive && head.framing.kind === 'none';
+    let out = `HTTP/1.1 ${decision.status} ${decision.reason === 'redirect' ? 'Moved' : 'OK'}\r\n`;
+    for (const [name, value] of decision.headers) out += `${name}: ${value}\r\n`;
+    if (decision.reason === 'fault-abort') out += 'x-lanes-fault: abort\r\n';
+    out += `content-length: ${Buffer.byteLength(decision.body)}\r\n${keepAlive ? '' : 'connection: close\r\n'}\r\n`;
+    this.socket.write(out + decision.body);
+    this.#logLocal(head, view, decision.status, null, startedAt, undefined, null, []);
+    this.#afterLocalAnswer(keepAlive);
+  }
+
+  #respondError(
+    head: RequestHead,
+    code: ErrorCode,
+    message: string,
+    service: string | undefined,
+    fallback: Extract<Decision, { kind: 'error' }>['fallback'],
+    startedAt: number,
+    view: RawRequestView,
+    tag?: Tag,
+    lane?: string,
+  ): void {
+    // With a body on its way, answering early and closing is simpler and safer than draining it.
+    const keepAlive = head.keepAlive && head.framing.kind === 'none';
+    const status = writeError(this.socket, {
+      code,
+      message,
+      service,
+      lane: lane ?? tag?.lane,
+      fallback,
+      hop: this.#core.hopLabel,
+      keepAlive,
+    });
+    this.#logLocal(head, view, status, code, startedAt, tag, service ?? null, fallback);
+    this.#afterLocalAnswer(keepAlive);
+  }
+
+  /** After answering without forwarding. */
+  #afterLocalAnswer(keepAlive: boolean): void {
+    this.#finishResponse(keepAlive);
+  }
+
+  #logLocal(
+    head: RequestHead,
+    view: RawRequestView,
+    status: number,
+    error: ErrorCode | null,
+    startedAt: number,
+    tag: Tag | undefined,
+    service: string | null,
+    fallback: Extract<Decision, { kind: 'error' }>['fallback'],
+  ): void {
+    const log = this.#core.runtime.log;
+    if (!log) return;
+    log.write({
+      time: isoTime(Date.now()),
+      hop: this.#core.hop.kind,
+      listener: this.#core.listenerName,
+      method: head.method,
+      authority: view.authority,
+      path: view.path,
+      tag: tag?.lane ?? null,
+      tagSource: tag?.source ?? 'none',
+      service,
+      lane: null,
+      subset: null,
+      fallback: fallback.map((f) => `${f.lane}:${f.reason}`),
+      upstream: null,
+      status,
+      bytesIn: head.headBytes,
+      bytesOut: 0,
+      durationUs: Math.round((this.#core.runtime.now() - startedAt) * 1000),
+      error,
+      attempts: 0,
+    });
+  }
+
+  onBody(chunk: Buffer): void {
+    if (this.#discardBody) return;
+    this.#exchange?.requestBody(chunk);
+  }
+
+  onEnd(): void {
+    this.#requestComplete = true;
+    this.#discardBody = false;
+    if (this.#answered) return;
+    // The next pipelined request waits until this response is complete.
+    this.#parser.pause();
+    this.#exchange?.requestEnd();
+  }
+
+  onError(err: ParseError): void {
+    this.#headStartedAt = undefined;
+    const exchange = this.#exchange;
+    if (exchange) {
+      // The body (or its trailers) turned out malformed after the head was forwarded: abort the
+      // upstream side, so it never sees a complete message, and answer the client if we still can.
+      this.#exchange = undefined;
+      const started = exchange.responseStarted;
+      exchange.abort('BAD_REQUEST');
+      if (started) this.socket.destroy();
+      else this.#answerAndClose(PARSE_CODES[err.code], `${err.message} (in the request body)`);
+      return;
+    }
+    this.#answerAndClose(PARSE_CODES[err.code], err.message);
+  }
+}
+
+export type { TableEndpoint };

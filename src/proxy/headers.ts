@@ -1,0 +1,173 @@
+/**
+ * Header rewriting on raw header arrays: hop-by-hop fields are removed (RFC 9110 §7.6.1:
+ * Connection and the fields it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,
+ * Proxy-*), the decision's operations are applied in order, and the message head is written as
+ * one latin1 string. No header object is built per request.
+ */
+import { removeBaggageKeys, setBaggageValue } from '../carriers/baggage.ts';
+import type { HeaderOp } from '../engine/types.ts';
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  // The proxy answers `Expect: 100-continue` itself (see connection.ts), so it is not forwarded.
+  'expect',
+]);
+
+/** A mutable header list for one message: parallel arrays, deleted entries blanked. */
+export class HeaderList {
+  readonly names: string[] = [];
+  readonly lower: string[] = [];
+  readonly values: string[] = [];
+
+  push(name: string, lower: string, value: string): void {
+    this.names.push(name);
+    this.lower.push(lower);
+    this.values.push(value);
+  }
+
+  get(lower: string): string | undefined {
+    let out: string | undefined;
+    for (let i = 0; i < this.lower.length; i++) {
+      if (this.lower[i] === lower)
+        out = out === undefined ? this.values[i] : `${out}, ${this.values[i]}`;
+    }
+    return out;
+  }
+
+  remove(lower: string): void {
+    for (let i = 0; i < this.lower.length; i++) if (this.lower[i] === lower) this.lower[i] = '';
+  }
+
+  set(lower: string, value: string): void {
+    this.remove(lower);
+    this.push(lower, lower, value);
+  }
+
+  apply(ops: readonly HeaderOp[], newTraceId: (header: string) => Record<string, string>): void {
+    for (const op of ops) {
+      switch (op.op) {
+        case 'set':
+          this.set(op.name, op.value);
+          break;
+        case 'add':
+          this.push(op.name, op.name, op.value);
+          break;
+        case 'remove':
+          this.remove(op.name);
+          break;
+        case 'set-baggage':
+          this.set('baggage', setBaggageValue(this.get('baggage'), op.key, op.value));
+          break;
+        case 'remove-baggage': {
+          const rest = removeBaggageKeys(this.get('baggage'), op.keys);
+          if (rest === undefined) this.remove('baggage');
+          else this.set('baggage', rest);
+          break;
+        }
+        case 'ensure-trace-id':
+          for (const [name, value] of Object.entries(newTraceId(op.header))) this.set(name, value);
+          break;
+      }
+    }
+  }
+
+  /** `name: value\r\n` lines of every live entry. */
+  serialize(): string {
+    let out = '';
+    for (let i = 0; i < this.lower.length; i++) {
+      if (this.lower[i] !== '') out += `${this.names[i]}: ${this.values[i]}\r\n`;
+    }
+    return out;
+  }
+}
+
+/** Lower-cased tokens of every Connection header (the fields it names are hop-by-hop too). */
+function connectionTokens(
+  raw: readonly string[],
+  lower: readonly string[],
+): Set<string> | undefined {
+  let tokens: Set<string> | undefined;
+  for (let j = 0; j < lower.length; j++) {
+    if (lower[j] !== 'connection' && lower[j] !== 'proxy-connection') continue;
+    for (const t of raw[j * 2 + 1]!.split(',')) {
+      const token = t.trim().toLowerCase();
+      if (token === '') continue;
+      tokens ??= new Set();
+      tokens.add(token);
+    }
+  }
+  return tokens;
+}
+
+/**
+ * The end-to-end fields of a message: everything but hop-by-hop fields, `Proxy-*` fields, fields
+ * named by Connection, and `host` when `dropHost` (requests get a fresh Host line first).
+ */
+export function endToEnd(
+  raw: readonly string[],
+  lower: readonly string[],
+  dropHost: boolean,
+): HeaderList {
+  const list = new HeaderList();
+  const named = connectionTokens(raw, lower);
+  for (let j = 0; j < lower.length; j++) {
+    const name = lower[j]!;
+    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || named?.has(name)) continue;
+    if (dropHost && name === 'host') continue;
+    list.push(raw[j * 2]!, name, raw[j * 2 + 1]!);
+  }
+  return list;
+}
+
+export type BodyFraming =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'length'; readonly length: number }
+  | { readonly kind: 'chunked' }
+  | { readonly kind: 'close' };
+
+function framingLine(framing: BodyFraming): string {
+  switch (framing.kind) {
+    case 'length':
+      return `content-length: ${framing.length}\r\n`;
+    case 'chunked':
+      return 'transfer-encoding: chunked\r\n';
+    case 'none':
+    case 'close':
+      return '';
+  }
+}
+
+export function requestHeadString(
+  method: string,
+  target: string,
+  host: string,
+  headers: HeaderList,
+  framing: BodyFraming,
+  upgrade: string | undefined,
+): string {
+  const connection = upgrade === undefined ? '' : `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
+  return `${method} ${target} HTTP/1.1\r\nhost: ${host}\r\n${headers.serialize()}${framingLine(framing)}${connection}\r\n`;
+}
+
+export function responseHeadString(
+  status: number,
+  reason: string,
+  headers: HeaderList,
+  framing: BodyFraming,
+  keepAlive: boolean,
+  minor: 0 | 1,
+  upgrade: string | undefined,
+): string {
+  let connection = '';
+  if (upgrade !== undefined) connection = `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
+  else if (!keepAlive) connection = 'connection: close\r\n';
+  else if (minor === 0) connection = 'connection: keep-alive\r\n';
+  return `HTTP/1.1 ${status} ${reason}\r\n${headers.serialize()}${framingLine(framing)}${connection}\r\n`;
+}
