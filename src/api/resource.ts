@@ -24,6 +24,10 @@ export interface Origin {
   readonly line: number;
   readonly col: number;
   readonly positions: Readonly<Record<string, Pos>>;
+  /** The document as written (from its first content line), for storing and showing it again. */
+  readonly text: string;
+  /** The line of the file where `text` starts. */
+  readonly textLine: number;
 }
 
 export interface Metadata {

@@ -216,7 +216,13 @@ describe('permissive lane routing at a sidecar', () => {
     const text = d.steps.join('\n');
     assert.match(text, /lane l1 does not contain default\/b/);
     assert.match(text, /lane l4 has no healthy endpoint \(1 unhealthy\)/);
-    assert.match(text, /→ lane base \(1 healthy endpoint\)/);
+    assert.match(text, /→ lane base, a baseline of default\/b \(1 healthy endpoint\)/);
+  });
+
+  test('explain steps name a lane’s own fallback as such', () => {
+    const { table } = build(yaml(...DOCS), [...FRONTS, ...backs(['l4', 'base'])]);
+    const d = run(table, outbound(), { authority: 'b', headers: { 'x-lane': 'l1' } });
+    assert.match(d.steps.join('\n'), /→ lane l4, a fallback of lane l1 \(1 healthy endpoint\)/);
   });
 
   test('without explain no steps are recorded', () => {

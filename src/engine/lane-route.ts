@@ -73,8 +73,17 @@ export function routeLane(
     const healthy = set ? healthyOf(set.healthy, isEjected) : [];
     if (healthy.length > 0) {
       if (fallback.length > 0 || lane !== requested) {
+        // Say which kind of fallback this is: the first thing a developer asks is "why there?".
+        const role =
+          lane === UNLANED
+            ? ''
+            : lanes.baselineChain.includes(lane)
+              ? `, a baseline of ${service}`
+              : requested !== undefined && lane !== requested
+                ? `, a fallback of lane ${requested}`
+                : '';
         steps?.push(
-          `${service}: → ${laneLabel(lane)} (${healthy.length} healthy endpoint${healthy.length === 1 ? '' : 's'})`,
+          `${service}: → ${laneLabel(lane)}${role} (${healthy.length} healthy endpoint${healthy.length === 1 ? '' : 's'})`,
         );
       } else {
         steps?.push(

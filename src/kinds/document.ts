@@ -171,6 +171,8 @@ export function parseResource(doc: SourceDocument, opts: ParseOptions = {}): Par
     line: root.pos.line,
     col: root.pos.col,
     positions: Object.fromEntries(ctx.positions) as Record<string, Pos>,
+    text: doc.text,
+    textLine: doc.line,
   };
   const resource: Resource = {
     apiVersion,

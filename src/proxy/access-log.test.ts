@@ -303,6 +303,36 @@ describe('fileSink', () => {
     }
   });
 
+  test('with maxBytes the file rotates to .1 and keeps the newest lines, whole and in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lanes-access-log-'));
+    try {
+      const path = join(dir, 'access.log');
+      const log = new AccessLog(fileSink(path, undefined, { maxBytes: 4096 }), { flushBytes: 512 });
+      for (let i = 0; i < 100; i++) {
+        log.write(entry({ path: `/p/${i}` }));
+        // Requests arrive over time; the file opens asynchronously meanwhile.
+        if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await log.close();
+      const current = readFileSync(path, 'utf8');
+      const previous = readFileSync(`${path}.1`, 'utf8');
+      assert.ok(current.length < 4096 + 1024, `current file ${current.length} bytes`);
+      const paths = [...previous.split('\n'), ...current.split('\n')]
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l).path as string);
+      // Older files are gone: what is kept is the newest lines, in order, up to the last one.
+      assert.equal(paths.at(-1), '/p/99');
+      const first = Number(paths[0]?.slice(3));
+      assert.deepEqual(
+        paths,
+        Array.from({ length: 100 - first }, (_, i) => `/p/${first + i}`),
+      );
+      assert.ok(first > 0, 'something was rotated away');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('close right after a failed open still resolves', { timeout: 5000 }, async () => {
     const errors: Error[] = [];
     const sink = fileSink(join(tmpdir(), 'lanes-no-such-dir', 'y', 'access.log'), (e) =>

@@ -11,7 +11,7 @@
  * A sink that falls behind (a slow disk) is not allowed to grow memory without bound: a batch
  * is dropped, and counted, while the sink holds `maxPendingBytes` not yet written out.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, renameSync, statSync, type WriteStream } from 'node:fs';
 import type { TagSource } from '../engine/types.ts';
 
 export interface AccessLogEntry {
@@ -200,38 +200,76 @@ export class AccessLog {
 /**
  * Appends to a file through an fs write stream: writes are queued and done by libuv off the
  * event loop. The first error is reported once (default: one line on stderr); later batches
- * are refused, so the log counts them as dropped.
+ * are refused, so the log counts them as dropped. With `maxBytes`, a file that grows past it is
+ * renamed to `<path>.1` (replacing the previous one) and a new file is started, so a mesh left
+ * running for weeks holds at most twice that on disk.
  */
 export function fileSink(
   path: string,
   onError: (error: Error) => void = (e) =>
     process.stderr.write(`lanes: access log ${path}: ${e.message}\n`),
+  options: { readonly maxBytes?: number } = {},
 ): AccessLogWriter & { readonly path: string } {
-  const stream = createWriteStream(path, { flags: 'a' });
   let failed: Error | undefined;
-  stream.on('error', (error) => {
-    if (failed === undefined) onError(error);
-    failed = error;
-  });
+  const open = () => {
+    const stream = createWriteStream(path, { flags: 'a' });
+    stream.on('error', (error) => {
+      if (failed === undefined) onError(error);
+      failed = error;
+    });
+    return stream;
+  };
+  let stream = open();
+  let size = sizeOf(path);
+  const closing: Promise<void>[] = [];
   return {
     path,
     write(data: string): boolean {
       if (failed !== undefined) throw failed;
+      // Only once the file is open (it opens asynchronously): renaming a path that does not
+      // exist yet would leave two streams appending to one file.
+      if (options.maxBytes !== undefined && size >= options.maxBytes && !stream.pending) {
+        // The old stream keeps its fd: what it still has queued lands in the renamed file.
+        const old = stream;
+        closing.push(endStream(old));
+        try {
+          renameSync(path, `${path}.1`);
+        } catch (error) {
+          onError(error as Error);
+        }
+        stream = open();
+        size = 0;
+      }
+      size += Buffer.byteLength(data);
       return stream.write(data);
     },
     get pendingBytes() {
       return stream.writableLength;
     },
-    close(): Promise<void> {
-      // 'close' comes after the last write is done, and also after an error (then 'finish'
-      // never does), so waiting for it cannot hang.
-      return new Promise((resolve) => {
-        if (stream.closed) return resolve();
-        stream.once('close', () => resolve());
-        stream.end();
-      });
+    async close(): Promise<void> {
+      await Promise.all([...closing, endStream(stream)]);
     },
   };
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * 'close' comes after the last write is done, and also after an error (then 'finish' never
+ * does), so waiting for it cannot hang.
+ */
+function endStream(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.closed) return resolve();
+    stream.once('close', () => resolve());
+    stream.end();
+  });
 }
 
 export interface MemorySink extends AccessLogWriter {

@@ -18,6 +18,12 @@ export interface SourceDocument {
   /** 0-based index of the document in its file. */
   readonly index: number;
   readonly node: Node;
+  /**
+   * The document's own text, from the first line of its content, and that line's number: enough to
+   * store an applied document and parse it again later with the same positions.
+   */
+  readonly text: string;
+  readonly line: number;
 }
 
 export interface ParsedYaml {
@@ -67,7 +73,10 @@ export function parseYamlDocuments(text: string, file: string): ParsedYaml {
     try {
       const node = convert(doc, doc.contents, at, file, issues);
       if (node.kind === 'scalar' && node.value === null) return;
-      documents.push({ file, index, node });
+      const start = doc.contents.range?.[0] ?? 0;
+      const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+      const end = doc.contents.range?.[2] ?? text.length;
+      documents.push({ file, index, node, text: text.slice(lineStart, end), line: at(start).line });
     } catch (error) {
       const pos = at(doc.contents.range?.[0]);
       issues.push({

@@ -106,7 +106,7 @@ describe('every field of Istio’s CRD is declared (supported, ignored or unsupp
             metadata: { name: 'x' },
             spec: valueAt(schema, path),
           });
-          const { issues } = parseResource({ file: 'crd.yaml', index: 0, node });
+          const { issues } = parseResource({ file: 'crd.yaml', index: 0, node, text: '', line: 1 });
           for (const i of issues) {
             if (i.message.startsWith('unknown field')) unknown.push(`${show(path)}: ${i.path}`);
           }

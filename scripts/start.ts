@@ -1,0 +1,65 @@
+/**
+ * `npm start`: the local mesh in the foreground with step 1 of the reference story applied
+ * (../shared/examples/asm-lanes), then the gateway URLs and three `curl` lines to try. Ctrl-C
+ * stops it. The state goes where `lanes` puts it (`$LANES_HOME`, else ./.lanes), so the
+ * quickstart's `npx lanes …` commands talk to this mesh.
+ */
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect } from '../src/cli/client.ts';
+import { apply } from '../src/cli/commands/apply.ts';
+import { report } from '../src/cli/report.ts';
+import { resolveStateDir } from '../src/cli/state-dir.ts';
+import { up } from '../src/daemon/launch.ts';
+
+const EXAMPLES = fileURLToPath(new URL('../../shared/examples/asm-lanes/', import.meta.url));
+const STEP_1 = [
+  'gateways.yaml',
+  'instrumentation.yaml',
+  'mock.yaml',
+  'swimlane-v1.yaml',
+  'ingress-vs.yaml',
+];
+
+const io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+
+if (!existsSync(EXAMPLES)) {
+  process.stderr.write(
+    `lanes: npm start applies the reference story from ${EXAMPLES}, which is not there; start an empty mesh with \`npx lanes up\` instead\n`,
+  );
+  process.exit(1);
+}
+
+const stateDir = resolveStateDir(undefined, process.env, process.cwd());
+const files = STEP_1.map((f) => relative(process.cwd(), join(EXAMPLES, f)));
+
+async function afterReady(): Promise<number> {
+  let code: number;
+  try {
+    code = await apply({
+      io,
+      args: ['--state', stateDir, ...files.flatMap((f) => ['-f', f])],
+      globalState: undefined,
+    });
+  } catch (error) {
+    return report(error, io);
+  }
+  const { gateways } = await connect(stateDir).status();
+  const prod = gateways.find((g) => g.name === 'ingressgateway')?.url;
+  const dev = gateways.find((g) => g.name === 'ingressgateway-dev')?.url;
+  if (!prod || !dev) return code;
+  const alice = files.map((f) => f.replace(/[^/]+$/, '')).at(0) ?? '';
+  process.stdout.write(`
+Step 1 of the story is applied. Try:
+  curl ${prod}/                          # mocka v1 → mockb v1 → mockc v1, tagged by the gateway
+  curl -H 'baggage: version=v2' ${prod}/ # the same: the gateway stamps the lane, a client cannot pick one
+  curl -i -H 'alice-dev: true' ${dev}/   # 404 NO_ROUTE until step 2:
+      npx lanes apply --cluster dev -f ${alice}dev-services.yaml -f ${alice}alice-dev.yaml
+Then: npx lanes status · npx lanes explain --gateway istio-system/ingressgateway · README.md, Quickstart
+
+`);
+  return code;
+}
+
+process.exitCode = await up({ stateDir, detach: false, afterReady });

@@ -1,0 +1,70 @@
+/** `lanes logs WORKLOAD [-f]`: a workload's output, streamed when following. */
+import {
+  boolFlag,
+  type CommandSpec,
+  intFlag,
+  maxPositionals,
+  namespacedName,
+  parseCommand,
+} from '../args.ts';
+import { connect } from '../client.ts';
+import { type CommandContext, UsageError, writeAndDrain } from '../io.ts';
+import { resolveStateDir } from '../state-dir.ts';
+import { clusterFlag } from './apply.ts';
+
+export const logsSpec: CommandSpec = {
+  name: 'logs',
+  help: `Print the log of a workload (a Deployment): its app's output.
+
+Usage: lanes logs WORKLOAD [-f] [--cluster CLUSTER] [--instance N]
+
+WORKLOAD is NAME (namespace default) or NAMESPACE/NAME.
+
+Flags:
+  -f, --follow          keep printing new output until Ctrl-C
+      --cluster NAME    the workload's cluster (default: default)
+      --instance N      only instance N (0, 1, ...; default: every instance)
+      --state DIR       state directory (default $LANES_HOME, else ./.lanes)
+`,
+  options: {
+    follow: { type: 'boolean', short: 'f' },
+    cluster: { type: 'string' },
+    instance: { type: 'string' },
+  },
+};
+
+export async function logs(ctx: CommandContext): Promise<number> {
+  const p = parseCommand(logsSpec, ctx);
+  if (!p) return 0;
+  maxPositionals(logsSpec, p, 1, 'one WORKLOAD');
+  const [workload] = p.positionals;
+  if (workload === undefined) {
+    throw new UsageError('lanes logs needs a WORKLOAD (NAME or NAMESPACE/NAME of a Deployment)');
+  }
+  const name = namespacedName(workload, 'WORKLOAD');
+  const instance = intFlag(p, 'instance', 0, 9999);
+  const cluster = clusterFlag(p);
+  const client = connect(resolveStateDir(p.state, ctx.io.env, ctx.io.cwd));
+  const signal = ctx.io.signal;
+  const stream = await client.logs(
+    {
+      workload: name,
+      ...(cluster !== undefined ? { cluster } : {}),
+      ...(instance !== undefined ? { instance } : {}),
+      follow: boolFlag(p, 'follow'),
+    },
+    signal,
+  );
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of stream) {
+      await writeAndDrain(ctx.io.stdout, decoder.decode(chunk, { stream: true }));
+    }
+    await writeAndDrain(ctx.io.stdout, decoder.decode());
+  } catch (error) {
+    // Ctrl-C (or the caller) ended a follow: that is how following is meant to end.
+    if (signal?.aborted) return 0;
+    throw error;
+  }
+  return 0;
+}

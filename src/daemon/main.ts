@@ -1,0 +1,89 @@
+/**
+ * The daemon process: `node src/daemon/main.ts --state DIR`, started by `lanes up`
+ * (src/daemon/launch.ts). It takes the state directory's lock, stops what a killed predecessor
+ * left running, restores every applied resource and workload, serves the control API, and
+ * writes daemon.json once all of that is done — so anything that finds daemon.json can use it.
+ * SIGTERM, SIGINT and POST /v1/shutdown stop every workload before it exits.
+ */
+import { parseArgs } from 'node:util';
+import { type ApiServer, startApi } from './api.ts';
+import { Daemon } from './daemon.ts';
+import { acquireLock, type DaemonLock } from './lock.ts';
+import type { DaemonReport } from './ready.ts';
+import { StateDir, StateError } from './state.ts';
+
+function report(message: DaemonReport): void {
+  if (process.send) process.send(message);
+}
+
+function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { state: { type: 'string' } }, strict: true });
+  if (!values.state) throw new StateError('the daemon needs --state DIR');
+  const state = StateDir.open(values.state);
+  const lock: DaemonLock = acquireLock(state.dir);
+  let daemon: Daemon | undefined;
+  let api: ApiServer | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const shutdown = (why: string): Promise<void> => {
+    stopping ??= (async () => {
+      log(`stopping (${why})`);
+      // daemon.json goes first: from here on the CLI says "not running", not "connection refused".
+      state.removeDaemonInfo();
+      await api?.close();
+      await daemon?.shutdown();
+      lock.release();
+      log('stopped');
+      process.exit(0);
+    })();
+    return stopping;
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // The launcher going away (its terminal closed) must not take the mesh down with it.
+  process.on('disconnect', () => {});
+
+  try {
+    const token = state.token();
+    const started = await Daemon.start(state);
+    daemon = started.daemon;
+    if (started.orphans > 0)
+      log(`stopped ${started.orphans} workload instance(s) a previous daemon left running`);
+    // Ready means ready: a `curl` right after `lanes up` must reach restored workloads.
+    for (const line of await daemon.waitForReady()) log(line);
+    api = await startApi(daemon, token, () => void shutdown('lanes down'));
+    state.writeDaemonInfo({ pid: process.pid, api: api.url, startedAt: new Date().toISOString() });
+    const status = daemon.status();
+    log(
+      `ready: api ${api.url}, ${daemon.store.resources().length} resource(s), ${status.gateways.length} gateway listener(s)`,
+    );
+    report({
+      type: 'ready',
+      pid: process.pid,
+      api: api.url,
+      stateDir: state.dir,
+      gateways: status.gateways,
+      orphans: started.orphans,
+      restored: daemon.store.resources().length,
+    });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+main().catch((error: unknown) => {
+  const message =
+    error instanceof StateError ? error.message : ((error as Error).stack ?? String(error));
+  report({
+    type: 'failed',
+    error: error instanceof StateError ? message : `the daemon failed to start: ${message}`,
+  });
+  process.stderr.write(`lanes daemon: ${message}\n`);
+  // Let the IPC message flush before exiting.
+  setTimeout(() => process.exit(1), 50);
+});
