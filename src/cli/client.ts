@@ -170,8 +170,13 @@ export class Client {
       return new CliError(staleDaemonMessage(this.stateDir, this.daemon.pid));
     }
     if (code === 'ECONNRESET' || code === 'EPIPE') {
+      // A change may already be stored when the connection drops (the daemon stopping mid-apply).
+      const maybe =
+        method === 'GET'
+          ? ''
+          : '; the change may or may not have been made: check with `lanes get`';
       return new CliError(
-        `the daemon at ${this.daemon.api} closed the connection during ${method} ${path}; is it shutting down?`,
+        `the daemon at ${this.daemon.api} closed the connection during ${method} ${path}; is it shutting down?${maybe}`,
       );
     }
     return new CliError(`cannot reach the daemon at ${this.daemon.api}: ${error.message}`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, type Stats, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -9,6 +9,7 @@ import {
   readToken,
   resolveStateDir,
   StateDirError,
+  untrustedDir,
 } from './state-dir.ts';
 import { deadPid, stateDirFor } from './test-fixtures.ts';
 
@@ -82,6 +83,62 @@ describe('readDaemonInfo', () => {
       rmSync(dir, { recursive: true });
     }
   });
+  test('a daemon.json whose API is not on this machine is refused naming the file: the token would go there', () => {
+    const s = stateDirFor('http://10.0.0.1:1234');
+    try {
+      assert.throws(
+        () => readDaemonInfo(s.dir),
+        (e: Error) =>
+          e instanceof StateDirError &&
+          e.message ===
+            `${s.dir}/daemon.json is not valid (api must be on this machine (127.0.0.1, [::1] or localhost), not 10.0.0.1); if no daemon is running, remove it and run \`lanes up\``,
+      );
+    } finally {
+      s.cleanup();
+    }
+  });
+  test('a state directory others may write is refused before its daemon.json is believed', () => {
+    const s = stateDirFor('http://127.0.0.1:1234');
+    try {
+      chmodSync(s.dir, 0o777);
+      assert.throws(
+        () => readDaemonInfo(s.dir),
+        (e: Error) =>
+          e instanceof StateDirError &&
+          e.message.startsWith(
+            `the state directory ${s.dir} is writable by its group and others (mode 777)`,
+          ) &&
+          e.message.endsWith(`run chmod go-w ${s.dir}`),
+      );
+      chmodSync(s.dir, 0o700);
+      assert.equal(readDaemonInfo(s.dir).status, 'running');
+    } finally {
+      s.cleanup();
+    }
+  });
+  test('parseDaemonInfo accepts only loopback API hosts', () => {
+    for (const host of ['127.0.0.1', '[::1]', 'localhost', 'LOCALHOST']) {
+      const info = parseDaemonInfo(
+        JSON.stringify({ pid: 1, api: `http://${host}:9`, startedAt: '' }),
+      );
+      assert.equal(typeof info, 'object', `${host}: ${String(info)}`);
+    }
+    for (const [api, host] of [
+      ['http://10.0.0.1:1234', '10.0.0.1'],
+      ['http://example.com:80/', 'example.com'],
+      ['http://127.0.0.1@evil.example:1', 'evil.example'],
+      ['http://localhost.evil.example:1', 'localhost.evil.example'],
+    ]) {
+      assert.equal(
+        parseDaemonInfo(JSON.stringify({ pid: 1, api, startedAt: '' })),
+        `api must be on this machine (127.0.0.1, [::1] or localhost), not ${host}`,
+      );
+    }
+    assert.equal(
+      parseDaemonInfo('{"pid":1,"api":"http://a b:1","startedAt":""}'),
+      'api must be an http://host:port URL',
+    );
+  });
   test('parseDaemonInfo checks every field', () => {
     assert.equal(parseDaemonInfo('nope'), 'not JSON');
     assert.equal(parseDaemonInfo('[]'), 'not a JSON object');
@@ -95,6 +152,28 @@ describe('readDaemonInfo', () => {
       parseDaemonInfo('{"pid":1,"api":"http://127.0.0.1:9"}'),
       'startedAt must be a string',
     );
+  });
+});
+
+describe('untrustedDir', () => {
+  const uid = process.getuid?.() ?? 0;
+  const stat = (owner: number, mode: number) => ({ uid: owner, mode: 0o40000 | mode }) as Stats;
+  test('a directory of the current user that only it can write is trusted', () => {
+    for (const mode of [0o700, 0o755, 0o750, 0o500]) {
+      assert.equal(untrustedDir('/st', stat(uid, mode)), undefined, mode.toString(8));
+    }
+  });
+  test('another owner is refused, naming the directory, both uids and what to do', () => {
+    assert.equal(
+      untrustedDir('/st', stat(uid + 1, 0o700)),
+      `the state directory /st belongs to uid ${uid + 1}, not to you (uid ${uid}), so its owner could redirect lanes and take its API token; use a directory of your own (--state or $LANES_HOME)`,
+    );
+  });
+  test('group or other write permission is refused with the chmod to run', () => {
+    const says = (mode: number) => untrustedDir('/st', stat(uid, mode));
+    assert.match(says(0o770) ?? '', /writable by its group \(mode 770\).* run chmod go-w \/st$/);
+    assert.match(says(0o702) ?? '', /writable by others \(mode 702\)/);
+    assert.match(says(0o777) ?? '', /writable by its group and others \(mode 777\)/);
   });
 });
 

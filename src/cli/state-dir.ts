@@ -3,7 +3,7 @@
  * what its `daemon.json` says. The daemon writes `daemon.json` once it is ready; the CLI and the
  * launcher both read it here, so they agree on what "running" means.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const DAEMON_JSON = 'daemon.json';
@@ -54,6 +54,14 @@ export function readDaemonInfo(dir: string): DaemonState {
     if (code === 'ENOENT' || code === 'ENOTDIR') return { status: 'absent' };
     throw new StateDirError(`cannot read ${file}: ${errnoText(error)}`);
   }
+  // Whoever can write the directory can replace daemon.json and receive the token.
+  let untrusted: string | undefined;
+  try {
+    untrusted = untrustedDir(dir, statSync(dir));
+  } catch (error) {
+    untrusted = `cannot read the state directory ${dir}: ${errnoText(error)}`;
+  }
+  if (untrusted !== undefined) throw new StateDirError(untrusted);
   const info = parseDaemonInfo(text);
   if (typeof info === 'string') {
     throw new StateDirError(
@@ -61,6 +69,29 @@ export function readDaemonInfo(dir: string): DaemonState {
     );
   }
   return isProcessAlive(info.pid) ? { status: 'running', info } : { status: 'stale', info };
+}
+
+/** Hosts the daemon's API may have: it listens on 127.0.0.1, and the token must not leave. */
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/**
+ * Why `dir` (its `stat`) cannot be trusted with the daemon's state, or undefined when it can: it
+ * must belong to the current user and not be writable by group or others, because whoever can
+ * write it can replace daemon.json (and receive the API token) or resources.json. No check where
+ * there are no uids (Windows).
+ */
+export function untrustedDir(dir: string, stat: Stats): string | undefined {
+  const uid = process.getuid?.();
+  if (uid === undefined) return undefined;
+  if (stat.uid !== uid) {
+    return `the state directory ${dir} belongs to uid ${stat.uid}, not to you (uid ${uid}), so its owner could redirect lanes and take its API token; use a directory of your own (--state or $LANES_HOME)`;
+  }
+  const mode = stat.mode & 0o777;
+  if (mode & 0o022) {
+    const who = mode & 0o020 ? (mode & 0o002 ? 'its group and others' : 'its group') : 'others';
+    return `the state directory ${dir} is writable by ${who} (mode ${mode.toString(8)}), so another user could redirect lanes and take its API token; run chmod go-w ${dir}`;
+  }
+  return undefined;
 }
 
 /** The info, or what is wrong with the text. */
@@ -79,11 +110,24 @@ export function parseDaemonInfo(text: string): DaemonInfo | string {
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) {
     return 'pid must be a positive integer';
   }
-  if (typeof api !== 'string' || !/^http:\/\/[^/?#]+\/?$/.test(api)) {
-    return 'api must be an http://host:port URL';
+  const host = typeof api === 'string' ? httpHost(api) : undefined;
+  if (typeof api !== 'string' || host === undefined) return 'api must be an http://host:port URL';
+  // The CLI sends the token there: only ever to this machine.
+  if (!LOOPBACK_HOSTS.has(host)) {
+    return `api must be on this machine (127.0.0.1, [::1] or localhost), not ${host}`;
   }
   if (typeof startedAt !== 'string') return 'startedAt must be a string';
   return { pid, api, startedAt };
+}
+
+/** The host of an `http://host[:port][/]` URL; undefined for anything else. */
+function httpHost(url: string): string | undefined {
+  if (!/^http:\/\/[^/?#]+\/?$/.test(url)) return undefined;
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -4,9 +4,17 @@
  * saying what went wrong and every issue on its own line.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { createReadStream, type FSWatcher, statSync, watch } from 'node:fs';
+import {
+  createReadStream,
+  type FSWatcher,
+  type ReadStream,
+  type Stats,
+  statSync,
+  watch,
+} from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
+import { basename, dirname } from 'node:path';
 import type { ErrorResponse } from '../control/protocol.ts';
 import type { Daemon } from './daemon.ts';
 import { applyRequest, deleteRequest, explainRequest } from './requests.ts';
@@ -105,7 +113,7 @@ export async function startApi(
           sendJson(res, 200, daemon.explain(explainRequest(await readJson(req))));
           return;
         case 'GET /v1/logs':
-          streamLog(daemon, url, req, res);
+          streamLog(daemon, url, res);
           return;
         case 'POST /v1/shutdown':
           sendJson(res, 200, {});
@@ -138,12 +146,7 @@ export async function startApi(
   };
 }
 
-function streamLog(
-  daemon: Daemon,
-  url: URL,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-): void {
+function streamLog(daemon: Daemon, url: URL, res: http.ServerResponse): void {
   const workload = url.searchParams.get('workload');
   if (!workload) throw new RequestError(400, 'logs needs ?workload=namespace/name');
   const instance = url.searchParams.get('instance');
@@ -153,53 +156,102 @@ function streamLog(
     instance === null ? undefined : Number(instance),
   );
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+  sendLog(file, res, url.searchParams.get('follow') === '1');
+}
+
+/** How often a follow looks at the file even without a watch event (watch can miss some). */
+const FOLLOW_POLL_MS = 1000;
+
+/**
+ * Sends `file` and, when following, whatever is appended to it, until the client goes away. One
+ * read at a time, piped so that a slow reader (`lanes logs big | less`) pauses the file instead of
+ * filling the daemon's memory. A file that was truncated, replaced or rotated (another inode, or
+ * shorter than what was sent) is sent again from its start; a missing one is waited for. A read
+ * that fails (the file went away between stat and open) is only a log line lost, never the daemon.
+ */
+function sendLog(file: string, res: http.ServerResponse, follow: boolean): void {
   let offset = 0;
-  // One read at a time: a watch event and the poll firing together must not interleave chunks.
-  let reading = false;
+  let inode: number | undefined;
+  let reading: ReadStream | undefined;
+  // A watch event or poll while reading: look again when the read is done.
   let again = false;
-  const pump = (then?: () => void) => {
+  let done = false;
+  let watcher: FSWatcher | undefined;
+  let poll: NodeJS.Timeout | undefined;
+  // A client already gone would never send the 'close' that stops the follow below.
+  if (res.destroyed) return;
+
+  const stop = () => {
+    done = true;
+    reading?.destroy();
+    watcher?.close();
+    clearInterval(poll);
+  };
+  // 'close' comes when the response ends and when the client disconnects first.
+  res.on('close', stop);
+  res.on('error', stop);
+
+  const pump = (): void => {
+    if (done) return;
     if (reading) {
       again = true;
       return;
     }
-    let size = 0;
-    try {
-      size = statSync(file).size;
-    } catch {
-      size = 0;
+    const stat = statOrUndefined(file);
+    if (stat === undefined || stat.ino !== inode || stat.size < offset) {
+      offset = 0;
+      inode = stat?.ino;
     }
-    if (size <= offset) {
-      then?.();
+    if (stat === undefined || stat.size <= offset) {
+      if (!follow) res.end();
       return;
     }
-    reading = true;
-    const stream = createReadStream(file, { start: offset, end: size - 1 });
-    offset = size;
-    stream.on('data', (c) => res.write(c));
+    const start = offset;
+    const stream = createReadStream(file, { start, end: stat.size - 1 });
+    reading = stream;
+    stream.on('error', () => {
+      // Gone or unreadable since the stat: the next look decides (a follow polls anyway).
+    });
     stream.on('close', () => {
-      reading = false;
+      // pipe() detaches from res only at 'end'; a failed or destroyed read must detach too.
+      stream.unpipe(res);
+      reading = undefined;
+      offset = start + stream.bytesRead;
+      if (!follow) {
+        if (!done) res.end();
+        return;
+      }
       if (again) {
         again = false;
-        pump(then);
-      } else then?.();
+        pump();
+      }
     });
+    stream.pipe(res, { end: false });
   };
-  if (url.searchParams.get('follow') !== '1') {
-    pump(() => res.end());
-    return;
-  }
+
   pump();
-  // Follow: re-read when the file grows (fs.watch, plus a slow poll where watch misses events or
-  // the file does not exist yet).
-  let watcher: FSWatcher | undefined;
+  if (!follow) return;
+  // Re-read when the file changes: the directory is watched, so a file created or rotated later
+  // is seen too; the slow poll covers file systems where watch misses events.
+  const name = basename(file);
   try {
-    watcher = watch(file, () => pump());
+    watcher = watch(dirname(file), (_event, changed) => {
+      if (changed === null || changed === name) pump();
+    });
+    watcher.on('error', () => {
+      watcher?.close();
+      watcher = undefined;
+    });
   } catch {
     watcher = undefined;
   }
-  const poll = setInterval(() => pump(), 1000);
-  req.on('close', () => {
-    watcher?.close();
-    clearInterval(poll);
-  });
+  poll = setInterval(pump, FOLLOW_POLL_MS);
+}
+
+function statOrUndefined(file: string): Stats | undefined {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
+  }
 }

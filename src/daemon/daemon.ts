@@ -32,13 +32,18 @@ import { isDeployment, runnerOf } from './runnable.ts';
 import type { StateDir } from './state.ts';
 import { describe, RequestError, ResourceStore } from './store.ts';
 import { cleanupOrphans, Supervisor } from './supervisor.ts';
-import { Workloads } from './workloads.ts';
+import { type ReconcileResult, Workloads } from './workloads.ts';
 
 /** access.log is rotated to access.log.1 at this size. */
 const ACCESS_LOG_MAX_BYTES = 64 * 1024 * 1024;
 
-/** How long `apply` waits for the instances it started to accept connections. */
+/** How long `apply` (and a restore) waits for the instances it started to accept connections. */
 const READY_WAIT_MS = 60_000;
+
+export interface DaemonOptions {
+  /** Default READY_WAIT_MS; tests shorten it. */
+  readonly readyWaitMs?: number;
+}
 
 const PROPAGATOR_HEADERS: Record<string, readonly string[]> = {
   tracecontext: ['traceparent', 'tracestate'],
@@ -60,9 +65,11 @@ export class Daemon {
   #mutations: Promise<unknown> = Promise.resolve();
   #publishQueued = false;
   #readyWaiters: (() => void)[] = [];
+  readonly #readyWaitMs: number;
 
-  private constructor(state: StateDir) {
+  private constructor(state: StateDir, options: DaemonOptions) {
     this.state = state;
+    this.#readyWaitMs = options.readyWaitMs ?? READY_WAIT_MS;
     this.store = new ResourceStore(state);
     // Every hop of every request is a line: cap it, so a mesh left running does not fill the disk.
     this.accessLog = new AccessLog(
@@ -87,16 +94,27 @@ export class Daemon {
     });
   }
 
-  /** Opens the state, cleans up after a crashed daemon, restores every resource and workload. */
-  static async start(state: StateDir): Promise<{ daemon: Daemon; orphans: number }> {
+  /**
+   * Opens the state, cleans up after a crashed daemon, restores every resource and workload. A
+   * workload that cannot start is reported in `problems`, not fatal: the rest of the mesh comes up.
+   */
+  static async start(
+    state: StateDir,
+    options: DaemonOptions = {},
+  ): Promise<{
+    daemon: Daemon;
+    orphans: number;
+    started: readonly string[];
+    problems: readonly string[];
+    /** Until when waitForReady(started) should wait: the same budget as an apply's. */
+    readyBy: number;
+  }> {
     const orphans = await cleanupOrphans(state.pidFile);
-    const daemon = new Daemon(state);
+    const daemon = new Daemon(state, options);
     daemon.store.restore();
-    daemon.#publish();
-    await daemon.gateways.reconcile(daemon.store.resources());
-    await daemon.workloads.reconcile(daemon.store.resources());
-    daemon.#publish();
-    return { daemon, orphans };
+    const readyBy = Date.now() + daemon.#readyWaitMs;
+    const { started, problems } = await daemon.#reconcile(readyBy);
+    return { daemon, orphans, started, problems, readyBy };
   }
 
   /** Runs mutations one at a time: two applies never interleave. */
@@ -133,11 +151,17 @@ export class Daemon {
     return this.#serialize(async () => {
       const broken = this.#failingConditions();
       const { results, notes } = this.store.apply(req.sources, req.cluster);
-      await this.#reconcile();
-      const waiting = await this.waitForReady();
+      const deadline = Date.now() + this.#readyWaitMs;
+      const { started, problems } = await this.#reconcile(deadline);
+      const waiting = await this.waitForReady(started, deadline);
       return {
         results,
-        notes: [...notes.map(formatIssue), ...this.#newlyFailing(broken), ...waiting],
+        notes: [
+          ...notes.map(formatIssue),
+          ...this.#newlyFailing(broken),
+          ...problems.map((p) => `warning: ${p}`),
+          ...waiting,
+        ],
       };
     });
   }
@@ -146,20 +170,22 @@ export class Daemon {
     return this.#serialize(async () => {
       const broken = this.#failingConditions();
       const deleted = this.store.delete(req.sources, req.targets, req.cluster);
-      await this.#reconcile();
+      const { problems } = await this.#reconcile(Date.now() + this.#readyWaitMs);
       return {
         results: deleted.map((resource) => ({ resource, action: 'deleted' as const })),
-        notes: this.#newlyFailing(broken),
+        notes: [...this.#newlyFailing(broken), ...problems.map((p) => `warning: ${p}`)],
       };
     });
   }
 
-  async #reconcile(): Promise<void> {
+  /** Compiles, then brings listeners and processes in line; a replaced generation settles by `deadline`. */
+  async #reconcile(deadline: number): Promise<ReconcileResult> {
     const resources = this.store.resources();
     this.#publish();
     await this.gateways.reconcile(resources);
-    await this.workloads.reconcile(resources);
+    const result = await this.workloads.reconcile(resources, deadline);
     this.#publish();
+    return result;
   }
 
   /** `resource/condition` of every condition that is False now. */
@@ -191,13 +217,18 @@ export class Daemon {
     return out;
   }
 
-  /** Waits until every current instance is ready (or fails), so a curl right after apply works. */
-  async waitForReady(): Promise<string[]> {
-    const deadline = Date.now() + READY_WAIT_MS;
+  /**
+   * Waits until the instances a change started are ready (or failed), so a curl right after apply
+   * works. Only those: an unrelated workload that never listens must not slow every apply down.
+   */
+  async waitForReady(keys: readonly string[], deadline: number): Promise<string[]> {
+    const mine = new Set(keys);
     for (;;) {
       const pending = this.workloads
         .instances()
-        .filter((i) => !i.leaving && this.workloads.statusOf(i.key) === 'starting');
+        .filter(
+          (i) => mine.has(i.key) && !i.leaving && this.workloads.statusOf(i.key) === 'starting',
+        );
       if (pending.length === 0 || Date.now() > deadline) {
         return pending.map(
           (i) =>

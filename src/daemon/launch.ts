@@ -6,7 +6,7 @@
  * daemon to stop every workload and waits until its process is gone.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../cli/client.ts';
 import type { DownOptions, UpOptions } from '../cli/launch-types.ts';
@@ -17,9 +17,18 @@ import { StateDir, StateError } from './state.ts';
 import { cleanupOrphans } from './supervisor.ts';
 
 const DAEMON_MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-/** Restoring nine workloads takes a second or two; this only catches a daemon that hangs. */
-const READY_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 30_000;
+/**
+ * Restoring nine workloads takes a second or two. The daemon itself waits at most 60 s for
+ * restored workloads (then reports those still starting and carries on), so this only catches a
+ * daemon that hangs.
+ */
+const READY_TIMEOUT_MS = 120_000;
+/**
+ * Stopping waits for an apply in progress (up to a minute) and each workload's grace period
+ * (30 s unless its pod says otherwise): `down` says it is waiting, and gives up only on a hang.
+ */
+const STOP_TIMEOUT_MS = 300_000;
+const STOP_PROGRESS_MS = 5_000;
 
 /**
  * V8 flags for the daemon: a small young generation keeps the proxies' RSS near 100 MB under
@@ -43,14 +52,6 @@ function gatewayLines(gateways: StatusResponse['gateways']): string[] {
   );
 }
 
-function tail(file: string, lines: number): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
-
 /** Resolves with the daemon's report, or a failure when it exits or hangs before reporting. */
 function awaitReport(child: ChildProcess, logFile: string | undefined): Promise<DaemonReport> {
   return new Promise((resolve) => {
@@ -67,13 +68,20 @@ function awaitReport(child: ChildProcess, logFile: string | undefined): Promise<
       child.off('exit', onExit);
       resolve(report);
     };
-    const onMessage = (message: unknown) => done(message as DaemonReport);
+    const onMessage = (message: unknown) => {
+      const report = message as DaemonReport;
+      // The daemon's message is one line; where the details are is the launcher's to know.
+      done(
+        report.type === 'failed' && logFile
+          ? { ...report, error: `${report.error} (details in ${logFile})` }
+          : report,
+      );
+    };
     const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
       const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const last = logFile ? tail(logFile, 5) : '';
       done({
         type: 'failed',
-        error: `the daemon ${why} before it was ready${last ? `; the end of ${logFile}:\n${last}` : ''}`,
+        error: `the daemon ${why} before it was ready${logFile ? `; see ${logFile}` : ''}`,
       });
     };
     child.on('message', onMessage);
@@ -158,6 +166,7 @@ export async function up(opts: UpOptions): Promise<number> {
     if (report.orphans > 0)
       say(`  stopped ${report.orphans} workload instance(s) the previous daemon left running`);
   }
+  for (const line of report.warnings) complain(`warning: ${line}`);
   const applied = (await opts.afterReady?.()) ?? 0;
   if (!opts.quiet) await printGateways(state.dir);
 
@@ -196,13 +205,21 @@ export async function down(opts: DownOptions): Promise<number> {
   }
   const { pid } = current.info;
   await connect(opts.stateDir).shutdown();
-  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  const asked = Date.now();
+  let told = false;
   while (isProcessAlive(pid)) {
-    if (Date.now() > deadline) {
+    const waited = Date.now() - asked;
+    if (waited > STOP_TIMEOUT_MS) {
       complain(
-        `the daemon (pid ${pid}) is still running ${STOP_TIMEOUT_MS / 1000} s after it was asked to stop; see ${opts.stateDir}/daemon.log`,
+        `the daemon (pid ${pid}) is still running ${STOP_TIMEOUT_MS / 1000} s after it was asked to stop; see ${opts.stateDir}/daemon.log, or \`kill -9 ${pid}\` (the next \`lanes up\` or \`lanes down\` stops the workloads it leaves)`,
       );
       return 1;
+    }
+    if (!told && waited > STOP_PROGRESS_MS) {
+      say(
+        `waiting for the daemon (pid ${pid}) to stop its workloads (each gets its grace period)…`,
+      );
+      told = true;
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

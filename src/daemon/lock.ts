@@ -83,7 +83,7 @@ export function acquireLock(dir: string, pid = process.pid): DaemonLock {
         const owner = ownerOf(path);
         if (owner !== undefined && owner !== pid && isDaemonProcess(owner)) {
           throw new StateError(
-            `a lanes daemon (pid ${owner}) is already running for ${dir}; stop it with \`lanes down\`, or use another --state`,
+            `a lanes daemon (pid ${owner}) is already running for ${dir} (or still starting or stopping); stop it with \`lanes down\` and let it exit, or use another --state`,
           );
         }
         removeStale(path, owner, pid);

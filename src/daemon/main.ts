@@ -3,7 +3,8 @@
  * (src/daemon/launch.ts). It takes the state directory's lock, stops what a killed predecessor
  * left running, restores every applied resource and workload, serves the control API, and
  * writes daemon.json once all of that is done — so anything that finds daemon.json can use it.
- * SIGTERM, SIGINT and POST /v1/shutdown stop every workload before it exits.
+ * SIGTERM, SIGINT, SIGHUP (the terminal of a foreground `lanes up` closed) and POST /v1/shutdown
+ * stop every workload before it exits.
  */
 import { flushCompileCache } from 'node:module';
 import { parseArgs } from 'node:util';
@@ -13,8 +14,13 @@ import { acquireLock, type DaemonLock } from './lock.ts';
 import type { DaemonReport } from './ready.ts';
 import { StateDir, StateError } from './state.ts';
 
+/**
+ * Tells the launcher, if it is still listening: a `lanes up -d` interrupted before the daemon was
+ * ready has closed the channel, and sending on a closed channel would crash a daemon that is
+ * otherwise fine. The callback takes any error instead of the process's 'error' event.
+ */
 function report(message: DaemonReport): void {
-  if (process.send) process.send(message);
+  if (process.send && process.connected) process.send(message, undefined, {}, () => {});
 }
 
 function log(line: string): void {
@@ -26,7 +32,7 @@ async function main(): Promise<void> {
   if (!values.state) throw new StateError('the daemon needs --state DIR');
   const state = StateDir.open(values.state);
   const lock: DaemonLock = acquireLock(state.dir);
-  let daemon: Daemon | undefined;
+  let starting: ReturnType<typeof Daemon.start> | undefined;
   let api: ApiServer | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -36,6 +42,8 @@ async function main(): Promise<void> {
       // daemon.json goes first: from here on the CLI says "not running", not "connection refused".
       state.removeDaemonInfo();
       await api?.close();
+      // A signal during the restore still stops what the restore started.
+      const daemon = await starting?.then((s) => s.daemon).catch(() => undefined);
       await daemon?.shutdown();
       lock.release();
       log('stopped');
@@ -45,17 +53,25 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
   // The launcher going away (its terminal closed) must not take the mesh down with it.
   process.on('disconnect', () => {});
 
   try {
     const token = state.token();
-    const started = await Daemon.start(state);
-    daemon = started.daemon;
+    starting = Daemon.start(state);
+    const started = await starting;
+    const daemon = started.daemon;
     if (started.orphans > 0)
       log(`stopped ${started.orphans} workload instance(s) a previous daemon left running`);
-    // Ready means ready: a `curl` right after `lanes up` must reach restored workloads.
-    for (const line of await daemon.waitForReady()) log(line);
+    // Ready means ready: a `curl` right after `lanes up` must reach restored workloads. Those
+    // that cannot start, or not in time, are reported; the rest of the mesh comes up regardless.
+    const warnings = [
+      ...started.problems,
+      ...(await daemon.waitForReady(started.started, started.readyBy)),
+    ];
+    for (const line of warnings) log(`warning: ${line}`);
+    if (stopping) return;
     api = await startApi(daemon, token, () => void shutdown('lanes down'));
     state.writeDaemonInfo({ pid: process.pid, api: api.url, startedAt: new Date().toISOString() });
     const status = daemon.status();
@@ -70,6 +86,7 @@ async function main(): Promise<void> {
       gateways: status.gateways,
       orphans: started.orphans,
       restored: daemon.store.resources().length,
+      warnings,
     });
     // Node writes its compile cache at exit, which a `kill -9` skips. Written now, every later
     // start finds it warm and never loads the TypeScript stripper (some 30 MB that stays resident).
@@ -81,13 +98,15 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const message =
-    error instanceof StateError ? error.message : ((error as Error).stack ?? String(error));
+  // One line for the user (`lanes up` prints it); the stack goes to the daemon's own output.
+  const message = error instanceof Error ? error.message : String(error);
   report({
     type: 'failed',
     error: error instanceof StateError ? message : `the daemon failed to start: ${message}`,
   });
-  process.stderr.write(`lanes daemon: ${message}\n`);
+  process.stderr.write(
+    `lanes daemon: ${error instanceof StateError ? message : ((error as Error).stack ?? message)}\n`,
+  );
   // Let the IPC message flush before exiting.
   setTimeout(() => process.exit(1), 50);
 });

@@ -15,5 +15,7 @@ export type DaemonReport =
       /** Workload instances a killed daemon left behind and this one stopped. */
       readonly orphans: number;
       readonly restored: number;
+      /** Restored workloads that could not start, or were not ready in time: one line each. */
+      readonly warnings: readonly string[];
     }
   | { readonly type: 'failed'; readonly error: string };

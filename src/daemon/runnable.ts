@@ -19,8 +19,12 @@ export type Runner =
 const ASM_MOCK = /(^|\/)asm-mock(:[^/@]*)?(@[\w:]+)?$/;
 
 export function runnerOf(container: ContainerSpec): Runner | string {
-  if (container.command !== undefined)
+  // As in Kubernetes, an empty command means the image's own: only the mock image has one here.
+  if (container.command !== undefined && container.command.length > 0) {
+    if (container.command[0] === '')
+      return 'command[0] is empty; it must name the program to run, for example command: ["node", "server.js"]';
     return { kind: 'command', command: container.command, args: container.args ?? [] };
+  }
   if (container.image && ASM_MOCK.test(container.image)) return { kind: 'mock' };
   if (container.image === undefined) {
     return 'has neither an image nor a command; add command: [...] to run it as a local process';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
   chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -118,6 +119,47 @@ describe('StateDir.open', () => {
       assert.deepEqual(readdirSync(dir), ['lanes-state.json']);
     });
   }
+
+  for (const mode of [0o777, 0o770, 0o722, 0o702]) {
+    test(`a state directory with mode ${mode.toString(8)} is refused: another user could swap daemon.json`, () => {
+      const dir = fresh();
+      StateDir.open(dir);
+      chmodSync(dir, mode);
+      refuses(() => StateDir.open(dir), dir, 'writable by', `chmod go-w ${dir}`);
+      assert.equal(statSync(dir).mode & 0o777, mode, 'left as it was');
+      chmodSync(dir, 0o755);
+      StateDir.open(dir);
+    });
+  }
+
+  test('an empty directory that others may write is made 0700 when it becomes a state directory', () => {
+    const dir = fresh();
+    mkdirSync(dir);
+    chmodSync(dir, 0o777);
+    StateDir.open(dir);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dir, 'logs')).mode & 0o777, 0o700);
+  });
+
+  test('a foreign directory that others may write is refused as foreign, and its mode is kept', () => {
+    const dir = fresh();
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'notes.txt'), 'mine\n');
+    chmodSync(dir, 0o777);
+    refuses(() => StateDir.open(dir), dir, 'is not a lanes state directory');
+    assert.equal(statSync(dir).mode & 0o777, 0o777);
+  });
+
+  // Only root can give a directory away; untrustedDir's own tests cover the owner check anywhere.
+  test('a state directory owned by another user is refused', {
+    skip: process.getuid?.() !== 0 && 'needs root to chown',
+  }, () => {
+    const dir = fresh();
+    StateDir.open(dir);
+    chownSync(dir, 65534, 65534);
+    refuses(() => StateDir.open(dir), dir, 'belongs to uid 65534', '--state');
+    chownSync(dir, 0, 0);
+  });
 
   test('a path that is a file is refused and the file is left as it was', () => {
     const file = fresh();

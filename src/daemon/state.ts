@@ -3,10 +3,11 @@
  * `apply` returns), the API token (mode 0600), the running daemon's address, the gateways' ports
  * (so their URLs survive restarts), workload logs and Node's compile cache. A directory that is
  * not a lanes state directory, or whose files are corrupt, is an error that says so — never a
- * silent reset.
+ * silent reset. So is one another user could write into (see untrustedDir): it holds the token.
  */
 import { randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
   existsSync,
   fsyncSync,
@@ -21,6 +22,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { untrustedDir } from '../cli/state-dir.ts';
 
 const MARKER = 'lanes-state.json';
 const FORMAT = 'lanes-state/1';
@@ -92,14 +94,15 @@ export class StateDir {
     this.dir = dir;
   }
 
-  /** Opens a state directory, creating it when it does not exist or is empty. */
+  /**
+   * Opens a state directory, creating it (mode 0700) when it does not exist or is empty. It must
+   * be the current user's and not writable by group or others (an empty one is made 0700).
+   */
   static open(dir: string): StateDir {
     const abs = resolve(dir);
-    if (existsSync(abs) && !statSync(abs).isDirectory()) {
-      throw new StateError(`${abs} is not a directory; choose a state directory with --state`);
-    }
     if (!existsSync(abs)) {
       try {
+        // 0700 (umask can only take bits away): only we may read the token or write daemon.json.
         mkdirSync(abs, { recursive: true, mode: 0o700 });
       } catch (error) {
         throw new StateError(
@@ -107,14 +110,27 @@ export class StateDir {
         );
       }
     }
+    const stat = statSync(abs);
+    if (!stat.isDirectory()) {
+      throw new StateError(`${abs} is not a directory; choose a state directory with --state`);
+    }
     const marker = join(abs, MARKER);
-    if (!existsSync(marker)) {
-      const entries = readdirSync(abs);
-      if (entries.length > 0) {
-        throw new StateError(
-          `${abs} is not a lanes state directory (it has files but no ${MARKER}); lanes will not write into it — choose another with --state or $LANES_HOME`,
-        );
-      }
+    const fresh = !existsSync(marker);
+    const refuseForeign = () => {
+      if (!fresh || readdirSync(abs).length === 0) return;
+      throw new StateError(
+        `${abs} is not a lanes state directory (it has files but no ${MARKER}); lanes will not write into it — choose another with --state or $LANES_HOME`,
+      );
+    };
+    refuseForeign();
+    // An empty directory of ours becomes a state directory: give it the mode lanes creates them
+    // with (`mkdir` under a umask of 002 makes 0775). Anything else keeps its mode, checked here.
+    if (fresh && stat.uid === process.getuid?.()) chmodSync(abs, 0o700);
+    const untrusted = untrustedDir(abs, statSync(abs));
+    if (untrusted !== undefined) throw new StateError(untrusted);
+    if (fresh) {
+      // Again: a file slipped in before the chmod could be someone else's daemon.json.
+      refuseForeign();
       writeDurably(
         marker,
         `${JSON.stringify({ format: FORMAT, createdAt: new Date().toISOString() })}\n`,
@@ -136,7 +152,7 @@ export class StateDir {
       }
     }
     const state = new StateDir(abs);
-    mkdirSync(state.logsDir, { recursive: true });
+    mkdirSync(state.logsDir, { recursive: true, mode: 0o700 });
     return state;
   }
 

@@ -209,6 +209,10 @@ describe('ResourceStore.apply', () => {
       container:
         '      - name: a\n        image: nginx:1.27\n        command: ["node", "server.js"]\n',
     },
+    {
+      title: 'the asm-mock image and an empty command (the image’s own, as in Kubernetes)',
+      container: '      - name: a\n        image: asm-mock\n        command: []\n',
+    },
   ];
   for (const c of runnable) {
     test(`a Deployment with ${c.title} is accepted`, () => {
@@ -234,6 +238,20 @@ describe('ResourceStore.apply', () => {
       bad: deployment('web', '      - name: a\n        image: nginx:1.27\n'),
       issue:
         /^bad\.yaml:14:9: Deployment default\/web: spec\.template\.spec\.containers\[0\]: image "nginx:1\.27" cannot run locally: .*add command: \[\.\.\.\]/,
+    },
+    {
+      title: 'a Deployment whose command names no program',
+      bad: deployment(
+        'web',
+        '      - name: a\n        image: nginx:1.27\n        command: ["", "server.js"]\n',
+      ),
+      issue:
+        /^bad\.yaml:14:9: Deployment default\/web: spec\.template\.spec\.containers\[0\]: command\[0\] is empty; it must name the program/,
+    },
+    {
+      title: 'a Deployment with an empty command and an image that cannot run locally',
+      bad: deployment('web', '      - name: a\n        image: nginx:1.27\n        command: []\n'),
+      issue: /^bad\.yaml:14:9: .*image "nginx:1\.27" cannot run locally/,
     },
     {
       title: 'a Deployment with two containers',
@@ -317,12 +335,21 @@ describe('ResourceStore.apply', () => {
     );
   });
 
-  test('an empty cluster name is rejected (400) instead of placing workloads nowhere', () => {
-    const { store } = fresh();
-    const error = rejects(() => store.apply([{ file: 'a.yaml', text: VALID }], ''), 400);
-    assert.match(error.message, /cluster/);
-    assert.deepEqual(store.resources(), []);
-  });
+  const badClusters: { title: string; cluster: string }[] = [
+    { title: 'an empty name, which would place workloads nowhere', cluster: '' },
+    { title: 'a path, which would put log files outside the state directory', cluster: '../../x' },
+    { title: 'a name with a slash', cluster: 'dev/x' },
+    { title: 'an upper-case name', cluster: 'Dev' },
+    { title: 'a name over 63 characters', cluster: 'a'.repeat(64) },
+  ];
+  for (const c of badClusters) {
+    test(`a cluster given as ${c.title} is rejected (400) and nothing is applied`, () => {
+      const { store } = fresh();
+      const error = rejects(() => store.apply([{ file: 'a.yaml', text: VALID }], c.cluster), 400);
+      assert.match(error.message, /^cluster ".*" is not a valid name: use lowercase letters/);
+      assert.deepEqual(store.resources(), []);
+    });
+  }
 });
 
 describe('ResourceStore.restore', () => {

@@ -44,15 +44,19 @@ function sourceOf(doc: StoredDocument): SourceText {
   };
 }
 
+/** A DNS-1123 label, as Kubernetes names a cluster's objects: it also becomes part of log file names. */
+const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 /**
  * An empty cluster would place Deployments, Services and Gateways nowhere (no endpoints), and
- * come back as `default` after a restart; the CLI refuses it, the API must too.
+ * come back as `default` after a restart; `../x` would put instance logs outside the state
+ * directory. The CLI sends what the user typed, so the check is here, for every client.
  */
 function checkCluster(cluster: string | undefined): void {
-  if (cluster !== undefined && (typeof cluster !== 'string' || cluster === ''))
+  if (cluster !== undefined && (typeof cluster !== 'string' || !CLUSTER_NAME.test(cluster)))
     throw new RequestError(
       400,
-      `cluster must be a non-empty name, got ${JSON.stringify(cluster)}; leave it out for the default cluster`,
+      `cluster ${JSON.stringify(cluster)} is not a valid name: use lowercase letters, digits and '-' (at most 63, starting and ending with a letter or digit), or leave it out for the default cluster`,
     );
 }
 

@@ -164,10 +164,30 @@ export function writeFileAtomic(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-/** Opens the instance's log for appending (creating its directory): the child's stdout/stderr. */
-export function openLog(path: string): number {
+/** An instance's log is moved to `<log>.1` once it has reached this size (as access.log is). */
+export const INSTANCE_LOG_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Opens the instance's log for appending (creating its directory): the child's stdout/stderr.
+ * A log of `maxBytes` or more is first renamed to `<path>.1` (replacing the previous one), so a
+ * crash-looping or often restarted instance holds at most about twice that on disk. Only here,
+ * at a (re)start: a running child writes straight to its own fd, which cannot be swapped under
+ * it, so one run that writes more than the cap is not cut.
+ */
+export function openLog(path: string, maxBytes = INSTANCE_LOG_MAX_BYTES): number {
   mkdirSync(dirname(path), { recursive: true });
+  rotateLog(path, maxBytes);
   return openSync(path, 'a');
+}
+
+function rotateLog(path: string, maxBytes: number): void {
+  try {
+    if (statSync(path).size < maxBytes) return;
+    // A process of the same instance still stopping keeps writing to its fd, so into `.1`.
+    renameSync(path, `${path}.1`);
+  } catch {
+    // No log yet, or it cannot be moved: append to it as before; logging never stops supervision.
+  }
 }
 
 /** Whether the file behind `fd` is empty or ends with a newline (so our line starts a line). */

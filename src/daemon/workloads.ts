@@ -73,6 +73,13 @@ export interface WorkloadsOptions {
   readonly dirOf: (r: Resource) => string | undefined;
 }
 
+/** What one reconcile did: the instances it started, and the ones that could not start at all. */
+export interface ReconcileResult {
+  readonly started: readonly string[];
+  /** One line each, naming the workload and instance: the rest of the reconcile went on. */
+  readonly problems: readonly string[];
+}
+
 interface Desired {
   readonly key: string;
   readonly deployment: Resource<string, DeploymentSpec>;
@@ -133,7 +140,10 @@ export class Workloads {
    * starting), so a lane never loses its endpoints to an edit; a deleted Deployment's instances
    * leave at once.
    */
-  async reconcile(resources: readonly Resource[]): Promise<void> {
+  async reconcile(
+    resources: readonly Resource[],
+    settleBy = Date.now() + SETTLE_MS,
+  ): Promise<ReconcileResult> {
     const desired = new Map<string, Desired>();
     for (const r of resources) {
       if (!isDeployment(r)) continue;
@@ -149,10 +159,20 @@ export class Workloads {
       }
     }
     const started: string[] = [];
+    const problems: string[] = [];
     for (const want of desired.values()) {
       if (this.#instances.has(want.key)) continue;
-      await this.#start(want, resources);
-      started.push(want.key);
+      // One instance that cannot start (a port, a command that expands to nothing) must not stop
+      // the others, nor a restore: it is reported, and tried again on the next reconcile.
+      try {
+        await this.#start(want, resources);
+        started.push(want.key);
+      } catch (error) {
+        const d = want.deployment;
+        problems.push(
+          `${d.metadata.namespace}/${d.metadata.name} instance ${want.index} could not start: ${(error as Error).message}`,
+        );
+      }
     }
     const leaving = [...this.#instances.values()].filter(
       (inst) => !inst.leaving && !desired.has(inst.key),
@@ -162,7 +182,11 @@ export class Workloads {
         .filter((w) => leaving.some((l) => l.deploymentKey === resourceKey(w.deployment.id)))
         .map((w) => w.key),
     );
-    if (replaced.size > 0) await this.#settled([...replaced].filter((k) => started.includes(k)));
+    if (replaced.size > 0)
+      await this.#settled(
+        [...replaced].filter((k) => started.includes(k)),
+        settleBy,
+      );
     // Leave the routing table first, then drain, then stop: in-flight requests finish.
     for (const inst of leaving) inst.leaving = true;
     if (leaving.length > 0) this.#o.changed();
@@ -175,11 +199,11 @@ export class Workloads {
         this.#states.delete(inst.key);
       }),
     );
+    return { started, problems };
   }
 
-  /** Waits until none of `keys` is still starting (ready, crashed, or failed), at most SETTLE_MS. */
-  async #settled(keys: readonly string[]): Promise<void> {
-    const deadline = Date.now() + SETTLE_MS;
+  /** Waits until none of `keys` is still starting (ready, crashed, or failed), at most until `deadline`. */
+  async #settled(keys: readonly string[], deadline: number): Promise<void> {
     while (keys.some((k) => this.statusOf(k) === 'starting') && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -221,10 +245,11 @@ export class Workloads {
       source: this.#o.source,
       ...(this.#o.accessLog ? { accessLog: this.#o.accessLog } : {}),
     });
-    const [inbound, outbound] = await Promise.all([
-      sidecar.inbound.listen(),
-      sidecar.outbound.listen(),
-    ]);
+    const listening = Promise.all([sidecar.inbound.listen(), sidecar.outbound.listen()]);
+    const [inbound, outbound] = await listening.catch(async (error: unknown) => {
+      await sidecar.close(0);
+      throw error;
+    });
     const logFile = join(
       this.#o.logsDir,
       `${d.id.cluster}.${d.metadata.namespace}.${d.metadata.name}.${want.index}.log`,
@@ -264,6 +289,12 @@ export class Workloads {
       runner.kind === 'mock'
         ? [process.execPath, MOCK_SERVER_PATH]
         : [...runner.command.map(expand), ...runner.args.map(expand)];
+    if (!command) {
+      await sidecar.close(0);
+      throw new Error(
+        `its command ${JSON.stringify(runner.kind === 'command' ? runner.command[0] : '')} expands to an empty string; set the variable it names in the container's env`,
+      );
+    }
     const record: InstanceRecord = {
       key: want.key,
       deploymentKey: resourceKey(d.id),
@@ -280,21 +311,27 @@ export class Workloads {
       hash: want.hash,
       leaving: false,
     };
+    try {
+      this.#o.supervisor.start({
+        key: want.key,
+        command,
+        args,
+        env: finalEnv,
+        // Relative to the YAML file that defined it, as compose resolves paths; Kubernetes wants
+        // an absolute workingDir anyway, so this only gives meaning to what it would reject.
+        ...(runner.kind === 'command'
+          ? { cwd: resolve(this.#o.dirOf(d) ?? process.cwd(), container.workingDir ?? '.') }
+          : {}),
+        port: appPort,
+        logFile,
+        graceMs: spec.template.terminationGracePeriodSeconds * 1000,
+      });
+    } catch (error) {
+      await sidecar.close(0);
+      throw error;
+    }
+    // Only now: an instance that never started must not linger as a record (and an endpoint).
     this.#instances.set(want.key, record);
-    this.#o.supervisor.start({
-      key: want.key,
-      command: command!,
-      args,
-      env: finalEnv,
-      // Relative to the YAML file that defined it, as compose resolves paths; Kubernetes wants
-      // an absolute workingDir anyway, so this only gives meaning to what it would reject.
-      ...(runner.kind === 'command'
-        ? { cwd: resolve(this.#o.dirOf(d) ?? process.cwd(), container.workingDir ?? '.') }
-        : {}),
-      port: appPort,
-      logFile,
-      graceMs: spec.template.terminationGracePeriodSeconds * 1000,
-    });
   }
 
   /** Stops everything (daemon shutdown): no drain, the whole mesh is going away. */

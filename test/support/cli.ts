@@ -22,7 +22,7 @@ export interface CliResult {
 const SCRUBBED =
   /^(NODE_TEST_CONTEXT|NODE_OPTIONS|NODE_USE_ENV_PROXY|(HTTPS?|NO|ALL)_PROXY|OTEL_\w+|LANES_\w+)$/i;
 
-function scrubbedEnv(extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+export function scrubbedEnv(extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!SCRUBBED.test(k)) env[k] = v;
   return { ...env, ...extra };

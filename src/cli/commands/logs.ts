@@ -1,4 +1,4 @@
-/** `lanes logs WORKLOAD [-f]`: a workload's output, streamed when following. */
+/** `lanes logs WORKLOAD [-f]`: one instance's output, streamed when following. */
 import {
   boolFlag,
   type CommandSpec,
@@ -14,16 +14,17 @@ import { clusterFlag } from './apply.ts';
 
 export const logsSpec: CommandSpec = {
   name: 'logs',
-  help: `Print the log of a workload (a Deployment): its app's output.
+  help: `Print the log of one instance of a workload (a Deployment): its app's output.
 
 Usage: lanes logs WORKLOAD [-f] [--cluster CLUSTER] [--instance N]
 
-WORKLOAD is NAME (namespace default) or NAMESPACE/NAME.
+WORKLOAD is NAME (namespace default) or NAMESPACE/NAME. Without --instance and --cluster, the
+log is that of the first instance the daemon finds in any cluster (normally instance 0).
 
 Flags:
   -f, --follow          keep printing new output until Ctrl-C
-      --cluster NAME    the workload's cluster (default: default)
-      --instance N      only instance N (0, 1, ...; default: every instance)
+      --cluster NAME    the workload's cluster (default: any cluster)
+      --instance N      instance N (0, 1, ...; default: the first found, normally 0)
       --state DIR       state directory (default $LANES_HOME, else ./.lanes)
 `,
   options: {
