@@ -195,7 +195,14 @@ export async function down(opts: DownOptions): Promise<number> {
   }
   if (current.status === 'stale') {
     // A killed daemon leaves its workloads running; they are ours to stop.
-    const state = StateDir.open(opts.stateDir);
+    let state: StateDir;
+    try {
+      state = StateDir.open(opts.stateDir);
+    } catch (error) {
+      if (!(error instanceof StateError)) throw error;
+      complain(error.message);
+      return 1;
+    }
     const orphans = await cleanupOrphans(state.pidFile);
     state.removeDaemonInfo();
     say(
