@@ -31,22 +31,12 @@ import {
   formatAccessLogEntry,
   isoTime,
 } from '../src/proxy/access-log.ts';
+import { seededRandom } from '../src/util/seeded-random.ts';
 
 const json = process.argv.includes('--json');
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function entries(count: number, escapes: boolean): AccessLogEntry[] {
-  const random = seeded(escapes ? 2 : 1);
+  const random = seededRandom(escapes ? 2 : 1);
   const odd = ['"', '\\', '\n', '\t', '\u0001', '\ud800', '\u00e9', '\u4e2d'];
   return Array.from({ length: count }, (_, i) => {
     const extra = escapes ? odd[Math.floor(random() * odd.length)]! : '';

@@ -14,6 +14,7 @@ import { decide } from '../src/engine/decide.ts';
 import type { Hop, RequestView } from '../src/engine/types.ts';
 import { requestView } from '../src/engine/view.ts';
 import { loadResources } from '../src/load/resources.ts';
+import { seededRandom } from '../src/util/seeded-random.ts';
 
 interface Shape {
   readonly services: number;
@@ -22,19 +23,8 @@ interface Shape {
   readonly servicesPerLane: number;
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function build(shape: Shape) {
-  const random = seeded(42);
+  const random = seededRandom(42);
   const svc = (i: number) => `svc-${i}`;
   const docs: object[] = [
     {
@@ -112,7 +102,7 @@ function build(shape: Shape) {
 }
 
 function requests(shape: Shape, count: number): { hop: Hop; req: RequestView }[] {
-  const random = seeded(7);
+  const random = seededRandom(7);
   const out: { hop: Hop; req: RequestView }[] = [];
   const caller: Hop = {
     kind: 'outbound',
@@ -158,7 +148,7 @@ function decisionsPerSec(
   pool: { hop: Hop; req: RequestView }[],
   ms: number,
 ): number {
-  const random = seeded(1);
+  const random = seededRandom(1);
   let n = 0;
   let sink = 0;
   const start = performance.now();

@@ -13,17 +13,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { STORY_DIR, STORY_STEP_1 } from '../scripts/story.ts';
 import { chainOf, curl, lanes, teardown } from '../test/support/cli.ts';
 
-const EXAMPLES = fileURLToPath(new URL('../../shared/examples/asm-lanes/', import.meta.url));
-const STEP_1 = [
-  'gateways.yaml',
-  'instrumentation.yaml',
-  'mock.yaml',
-  'swimlane-v1.yaml',
-  'ingress-vs.yaml',
-];
 const DEV = ['dev-services.yaml', 'alice-dev.yaml', 'caros-dev.yaml', 'bob-dev.yaml'];
 const PROD = [
   'mock-v2.yaml',
@@ -35,7 +27,7 @@ const PROD = [
 
 const state = mkdtempSync(join(tmpdir(), 'lanes-bench-local-'));
 const cli = async (...args: string[]) => {
-  const r = await lanes(args, { cwd: EXAMPLES, state });
+  const r = await lanes(args, { cwd: STORY_DIR, state });
   assert.equal(r.code, 0, `lanes ${args.join(' ')}: ${r.stderr}`);
   return r;
 };
@@ -96,7 +88,7 @@ try {
   let t0 = performance.now();
   await cli('up', '--detach', '--quiet');
   const upCold = ms(t0);
-  await cli('apply', ...STEP_1.flatMap((f) => ['-f', f]));
+  await cli('apply', ...STORY_STEP_1.flatMap((f) => ['-f', f]));
   await firstSuccessfulCurl(await prodUrl());
   console.log(
     `fresh state: lanes up -d ${upCold}; up + apply step 1 + first successful curl: ${ms(t0)}`,
@@ -126,6 +118,6 @@ try {
     `${ready} workloads ready (${status.workloads.length} Deployments): daemon RSS ${rssMb(pid).toFixed(1)} MB (2 gateways, ${ready} sidecars); workloads ${workloadRss.toFixed(0)} MB in ${workloads.length} processes (${(workloadRss / Math.max(1, workloads.length)).toFixed(0)} MB each, OpenTelemetry SDK included)`,
   );
 } finally {
-  await teardown(state, EXAMPLES);
+  await teardown(state, STORY_DIR);
   rmSync(state, { recursive: true, force: true });
 }

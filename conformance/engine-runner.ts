@@ -12,18 +12,6 @@ import { requestView } from '../src/engine/view.ts';
 import type { RequestCase } from './case.ts';
 import type { AppBehaviour, InstanceInfo, MeshState } from './mesh-state.ts';
 
-/** A small seeded PRNG (mulberry32), so distributions are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface ChainResult {
   readonly chain: readonly string[];
   readonly first: Decision;

@@ -6,33 +6,24 @@
  */
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connect } from '../src/cli/client.ts';
 import { apply } from '../src/cli/commands/apply.ts';
 import { report } from '../src/cli/report.ts';
 import { resolveStateDir } from '../src/cli/state-dir.ts';
 import { up } from '../src/daemon/launch.ts';
-
-const EXAMPLES = fileURLToPath(new URL('../../shared/examples/asm-lanes/', import.meta.url));
-const STEP_1 = [
-  'gateways.yaml',
-  'instrumentation.yaml',
-  'mock.yaml',
-  'swimlane-v1.yaml',
-  'ingress-vs.yaml',
-];
+import { STORY_DIR, STORY_STEP_1 } from './story.ts';
 
 const io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
 
-if (!existsSync(EXAMPLES)) {
+if (!existsSync(STORY_DIR)) {
   process.stderr.write(
-    `lanes: npm start applies the reference story from ${EXAMPLES}, which is not there; start an empty mesh with \`npx lanes up\` instead\n`,
+    `lanes: npm start applies the reference story from ${STORY_DIR}, which is not there; start an empty mesh with \`npx lanes up\` instead\n`,
   );
   process.exit(1);
 }
 
 const stateDir = resolveStateDir(undefined, process.env, process.cwd());
-const files = STEP_1.map((f) => relative(process.cwd(), join(EXAMPLES, f)));
+const files = STORY_STEP_1.map((f) => relative(process.cwd(), join(STORY_DIR, f)));
 
 async function afterReady(): Promise<number> {
   let code: number;

@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { allCases, type RequestCase, type StepCase } from '../conformance/case.ts';
-import { baggageOf, EngineRunner, seededRandom } from '../conformance/engine-runner.ts';
+import { baggageOf, EngineRunner } from '../conformance/engine-runner.ts';
 import { MeshState } from '../conformance/mesh-state.ts';
 import { resourceLabel } from '../src/api/resource.ts';
 import { fnv1a32 } from '../src/engine/hash.ts';
+import { seededRandom } from '../src/util/seeded-random.ts';
 
 function checkStatuses(state: MeshState, step: StepCase): void {
   const { statuses } = state.compile();

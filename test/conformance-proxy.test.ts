@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { allCases, type RequestCase } from '../conformance/case.ts';
-import { seededRandom } from '../conformance/engine-runner.ts';
 import { MeshState } from '../conformance/mesh-state.ts';
 import { ProxyMesh } from '../conformance/proxy-runner.ts';
 import { getBaggageValue } from '../src/carriers/baggage.ts';
 import { fnv1a32 } from '../src/engine/hash.ts';
+import { seededRandom } from '../src/util/seeded-random.ts';
 
 const MAX_SAMPLES = 1500;
 

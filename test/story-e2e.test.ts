@@ -10,10 +10,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { STORY_DIR } from '../scripts/story.ts';
 import { type CliResult, chainOf, curl, lanes, teardown } from './support/cli.ts';
-
-const EXAMPLES = fileURLToPath(new URL('../../shared/examples/asm-lanes/', import.meta.url));
 
 const ALICE = { 'alice-dev': 'true' };
 const BOB = { 'bob-dev': 'true' };
@@ -217,7 +215,7 @@ describe('the reference story through the CLI, with the shared YAML unchanged', 
   timeout: 300_000,
 }, () => {
   const state = mkdtempSync(join(tmpdir(), 'lanes-story-'));
-  const cli = (...args: string[]) => lanes(args, { cwd: EXAMPLES, state });
+  const cli = (...args: string[]) => lanes(args, { cwd: STORY_DIR, state });
   const urls = new Map<Gateway, string>();
   const daemonPid = () =>
     (JSON.parse(readFileSync(join(state, 'daemon.json'), 'utf8')) as { pid: number }).pid;
@@ -263,7 +261,7 @@ describe('the reference story through the CLI, with the shared YAML unchanged', 
   });
 
   after(async () => {
-    await teardown(state, EXAMPLES);
+    await teardown(state, STORY_DIR);
     rmSync(state, { recursive: true, force: true });
   });
 

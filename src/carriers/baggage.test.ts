@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { seededRandom } from '../util/seeded-random.ts';
 import {
   BAGGAGE_MAX_BYTES,
   BAGGAGE_MAX_MEMBERS,
@@ -220,7 +221,7 @@ describe('malformed input', () => {
   });
 
   test('1 MB of whitespace or random UTF-16 never throws', () => {
-    const random = seeded(7);
+    const random = seededRandom(7);
     let junk = '';
     for (let i = 0; i < 1 << 20; i++) junk += String.fromCharCode(Math.floor(random() * 0x10000));
     for (const header of [' '.repeat(1 << 20), junk]) {
@@ -431,7 +432,7 @@ describe('hot paths agree with the full parse on generated headers', () => {
   const props = ['', '', ';p', ' ; p = 1', ';', ';p=%20', ';=x'];
   const ows = ['', ' ', '\t', ' \t '];
   const junk = [',', ';', '=', ' ', '%', '"', '\u0000', 'é'];
-  const random = seeded(42);
+  const random = seededRandom(42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const headers = Array.from({ length: 3000 }, () => {
     const n = Math.floor(random() * 6);
@@ -482,15 +483,4 @@ function safeDecode(s: string): string {
   } catch {
     return s;
   }
-}
-
-/** Deterministic PRNG (mulberry32) so generated cases are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -15,11 +15,11 @@ import {
   load,
   outbound,
   run,
-  seeded,
   service,
   virtualService,
   yaml,
 } from '../engine/test-fixtures.ts';
+import { seededRandom } from '../util/seeded-random.ts';
 import { compile } from './compile.ts';
 import type { CompiledRoute, Endpoint, RoutingTable, VirtualHost } from './table.ts';
 
@@ -197,7 +197,7 @@ describe('compile() is deterministic', () => {
 
   for (const seed of [1, 2, 3, 4, 5, 6]) {
     test(`resources and endpoints shuffled with seed ${seed} compile to an equal table and statuses`, () => {
-      const random = seeded(seed);
+      const random = seededRandom(seed);
       const again = compile(shuffled(resources, random), shuffled(ENDPOINTS, random));
       assert.deepStrictEqual(again.table, reference.table);
       assert.deepStrictEqual(again.statuses, reference.statuses);

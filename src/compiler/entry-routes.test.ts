@@ -14,11 +14,11 @@ import {
   gateway,
   laneOf,
   run,
-  seeded,
   service,
   virtualService,
   yaml,
 } from '../engine/test-fixtures.ts';
+import { seededRandom } from '../util/seeded-random.ts';
 
 const GW = atGateway('default/gw');
 
@@ -87,7 +87,7 @@ describe('weighted entry rules share one draw in disjoint bands', () => {
   }
 
   test('10,000 requests split 20 % / 10 % / 70 %', () => {
-    const random = seeded(7);
+    const random = seededRandom(7);
     const counts = new Map<string, number>();
     for (let i = 0; i < 10_000; i++) {
       const lane = laneOf(run(table, GW, shop(), random));

@@ -10,11 +10,11 @@ import {
   endpoint,
   gateway,
   req,
-  seeded,
   service,
   virtualService,
   yaml,
 } from '../engine/test-fixtures.ts';
+import { seededRandom } from '../util/seeded-random.ts';
 import type { VirtualHost } from './table.ts';
 
 const VALUES = ['a', 'b', 'c', 'd', 'e', 'A', '', 'constructor', '__proto__', 'toString'];
@@ -101,7 +101,7 @@ describe('planRoutes()', () => {
     ['a gateway host', gatewayHost],
   ] as const) {
     test(`the plan of ${where} gives the plain scan's first match on 3,000 random requests`, () => {
-      const random = seeded(42);
+      const random = seededRandom(42);
       const pick = () => VALUES[Math.floor(random() * VALUES.length)]!;
       let indexedHits = 0;
       for (let i = 0; i < 3000; i++) {

@@ -3,29 +3,20 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { STORY_DIR, STORY_STEP_1 } from '../../scripts/story.ts';
 import { positionOf, type Resource, resourceKey } from '../api/resource.ts';
 import type { DeleteTarget, SourceText } from '../control/protocol.ts';
 import { formatIssue } from '../schema/issues.ts';
 import { StateDir, StateError } from './state.ts';
 import { describe as label, RequestError, ResourceStore } from './store.ts';
 
-const EXAMPLES = new URL('../../../shared/examples/asm-lanes/', import.meta.url);
-
 /** A file of the reference story, as the CLI sends it (absolute path, whole text). */
 function example(name: string): SourceText {
-  const file = fileURLToPath(new URL(name, EXAMPLES));
+  const file = join(STORY_DIR, name);
   return { file, text: readFileSync(file, 'utf8') };
 }
-const examplePath = (name: string) => fileURLToPath(new URL(name, EXAMPLES));
+const examplePath = (name: string) => join(STORY_DIR, name);
 
-const STEP_1 = [
-  'gateways.yaml',
-  'instrumentation.yaml',
-  'mock.yaml',
-  'swimlane-v1.yaml',
-  'ingress-vs.yaml',
-];
 const DEV = ['dev-services.yaml', 'caros-dev.yaml'];
 
 function deployment(name: string, container: string, namespace = 'default'): string {
@@ -73,7 +64,7 @@ function restoredStore(state: StateDir): ResourceStore {
 /** A store with the story's step 1 in the default cluster and its dev files in cluster `dev`. */
 function story(): { state: StateDir; store: ResourceStore } {
   const s = fresh();
-  s.store.apply(STEP_1.map(example), undefined);
+  s.store.apply(STORY_STEP_1.map(example), undefined);
   s.store.apply(DEV.map(example), 'dev');
   return s;
 }
@@ -101,7 +92,7 @@ function rejects(fn: () => unknown, status: number): RequestError {
 describe('ResourceStore.apply', () => {
   test('the story step 1 creates every resource and persists one document per resource', () => {
     const { state, store } = fresh();
-    const { results } = store.apply(STEP_1.map(example), undefined);
+    const { results } = store.apply(STORY_STEP_1.map(example), undefined);
     assert.deepEqual(results, [
       { resource: 'Gateway istio-system/ingressgateway', action: 'created' },
       { resource: 'Gateway istio-system/ingressgateway-dev', action: 'created' },
@@ -188,8 +179,8 @@ describe('ResourceStore.apply', () => {
 
   test('re-applying the whole story step 1 reports every resource unchanged', () => {
     const { store } = fresh();
-    store.apply(STEP_1.map(example), undefined);
-    const { results } = store.apply(STEP_1.map(example), undefined);
+    store.apply(STORY_STEP_1.map(example), undefined);
+    const { results } = store.apply(STORY_STEP_1.map(example), undefined);
     assert.equal(results.length, 12);
     assert.ok(
       results.every((r) => r.action === 'unchanged'),

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { seededRandom } from '../util/seeded-random.ts';
 import { applyHeaderOps } from './apply-ops.ts';
 import {
   atGateway,
@@ -16,7 +17,6 @@ import {
   type RequestInit,
   responded,
   run,
-  seeded,
   service,
   virtualService,
   yaml,
@@ -77,7 +77,7 @@ describe('weighted destinations', () => {
 
   test('weights 1:3 give about 25 % / 75 % of 10,000 requests', () => {
     const t = split([1, 3]);
-    const random = seeded(3);
+    const random = seededRandom(3);
     let first = 0;
     for (let i = 0; i < 10_000; i++)
       if (laneOf(run(t, SIDE, 'mockb', random)) === 'subset:s1') first++;

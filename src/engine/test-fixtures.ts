@@ -1,6 +1,6 @@
 /**
  * Shared helpers for the compiler and engine unit tests: resources from YAML text, endpoints as
- * plain objects, requests, hops, and a seeded PRNG. Not used by product code.
+ * plain objects, requests and hops. Not used by product code.
  */
 import assert from 'node:assert/strict';
 import type { Resource } from '../api/resource.ts';
@@ -142,18 +142,6 @@ export function outbound(namespace = 'default', labels: Record<string, string> =
 
 export function inbound(namespace = 'default', labels: Record<string, string> = {}): Hop {
   return { kind: 'inbound', workload: { namespace, labels } };
-}
-
-/** A small seeded PRNG (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const half = (): number => 0.5;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { STORY_DIR, STORY_STEP_1 } from '../../scripts/story.ts';
 import type { Resource } from '../api/resource.ts';
 import { compile } from '../compiler/compile.ts';
 import { endpointsFor, type Instance } from '../compiler/endpoints.ts';
@@ -13,10 +14,8 @@ import { loadResources, type SourceText } from '../load/resources.ts';
 import { formatIssue } from '../schema/issues.ts';
 import { type AppModel, explainWalk, type Start } from './walk.ts';
 
-const EXAMPLES = new URL('../../../shared/examples/asm-lanes/', import.meta.url);
-
 function example(name: string): SourceText {
-  const file = fileURLToPath(new URL(name, EXAMPLES));
+  const file = join(STORY_DIR, name);
   return { file, text: readFileSync(file, 'utf8') };
 }
 
@@ -127,13 +126,6 @@ const DEV_GW = {
   gateway: 'istio-system/ingressgateway-dev',
   port: undefined,
 } as const;
-const STEP_1 = [
-  'gateways.yaml',
-  'instrumentation.yaml',
-  'mock.yaml',
-  'swimlane-v1.yaml',
-  'ingress-vs.yaml',
-];
 
 function walk(
   m: Mesh,
@@ -196,7 +188,7 @@ ${more}---
 }
 
 describe('explainWalk through the asm-mock chain (story step 1)', () => {
-  const m = mesh({ files: STEP_1 });
+  const m = mesh({ files: STORY_STEP_1 });
   const r = walk(m, PROD);
 
   test('three hops: the gateway, then the sidecars of mocka-v1 and mockb-v1', () => {
@@ -289,9 +281,13 @@ describe('explainWalk through the asm-mock chain (story step 1)', () => {
 });
 
 describe('explainWalk with a lane that lacks a service (story step 3, caros)', () => {
-  const r = walk(mesh({ files: STEP_1, dev: ['dev-services.yaml', 'caros-dev.yaml'] }), DEV_GW, {
-    'caros-dev': 'true',
-  });
+  const r = walk(
+    mesh({ files: STORY_STEP_1, dev: ['dev-services.yaml', 'caros-dev.yaml'] }),
+    DEV_GW,
+    {
+      'caros-dev': 'true',
+    },
+  );
 
   test('the tag dev-caros reaches every hop; mockb falls back to baseline v1, mockc is in the lane', () => {
     assert.deepEqual(
@@ -321,7 +317,7 @@ describe('explainWalk with a lane that lacks a service (story step 3, caros)', (
 describe('explainWalk where the app forwards no header', () => {
   test('the tag is lost after the first hop and the next service takes its baseline', () => {
     const m = mesh({
-      files: STEP_1,
+      files: STORY_STEP_1,
       apps: {
         'default/mocka-v1': { upstream: 'mockb:8000', propagate: [] },
       },
@@ -360,7 +356,7 @@ describe('explainWalk endings', () => {
       title:
         'a route to a subset that is neither a DestinationRule subset nor a lane: NO_SUCH_SUBSET',
       spec: {
-        files: STEP_1,
+        files: STORY_STEP_1,
         yaml: `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: bad-subset, namespace: istio-system}

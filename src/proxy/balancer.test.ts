@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_POLICY } from '../compiler/policy.ts';
 import type { LoadBalancer, TableEndpoint, UpstreamPolicy } from '../compiler/table.ts';
+import { seededRandom } from '../util/seeded-random.ts';
 import { EndpointStates, pick, slowStartFactor, type Warmup } from './balancer.ts';
 
 function endpoint(i: number): TableEndpoint {
@@ -23,17 +24,6 @@ function table(n: number): readonly TableEndpoint[] {
 
 function policy(loadBalancer: LoadBalancer, warmup?: Warmup): UpstreamPolicy {
   return { ...DEFAULT_POLICY, loadBalancer, warmup };
-}
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A random source that returns the given values in turn. */
@@ -124,7 +114,7 @@ describe('pick', () => {
     test('spreads picks about evenly (within 5% of uniform over 40,000 picks)', () => {
       const list = table(4);
       const states = new EndpointStates();
-      const random = seeded(7);
+      const random = seededRandom(7);
       const counts = shares(list, 40_000, () => pick(list, policy('RANDOM'), states, random, 0));
       for (const c of counts) assert.ok(Math.abs(c - 10_000) < 500, `counts ${counts}`);
     });
@@ -171,7 +161,7 @@ describe('pick', () => {
       const states = new EndpointStates();
       states.begin(list[1]!, 0);
       const counts = shares(list, 1000, () =>
-        pick(list, policy('LEAST_REQUEST'), states, seeded(3), 0),
+        pick(list, policy('LEAST_REQUEST'), states, seededRandom(3), 0),
       );
       assert.deepEqual(counts, [1000, 0]);
     });
@@ -183,7 +173,7 @@ describe('pick', () => {
       list.forEach((ep, i) => {
         for (let k = 0; k < busy[i]!; k++) states.begin(ep, 0);
       });
-      const random = seeded(11);
+      const random = seededRandom(11);
       const counts = shares(list, 12_000, () =>
         pick(list, policy('LEAST_REQUEST'), states, random, 0),
       );
@@ -201,7 +191,7 @@ describe('pick', () => {
     test('equal load spreads about evenly', () => {
       const list = table(5);
       const states = new EndpointStates();
-      const random = seeded(5);
+      const random = seededRandom(5);
       const counts = shares(list, 50_000, () =>
         pick(list, policy('LEAST_REQUEST'), states, random, 0),
       );
@@ -214,7 +204,7 @@ describe('pick', () => {
       test(`${lb}: excluded endpoints are never picked while another exists`, () => {
         const list = table(4);
         const states = new EndpointStates();
-        const random = seeded(9);
+        const random = seededRandom(9);
         const exclude = new Set([list[0]!.id, list[2]!.id]);
         const counts = shares(list, 400, () => pick(list, policy(lb), states, random, 0, exclude));
         assert.equal(counts[0]! + counts[2]!, 0);
@@ -224,7 +214,7 @@ describe('pick', () => {
       test(`${lb}: when every candidate is excluded, any may be picked`, () => {
         const list = table(3);
         const exclude = new Set(list.map((e) => e.id));
-        const ep = pick(list, policy(lb), new EndpointStates(), seeded(1), 0, exclude);
+        const ep = pick(list, policy(lb), new EndpointStates(), seededRandom(1), 0, exclude);
         assert.ok(ep && list.includes(ep));
       });
     }
@@ -276,7 +266,7 @@ describe('pick', () => {
       const states = new EndpointStates();
       for (let i = 0; i < 3; i++) states.ensure(list[i]!, -1_000_000);
       states.ensure(list[3]!, 0);
-      const random = seeded(21);
+      const random = seededRandom(21);
       const rounds = 31_000;
       const counts = shares(list, rounds, () =>
         pick(list, policy(lb, warmup), states, random, age),
@@ -318,7 +308,7 @@ describe('pick', () => {
       states.ensure(list[1]!, 0);
       // Old endpoint: 1 / (3 + 1) = 0.25; newcomer at 5 s: 0.5 / 1. The newcomer gets 2/3.
       for (let k = 0; k < 3; k++) states.begin(list[0]!, 0);
-      const random = seeded(4);
+      const random = seededRandom(4);
       const counts = shares(list, 30_000, () =>
         pick(list, policy('LEAST_REQUEST', warmup), states, random, 5000),
       );
@@ -329,7 +319,7 @@ describe('pick', () => {
       const list = table(2);
       const states = new EndpointStates();
       states.ensure(list[0]!, -1_000_000);
-      const random = seeded(8);
+      const random = seededRandom(8);
       const counts = shares(list, 20_000, () =>
         pick(list, policy('RANDOM', warmup), states, random, 0),
       );

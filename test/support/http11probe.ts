@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { seeded } from '../../src/proxy/http1/test-helpers.ts';
+import { seededRandom } from '../../src/util/seeded-random.ts';
 
 export interface ProbeCase {
   readonly id: string;
@@ -33,7 +33,7 @@ const GENERATED: Record<string, () => string[]> = {
   'MAL-EMPTY-REQUEST': () => [],
   // 256 random bytes (the probe seeds .NET's Random with 42; any random bytes serve).
   'MAL-BINARY-GARBAGE': () => {
-    const random = seeded(42);
+    const random = seededRandom(42);
     return [String.fromCharCode(...Array.from({ length: 256 }, () => Math.floor(random() * 256)))];
   },
   'MAL-LONG-URL': () => [`GET /${'A'.repeat(100_000)} HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`],

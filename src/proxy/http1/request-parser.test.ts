@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { seededRandom } from '../../util/seeded-random.ts';
 import { RequestParser } from './request-parser.ts';
-import { bytes, parseRequests, Recorder, seeded } from './test-helpers.ts';
+import { bytes, parseRequests, Recorder } from './test-helpers.ts';
 
 const GET = 'GET /a HTTP/1.1\r\nHost: a\r\n\r\n';
 const POST = 'POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello';
@@ -47,7 +48,7 @@ describe('the same events for any split of the input', () => {
       const whole = parseRequests(input).events;
       assert.ok(whole.length > 0);
       assert.deepEqual(parseRequests(input, 'bytes').events, whole);
-      const random = seeded(title.length);
+      const random = seededRandom(title.length);
       for (let k = 0; k < 50; k++) assert.deepEqual(parseRequests(input, random).events, whole);
     });
   }
@@ -433,7 +434,7 @@ describe('differential: the straight-line scan and the resumable scan agree', ()
   ];
 
   test('2000 random mutations of valid requests give the same events whole and byte by byte', () => {
-    const random = seeded(2024);
+    const random = seededRandom(2024);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
     let rejected = 0;
     for (let k = 0; k < 2000; k++) {

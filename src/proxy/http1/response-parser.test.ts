@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { seededRandom } from '../../util/seeded-random.ts';
 import { ResponseParser } from './response-parser.ts';
-import { bytes, parseResponses, Recorder, seeded } from './test-helpers.ts';
+import { bytes, parseResponses, Recorder } from './test-helpers.ts';
 
 describe('status-line', () => {
   const ok: [title: string, line: string, status: number, reason: string, minor: 0 | 1][] = [
@@ -394,7 +395,7 @@ describe('request order and stray bytes', () => {
       parseResponses(text, ['POST', 'GET', 'GET'], { finish: true, how: 'bytes' }).events,
       whole,
     );
-    const random = seeded(7);
+    const random = seededRandom(7);
     for (let k = 0; k < 50; k++) {
       assert.deepEqual(
         parseResponses(text, ['POST', 'GET', 'GET'], { finish: true, how: random }).events,
@@ -414,7 +415,7 @@ describe('differential: response streams', () => {
   const NOISE = ['\r', '\n', ' ', '\t', ':', '\0', '\x80', '0', ';', '"', '1', 'A'];
 
   test('1000 random mutations give the same events whole and byte by byte, and never throw', () => {
-    const random = seeded(99);
+    const random = seededRandom(99);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
     for (let k = 0; k < 1000; k++) {
       let text = pick(SEEDS);

@@ -2,6 +2,7 @@
  * Test support for the HTTP/1.1 parser tests: event recorders and input splitters. Not used by
  * the proxy.
  */
+
 import { RequestParser } from './request-parser.ts';
 import { ResponseParser } from './response-parser.ts';
 import type { ParseError, ParserLimits, RequestHead, ResponseHead } from './types.ts';
@@ -64,18 +65,6 @@ export class Recorder {
 /** latin1 bytes of a string (so "\xff" is one byte 0xff). */
 export function bytes(s: string): Buffer {
   return Buffer.from(s, 'latin1');
-}
-
-/** Deterministic PRNG (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `input` cut into pieces: whole, one byte each, or at random points. */
