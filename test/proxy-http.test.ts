@@ -137,16 +137,26 @@ describe('proxy HTTP/1.1 behaviour', () => {
     assert.equal(h.host, 'shop.example.com:8080');
   });
 
-  it('accepts absolute-form at a sidecar and sends origin-form with the Host of the target', async () => {
-    seen = [];
-    const res = await raw(
-      out,
-      'GET http://app:8000/p?q=1 HTTP/1.1\r\nHost: ignored.example\r\nConnection: close\r\n\r\n',
-    );
-    assert.match(res.text, /^HTTP\/1\.1 200 /);
-    assert.equal(seen[0]!.url, '/p?q=1');
-    assert.equal(seen[0]!.headers.host, 'app:8000');
-  });
+  const absoluteForms: { target: string; url: string }[] = [
+    { target: 'http://app:8000/p?q=1', url: '/p?q=1' },
+    { target: 'http://app:8000', url: '/' },
+    // The authority ends at "?" too (RFC 3986 §3.2): the query is not part of the host.
+    { target: 'http://app:8000?q=1', url: '/?q=1' },
+    // Schemes are case-insensitive (RFC 3986 §3.1).
+    { target: 'HTTP://app:8000/p', url: '/p' },
+  ];
+  for (const c of absoluteForms) {
+    it(`accepts absolute-form ${c.target} at a sidecar and sends ${c.url} with the Host of the target`, async () => {
+      seen = [];
+      const res = await raw(
+        out,
+        `GET ${c.target} HTTP/1.1\r\nHost: ignored.example\r\nConnection: close\r\n\r\n`,
+      );
+      assert.match(res.text, /^HTTP\/1\.1 200 /);
+      assert.equal(seen[0]!.url, c.url);
+      assert.equal(seen[0]!.headers.host, 'app:8000');
+    });
+  }
 
   it('refuses CONNECT with 405 CONNECT_UNSUPPORTED', async () => {
     const res = await raw(out, 'CONNECT app:443 HTTP/1.1\r\nHost: app:443\r\n\r\n');

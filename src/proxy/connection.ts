@@ -6,6 +6,7 @@
  */
 import type net from 'node:net';
 import { newB3TraceId, newRequestId, newTraceparent } from '../carriers/trace-context.ts';
+import { hostOnly, portOf } from '../compiler/hosts.ts';
 import type { TableEndpoint } from '../compiler/table.ts';
 import { decide } from '../engine/decide.ts';
 import type { ErrorCode } from '../engine/errors.ts';
@@ -15,6 +16,7 @@ import { writeError } from './error-response.ts';
 import { type AccessLogContext, Exchange } from './exchange.ts';
 import { type BodyFraming, endToEnd, requestHeadString } from './headers.ts';
 import { RequestParser } from './http1/request-parser.ts';
+import { splitAbsoluteForm } from './http1/target.ts';
 import type { ParseError, RequestEvents, RequestHead } from './http1/types.ts';
 import type { ProxyCore } from './proxy.ts';
 import { RawRequestView } from './request-view.ts';
@@ -51,26 +53,20 @@ interface Target {
   readonly pathAndQuery: string;
 }
 
-/** Where a request goes: origin-form uses Host, absolute-form carries its own authority. */
-function targetOf(
-  head: RequestHead,
-  view: { header(name: string): string | undefined },
-): Target | string {
+/**
+ * Where a request goes: origin-form (and OPTIONS *) use Host, absolute-form (what an http_proxy
+ * client sends) carries its own authority. The parser has checked the form already.
+ */
+function targetOf(head: RequestHead): Target | string {
   const t = head.target;
-  if (t.charCodeAt(0) === 47 /* / */)
-    return { authority: view.header('host') ?? '', pathAndQuery: t };
-  if (t.startsWith('http://')) {
-    const slash = t.indexOf('/', 7);
-    const authority = slash < 0 ? t.slice(7) : t.slice(7, slash);
-    if (authority === '' || authority.includes('@'))
-      return 'absolute-form target without a usable authority';
-    return { authority, pathAndQuery: slash < 0 ? '/' : t.slice(slash) };
-  }
-  if (t.startsWith('https://')) {
+  if (t.charCodeAt(0) === 47 /* / */ || t === '*')
+    return { authority: head.host ?? '', pathAndQuery: t };
+  const abs = splitAbsoluteForm(t);
+  if (abs === undefined)
+    return `request target ${JSON.stringify(t.slice(0, 100))} is not origin-form or absolute-form`;
+  if (abs.scheme === 'https')
     return 'https:// targets need TLS, which lanes does not originate yet; call the service with http://';
-  }
-  if (t === '*') return { authority: view.header('host') ?? '', pathAndQuery: '*' };
-  return `request target ${JSON.stringify(t.slice(0, 100))} is not origin-form or absolute-form`;
+  return { authority: abs.authority, pathAndQuery: abs.pathAndQuery };
 }
 
 function applyRewrite(decision: Decision, target: Target): Target {
@@ -243,7 +239,13 @@ export class DownstreamConnection implements RequestEvents {
     const core = this.#core;
     const startedAt = core.runtime.now();
     const snapshot = core.snapshot;
-    const view0 = new RawRequestView(head.method, '', head.target, head.rawHeaders);
+    // One view per request (it lower-cases every header name): for a target the proxy cannot
+    // route, the raw target stands in, so the error is still logged with what was asked.
+    const target = targetOf(head);
+    const view =
+      typeof target === 'string'
+        ? new RawRequestView(head.method, '', head.target, head.rawHeaders)
+        : new RawRequestView(head.method, target.authority, target.pathAndQuery, head.rawHeaders);
     if (!snapshot) {
       this.#respondError(
         head,
@@ -252,7 +254,7 @@ export class DownstreamConnection implements RequestEvents {
         undefined,
         [],
         startedAt,
-        view0,
+        view,
       );
       return;
     }
@@ -264,13 +266,12 @@ export class DownstreamConnection implements RequestEvents {
         undefined,
         [],
         startedAt,
-        view0,
+        view,
       );
       return;
     }
-    const target0 = targetOf(head, view0);
-    if (typeof target0 === 'string') {
-      this.#respondError(head, 'BAD_REQUEST', target0, undefined, [], startedAt, view0);
+    if (typeof target === 'string') {
+      this.#respondError(head, 'BAD_REQUEST', target, undefined, [], startedAt, view);
       return;
     }
     if (head.expect === 'other') {
@@ -281,16 +282,10 @@ export class DownstreamConnection implements RequestEvents {
         undefined,
         [],
         startedAt,
-        view0,
+        view,
       );
       return;
     }
-    const view = new RawRequestView(
-      head.method,
-      target0.authority,
-      target0.pathAndQuery,
-      head.rawHeaders,
-    );
     const hop: Hop = core.hop;
     const decision = decide(snapshot.table, hop, view, core.runtime.random, core.decideContext);
     const tag = decision.kind === 'respond' ? undefined : decision.tags[0];
@@ -318,7 +313,7 @@ export class DownstreamConnection implements RequestEvents {
         this.#forward(
           head,
           view,
-          target0,
+          target,
           [],
           { kind: 'fixed', host: app.host, port: app.port },
           startedAt,
@@ -333,18 +328,15 @@ export class DownstreamConnection implements RequestEvents {
         return;
       }
       case 'passthrough': {
-        const colon = target0.authority.lastIndexOf(':');
-        const host =
-          colon > 0 && !target0.authority.endsWith(']')
-            ? target0.authority.slice(0, colon)
-            : target0.authority;
-        const port = colon > 0 ? Number(target0.authority.slice(colon + 1)) || 80 : 80;
+        // The engine's own reading of the authority: the host it did not find is the one we dial.
+        const host = hostOnly(target.authority).replace(/^\[|\]$/g, '');
+        const port = portOf(target.authority) ?? 80;
         this.#forward(
           head,
           view,
-          target0,
+          target,
           decision.requestOps,
-          { kind: 'fixed', host: host.replace(/^\[|\]$/g, ''), port },
+          { kind: 'fixed', host, port },
           startedAt,
           {
             service: null,
@@ -358,11 +350,10 @@ export class DownstreamConnection implements RequestEvents {
       }
       case 'forward': {
         const svc = snapshot.table.services[decision.service];
-        const target = applyRewrite(decision, target0);
         this.#forward(
           head,
           view,
-          target,
+          applyRewrite(decision, target),
           decision.requestOps,
           {
             kind: 'endpoints',

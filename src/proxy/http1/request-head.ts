@@ -136,6 +136,7 @@ export function buildRequestHead(sc: HeadScanner): RequestHead | ParseError {
     target,
     minor,
     rawHeaders: raw,
+    host: hosts === 1 ? host : undefined,
     framing,
     keepAlive,
     // RFC 9110 §7.8: Upgrade counts only when Connection lists it, and a server MUST ignore it

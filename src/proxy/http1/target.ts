@@ -27,15 +27,24 @@ export function targetProblem(method: string, target: string): string | undefine
   return absoluteFormProblem(target);
 }
 
-function absoluteFormProblem(target: string): string | undefined {
+export interface AbsoluteTarget {
+  /** Lower-cased: schemes are case-insensitive (RFC 3986 §3.1). */
+  readonly scheme: 'http' | 'https';
+  readonly authority: string;
+  /** Never empty: "/" when the target has no path, "/?q" when it has only a query. */
+  readonly pathAndQuery: string;
+}
+
+/**
+ * The parts of an http(s) absolute-form target, or undefined when it is not one. The authority
+ * ends at the first "/" or "?" (RFC 3986 §3.2). The one place that splits such a target: the
+ * parser checks its parts, the proxy routes on them.
+ */
+export function splitAbsoluteForm(target: string): AbsoluteTarget | undefined {
   const colon = target.indexOf(':');
   const scheme = colon > 0 ? target.slice(0, colon).toLowerCase() : '';
-  if (scheme !== 'http' && scheme !== 'https') {
-    return `request-target ${JSON.stringify(target.slice(0, 64))} is neither origin-form ("/…") nor an http(s) absolute-form`;
-  }
-  if (!target.startsWith('//', colon + 1)) {
-    return `absolute-form target without "//" authority: ${JSON.stringify(target.slice(0, 64))}`;
-  }
+  if ((scheme !== 'http' && scheme !== 'https') || !target.startsWith('//', colon + 1))
+    return undefined;
   const start = colon + 3;
   let end = start;
   while (end < target.length) {
@@ -43,7 +52,22 @@ function absoluteFormProblem(target: string): string | undefined {
     if (c === 0x2f || c === 0x3f) break;
     end++;
   }
-  const authority = target.slice(start, end);
+  const rest = target.slice(end);
+  return {
+    scheme,
+    authority: target.slice(start, end),
+    pathAndQuery: rest === '' ? '/' : rest.charCodeAt(0) === 0x3f ? `/${rest}` : rest,
+  };
+}
+
+function absoluteFormProblem(target: string): string | undefined {
+  const abs = splitAbsoluteForm(target);
+  if (abs === undefined) {
+    return /^https?:/i.test(target)
+      ? `absolute-form target without "//" authority: ${JSON.stringify(target.slice(0, 64))}`
+      : `request-target ${JSON.stringify(target.slice(0, 64))} is neither origin-form ("/…") nor an http(s) absolute-form`;
+  }
+  const authority = abs.authority;
   if (authority.includes('@')) {
     return `userinfo ("@") in an absolute-form target (RFC 9110 §4.2.4): ${JSON.stringify(authority)}`;
   }

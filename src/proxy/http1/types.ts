@@ -19,6 +19,8 @@ export interface RequestHead {
   readonly minor: 0 | 1;
   /** [name, value, name, value, …]: names as received, values without surrounding OWS; latin1. */
   readonly rawHeaders: string[];
+  /** The Host field's value (validated); undefined when there is none (HTTP/1.0). */
+  readonly host: string | undefined;
   /** Never 'close' for requests. */
   readonly framing: Framing;
   /** HTTP/1.1 unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`. */
