@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { after, describe, it } from 'node:test';
+import { after, afterEach, describe, it } from 'node:test';
 import {
+  closeOpenFixtures,
   endpoint,
   fixture,
   GATEWAY_YAML,
@@ -45,6 +46,8 @@ async function app(handler: Handler): Promise<number> {
 const ROUTE = '    - route: [{ destination: { host: app } }]';
 
 describe('proxy failures', () => {
+  afterEach(closeOpenFixtures);
+
   it('an upstream that closes before answering gives 502 UPSTREAM_RESET naming the service', async () => {
     const server = net.createServer((socket) => socket.once('data', () => socket.destroy()));
     servers.push(server);
@@ -59,6 +62,8 @@ describe('proxy failures', () => {
       /^lanes: UPSTREAM_RESET: upstream closed the connection before a complete response/,
     );
     assert.match(res.body, /service: default\/app/);
+    // Named once, as the proxy names itself (not "gateway gateway …").
+    assert.match(res.body, /\nhop: gateway default\/gw:80\n$/);
     const line = f.lines().find((l) => l.error === 'UPSTREAM_RESET');
     assert.equal(line?.status, 502);
     await f.close();

@@ -222,7 +222,7 @@ export class DownstreamConnection implements RequestEvents {
       service: null,
       lane: null,
       fallback: [],
-      hop: this.#core.hopLabel,
+      hop: this.#core.listenerName,
       keepAlive: false,
     });
     this.socket.end();
@@ -481,7 +481,7 @@ export class DownstreamConnection implements RequestEvents {
       service,
       lane: lane ?? tag?.lane,
       fallback,
-      hop: this.#core.hopLabel,
+      hop: this.#core.listenerName,
       keepAlive,
     });
     this.#logLocal(head, view, status, code, startedAt, tag, service ?? null, fallback);

@@ -442,7 +442,7 @@ export class Exchange implements ResponseHandler {
       service: this.#i.log.service,
       lane: this.#i.log.tag?.lane ?? null,
       fallback: this.#i.log.fallback,
-      hop: `${this.#i.log.hop} ${this.#i.log.listener}`,
+      hop: this.#i.log.listener,
       keepAlive,
     });
     this.#status = status;

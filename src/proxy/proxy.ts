@@ -69,7 +69,7 @@ const NO_RETRIES: RetryPolicy = { ...DEFAULT_RETRIES, attempts: 0, defaulted: fa
 /** What every connection of a proxy shares. */
 export class ProxyCore {
   readonly hop: Hop;
-  readonly hopLabel: string;
+  /** Names this proxy in logs and error bodies: the caller's name, else its role and whose it is. */
   readonly listenerName: string;
   readonly limits: ProxyLimits;
   readonly runtime: ProxyRuntime;
@@ -93,22 +93,23 @@ export class ProxyCore {
       random: options.random ?? Math.random,
       now,
     };
+    let label: string;
     switch (role.kind) {
       case 'gateway':
         this.hop = { kind: 'gateway', gateway: role.gateway, port: role.port };
-        this.hopLabel = `gateway ${role.gateway}:${role.port}`;
+        label = `gateway ${role.gateway}:${role.port}`;
         break;
       case 'outbound':
         this.hop = { kind: 'outbound', workload: role.workload };
-        this.hopLabel = `sidecar outbound ${role.workload.name ?? role.workload.namespace}`;
+        label = `sidecar outbound ${role.workload.name ?? role.workload.namespace}`;
         break;
       case 'inbound':
         this.hop = { kind: 'inbound', workload: role.workload };
-        this.hopLabel = `sidecar inbound ${role.workload.name ?? role.workload.namespace}`;
+        label = `sidecar inbound ${role.workload.name ?? role.workload.namespace}`;
         this.app = role.app;
         break;
     }
-    this.listenerName = options.name ?? this.hopLabel;
+    this.listenerName = options.name ?? label;
     this.defaultRetries = role.kind === 'inbound' ? NO_RETRIES : DEFAULT_RETRIES;
     // Sidecars remember trace id → lane; the memory's bounds come with each routing table.
     this.traceMemory =

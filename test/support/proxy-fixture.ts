@@ -71,12 +71,21 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
+/** Fixtures not closed yet: a test that fails before its own close() must not keep the run alive. */
+const open = new Set<Fixture>();
+
+/** For `afterEach`: closes what a test left open (its listeners would hold the process forever). */
+export async function closeOpenFixtures(): Promise<void> {
+  await Promise.all([...open].map((f) => f.close()));
+}
+
 export function fixture(): Fixture {
   const store = new ConfigStore();
   const sink = memorySink();
   const log = new AccessLogClass(sink, { flushBytes: 1, flushMs: 1 });
   const proxies: ProxyServer[] = [];
-  return {
+  let closing: Promise<void> | undefined;
+  const f: Fixture = {
     store,
     log,
     lines: () => {
@@ -104,11 +113,17 @@ export function fixture(): Fixture {
       proxies.push(proxy);
       return (await proxy.listen()).port;
     },
-    async close() {
-      await Promise.all(proxies.map((p) => p.close(200)));
-      await log.close();
+    close() {
+      open.delete(f);
+      closing ??= (async () => {
+        await Promise.all(proxies.map((p) => p.close(200)));
+        await log.close();
+      })();
+      return closing;
     },
   };
+  open.add(f);
+  return f;
 }
 
 export interface Answer {
