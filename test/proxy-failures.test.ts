@@ -48,6 +48,37 @@ const ROUTE = '    - route: [{ destination: { host: app } }]';
 describe('proxy failures', () => {
   afterEach(closeOpenFixtures);
 
+  const localAnswers: { title: string; route: string; statusLine: string }[] = [
+    {
+      title: 'a directResponse',
+      route: '    - directResponse: { status: 503, body: { string: down } }',
+      statusLine: 'HTTP/1.1 503 Service Unavailable',
+    },
+    {
+      title: 'a redirect',
+      route: '    - redirect: { uri: /new }',
+      statusLine: 'HTTP/1.1 301 Moved Permanently',
+    },
+    {
+      title: 'a fault abort',
+      route:
+        '    - fault: { abort: { httpStatus: 500, percentage: { value: 100 } } }\n      route: [{ destination: { host: app } }]',
+      statusLine: 'HTTP/1.1 500 Internal Server Error',
+    },
+  ];
+  for (const c of localAnswers) {
+    it(`${c.title} answered by the proxy has the reason phrase of its status`, async () => {
+      const f = fixture();
+      f.store.publish(table(GATEWAY_YAML(c.route), [endpoint('app', 1)]));
+      const res = await raw(
+        await f.gateway(),
+        'GET / HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n',
+      );
+      assert.equal(res.text.split('\r\n')[0], c.statusLine);
+      await f.close();
+    });
+  }
+
   it('an upstream that closes before answering gives 502 UPSTREAM_RESET naming the service', async () => {
     const server = net.createServer((socket) => socket.once('data', () => socket.destroy()));
     servers.push(server);

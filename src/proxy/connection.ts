@@ -12,7 +12,7 @@ import { decide } from '../engine/decide.ts';
 import type { ErrorCode } from '../engine/errors.ts';
 import type { Decision, Hop, Respond, Tag } from '../engine/types.ts';
 import { isoTime } from './access-log.ts';
-import { writeError } from './error-response.ts';
+import { reasonPhrase, writeError } from './error-response.ts';
 import { type AccessLogContext, Exchange } from './exchange.ts';
 import { type BodyFraming, endToEnd, requestHeadString } from './headers.ts';
 import { RequestParser } from './http1/request-parser.ts';
@@ -453,7 +453,7 @@ export class DownstreamConnection implements RequestEvents {
 
   #respond(head: RequestHead, decision: Respond, startedAt: number, view: RawRequestView): void {
     const keepAlive = head.keepAlive && head.framing.kind === 'none';
-    let out = `HTTP/1.1 ${decision.status} ${decision.reason === 'redirect' ? 'Moved' : 'OK'}\r\n`;
+    let out = `HTTP/1.1 ${decision.status} ${reasonPhrase(decision.status)}\r\n`;
     for (const [name, value] of decision.headers) out += `${name}: ${value}\r\n`;
     if (decision.reason === 'fault-abort') out += 'x-lanes-fault: abort\r\n';
     out += `content-length: ${Buffer.byteLength(decision.body)}\r\n${keepAlive ? '' : 'connection: close\r\n'}\r\n`;

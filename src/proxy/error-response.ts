@@ -3,6 +3,7 @@
  * plain-text body that says what happened, for which service and lane, and which fallbacks were
  * tried — so a mesh error is never mistaken for the application's own.
  */
+import { STATUS_CODES } from 'node:http';
 import type net from 'node:net';
 import { type ErrorCode, statusOf } from '../engine/errors.ts';
 import type { FallbackStep } from '../engine/types.ts';
@@ -18,23 +19,9 @@ export interface ErrorDetails {
   readonly keepAlive: boolean;
 }
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  408: 'Request Timeout',
-  414: 'URI Too Long',
-  417: 'Expectation Failed',
-  431: 'Request Header Fields Too Large',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-};
-
+/** Node's own table of reason phrases; the phrase means nothing to a client, but "503 OK" misleads a reader. */
 export function reasonPhrase(status: number): string {
-  return REASONS[status] ?? 'Unknown';
+  return STATUS_CODES[status] ?? 'Unknown';
 }
 
 /** Removes CR, LF and other controls, so nothing from a request can split the response. */
