@@ -6,19 +6,7 @@
  */
 import { removeBaggageKeys, setBaggageValue } from '../carriers/baggage.ts';
 import type { HeaderOp } from '../engine/types.ts';
-
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-  // The proxy answers `Expect: 100-continue` itself (see connection.ts), so it is not forwarded.
-  'expect',
-]);
+import { isHopByHop } from '../util/hop-by-hop.ts';
 
 /** A mutable header list for one message: parallel arrays, deleted entries blanked. */
 export class HeaderList {
@@ -119,7 +107,7 @@ export function endToEnd(
   const named = connectionTokens(raw, lower);
   for (let j = 0; j < lower.length; j++) {
     const name = lower[j]!;
-    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || named?.has(name)) continue;
+    if (isHopByHop(name) || named?.has(name)) continue;
     if (dropHost && name === 'host') continue;
     list.push(raw[j * 2]!, name, raw[j * 2 + 1]!);
   }

@@ -82,6 +82,16 @@ describe('native kinds', () => {
       /owned by HTTP or tracing/,
     ],
     [
+      'a route header the proxy drops (Proxy-*)',
+      GROUP('  routeHeader: proxy-lane\n  services: [a]\n'),
+      /"proxy-lane": proxies do not forward this header, so a lane tag in it would be lost after one hop/,
+    ],
+    [
+      'a header carrier the proxy answers itself (Expect)',
+      GROUP('  routeHeader: x-lane\n  carriers: [{type: header, name: expect}]\n  services: [a]\n'),
+      /"expect": proxies do not forward this header/,
+    ],
+    [
       'an upper-case route header',
       GROUP('  routeHeader: X-Lane\n  services: [a]\n'),
       /header name must be lower-case/,
