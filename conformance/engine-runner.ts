@@ -5,7 +5,7 @@
  */
 import { getBaggageValue } from '../src/carriers/baggage.ts';
 import type { RoutingTable, TableEndpoint } from '../src/compiler/table.ts';
-import { applyHeaderOps } from '../src/engine/apply-ops.ts';
+import { applyHeaderOps, mapHeaders } from '../src/engine/apply-ops.ts';
 import { decide } from '../src/engine/decide.ts';
 import type { Decision, Hop, Workload } from '../src/engine/types.ts';
 import { requestView } from '../src/engine/view.ts';
@@ -156,7 +156,7 @@ export class EngineRunner {
         );
         break;
       }
-      applyHeaderOps(current, d.requestOps, ids);
+      applyHeaderOps(mapHeaders(current), d.requestOps, ids);
       firstHeaders ??= new Map(current);
       const ep = d.endpoints[Math.floor(random() * d.endpoints.length)]!;
       chain.push(hopLabel(ep));

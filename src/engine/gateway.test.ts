@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { getBaggageValue } from '../carriers/baggage.ts';
-import { applyHeaderOps } from './apply-ops.ts';
+import { applyHeaderOps, mapHeaders } from './apply-ops.ts';
 import {
   atGateway,
   build,
@@ -76,7 +76,7 @@ const TRUSTED = atGateway('default/trusted');
 /** The headers the gateway forwards (trace ids generated as `new`). */
 function forwardedHeaders(d: Decision, sent: Record<string, string>): Record<string, string> {
   const map = new Map(Object.entries(sent));
-  applyHeaderOps(map, forwarded(d).requestOps, (h) => ({ [h]: 'new' }));
+  applyHeaderOps(mapHeaders(map), forwarded(d).requestOps, (h) => ({ [h]: 'new' }));
   return Object.fromEntries(map);
 }
 

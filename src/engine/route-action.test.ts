@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { seededRandom } from '../util/seeded-random.ts';
-import { applyHeaderOps } from './apply-ops.ts';
+import { applyHeaderOps, mapHeaders } from './apply-ops.ts';
 import {
   atGateway,
   build,
@@ -111,13 +111,13 @@ describe('weighted destinations', () => {
 function headersAfter(d: Decision, initial: Record<string, string> = {}): Record<string, string> {
   const f = forwarded(d);
   const map = new Map(Object.entries(initial));
-  applyHeaderOps(map, f.requestOps, () => ({}));
+  applyHeaderOps(mapHeaders(map), f.requestOps, () => ({}));
   return Object.fromEntries(map);
 }
 
 function responseAfter(d: Decision, initial: Record<string, string> = {}): Record<string, string> {
   const map = new Map(Object.entries(initial));
-  applyHeaderOps(map, forwarded(d).responseOps, () => ({}));
+  applyHeaderOps(mapHeaders(map), forwarded(d).responseOps, () => ({}));
   return Object.fromEntries(map);
 }
 

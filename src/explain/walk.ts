@@ -6,7 +6,7 @@
  */
 import type { RoutingTable, TableEndpoint } from '../compiler/table.ts';
 import type { ExplainHop, ExplainResponse } from '../control/protocol.ts';
-import { applyHeaderOps } from '../engine/apply-ops.ts';
+import { applyHeaderOps, mapHeaders } from '../engine/apply-ops.ts';
 import { decide } from '../engine/decide.ts';
 import type { Decision, Hop, Workload } from '../engine/types.ts';
 import { requestView } from '../engine/view.ts';
@@ -146,7 +146,7 @@ export function explainWalk(
     const chosen = d.kind === 'forward' ? d.endpoints[0] : undefined;
     hops.push({ hop: label, request, outcome: outcomeOf(d, chosen), steps: d.steps });
     if (d.kind !== 'forward' || !chosen) return { hops, end: endOf(d) };
-    applyHeaderOps(current, d.requestOps, exampleIds);
+    applyHeaderOps(mapHeaders(current), d.requestOps, exampleIds);
     const app = appOf(chosen);
     // The inbound sidecar of the chosen instance records trace ids, as the real one would.
     const inbound = decide(

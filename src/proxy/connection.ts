@@ -8,6 +8,7 @@ import type net from 'node:net';
 import { newB3TraceId, newRequestId, newTraceparent } from '../carriers/trace-context.ts';
 import { hostOnly, portOf } from '../compiler/hosts.ts';
 import type { TableEndpoint } from '../compiler/table.ts';
+import { applyHeaderOps } from '../engine/apply-ops.ts';
 import { decide } from '../engine/decide.ts';
 import type { ErrorCode } from '../engine/errors.ts';
 import type { Decision, Hop, Respond, Tag } from '../engine/types.ts';
@@ -394,7 +395,7 @@ export class DownstreamConnection implements RequestEvents {
   ): void {
     const core = this.#core;
     const headers = endToEnd(head.rawHeaders, view.lowerNames, true);
-    headers.apply(ops, newTraceId);
+    applyHeaderOps(headers, ops, newTraceId);
     if (core.hop.kind === 'gateway') {
       // SPEC §4.1 / RFC 7239 de-facto headers: who called, over what, for which host.
       const previous = headers.get('x-forwarded-for');

@@ -6,6 +6,7 @@
  */
 import type net from 'node:net';
 import type { RetryPolicy, TableEndpoint, UpstreamPolicy } from '../compiler/table.ts';
+import { applyHeaderOps } from '../engine/apply-ops.ts';
 import type { ErrorCode } from '../engine/errors.ts';
 import type { FallbackStep, Tag } from '../engine/types.ts';
 import { type AccessLog, type AccessLogEntry, isoTime } from './access-log.ts';
@@ -483,7 +484,7 @@ export class Exchange implements ResponseHandler {
     const lower: string[] = new Array(names.length >> 1);
     for (let i = 0; i < lower.length; i++) lower[i] = names[i * 2]!.toLowerCase();
     const headers = endToEnd(names, lower, false);
-    headers.apply(this.#i.responseOps, this.#i.log.newTraceId);
+    applyHeaderOps(headers, this.#i.responseOps, this.#i.log.newTraceId);
     let framing: BodyFraming;
     switch (head.framing.kind) {
       case 'length':

@@ -4,12 +4,14 @@
  * Proxy-*), the decision's operations are applied in order, and the message head is written as
  * one latin1 string. No header object is built per request.
  */
-import { removeBaggageKeys, setBaggageValue } from '../carriers/baggage.ts';
-import type { HeaderOp } from '../engine/types.ts';
+import { type HeaderTarget, joinFieldValues } from '../engine/apply-ops.ts';
 import { isHopByHop } from '../util/hop-by-hop.ts';
 
-/** A mutable header list for one message: parallel arrays, deleted entries blanked. */
-export class HeaderList {
+/**
+ * A mutable header list for one message: parallel arrays, deleted entries blanked. The decision's
+ * operations are applied to it with applyHeaderOps (`add` is another field line).
+ */
+export class HeaderList implements HeaderTarget {
   readonly names: string[] = [];
   readonly lower: string[] = [];
   readonly values: string[] = [];
@@ -24,7 +26,7 @@ export class HeaderList {
     let out: string | undefined;
     for (let i = 0; i < this.lower.length; i++) {
       if (this.lower[i] === lower)
-        out = out === undefined ? this.values[i] : `${out}, ${this.values[i]}`;
+        out = out === undefined ? this.values[i] : joinFieldValues(lower, out, this.values[i]!);
     }
     return out;
   }
@@ -38,32 +40,8 @@ export class HeaderList {
     this.push(lower, lower, value);
   }
 
-  apply(ops: readonly HeaderOp[], newTraceId: (header: string) => Record<string, string>): void {
-    for (const op of ops) {
-      switch (op.op) {
-        case 'set':
-          this.set(op.name, op.value);
-          break;
-        case 'add':
-          this.push(op.name, op.name, op.value);
-          break;
-        case 'remove':
-          this.remove(op.name);
-          break;
-        case 'set-baggage':
-          this.set('baggage', setBaggageValue(this.get('baggage'), op.key, op.value));
-          break;
-        case 'remove-baggage': {
-          const rest = removeBaggageKeys(this.get('baggage'), op.keys);
-          if (rest === undefined) this.remove('baggage');
-          else this.set('baggage', rest);
-          break;
-        }
-        case 'ensure-trace-id':
-          for (const [name, value] of Object.entries(newTraceId(op.header))) this.set(name, value);
-          break;
-      }
-    }
+  add(lower: string, value: string): void {
+    this.push(lower, lower, value);
   }
 
   /** `name: value\r\n` lines of every live entry. */

@@ -3,6 +3,7 @@
  * are lower-cased once per request; a header sent several times reads as its values joined with
  * ", " (RFC 9110 §5.3), except Cookie, joined with "; " (RFC 6265 §5.4).
  */
+import { joinFieldValues } from '../engine/apply-ops.ts';
 import type { RequestView } from '../engine/types.ts';
 
 export class RawRequestView implements RequestView {
@@ -33,7 +34,7 @@ export class RawRequestView implements RequestView {
     for (let j = 0; j < lower.length; j++) {
       if (lower[j] !== name) continue;
       const v = this.raw[j * 2 + 1]!;
-      value = value === undefined ? v : `${value}${name === 'cookie' ? '; ' : ', '}${v}`;
+      value = value === undefined ? v : joinFieldValues(name, value, v);
     }
     return value;
   }
