@@ -9,6 +9,7 @@ import { stickyBucket } from '../engine/hash.ts';
 import {
   atGateway,
   build,
+  conditionOf,
   endpoint,
   forwarded,
   gateway,
@@ -261,4 +262,39 @@ describe('entry rules apply at the group ingress hosts only', () => {
     const d = run(table, GW, { authority: 'SHOP.example.com:80', headers: { 'x-tester': '1' } });
     assert.equal(laneOf(d), 'v2');
   });
+});
+
+describe('a native entry rule that applies at no gateway is reported on its lane', () => {
+  const noIngress = group().split('\n  ingress:')[0]!;
+  const cases: { title: string; docs: readonly string[]; message: RegExp; outcome: string }[] = [
+    {
+      title: 'a group without ingress',
+      docs: [service('front'), service('other'), gateway('gw'), noIngress, lane('stable', '[]')],
+      message:
+        /entry rule rule-0 applies at no gateway: LaneGroup shop has no spec\.ingress; add one naming the gateway/,
+      outcome: 'NO_ROUTE',
+    },
+    {
+      title: 'a rule naming a gateway that is not an ingress of the group',
+      docs: BASE,
+      message:
+        /entry rule rule-0 applies at no gateway: it names default\/other-gw, and the ingresses of LaneGroup shop are default\/gw; name one of those/,
+      outcome: 'lane stable',
+    },
+  ];
+  for (const c of cases) {
+    test(`${c.title}: ResolvedRefs False (NoIngress), and no route`, () => {
+      const entry =
+        c.docs === BASE
+          ? '[{ gateways: [default/other-gw], weight: 100 }]'
+          : '[{ gateways: [default/gw], destination: { host: front }, weight: 100 }]';
+      const { table, statuses } = build(yaml(...c.docs, lane('v2', entry)), endpointsFor(['v2']));
+      const condition = conditionOf(statuses, 'Lane', 'v2', 'ResolvedRefs');
+      assert.equal(condition.status, 'False');
+      assert.equal(condition.reason, 'NoIngress');
+      assert.match(condition.message, c.message);
+      const d = run(table, GW, shop());
+      assert.equal(d.kind === 'error' ? d.code : `lane ${laneOf(d)}`, c.outcome);
+    });
+  }
 });

@@ -29,28 +29,40 @@ interface Target {
 
 const SPLIT_ORDER: Record<EntryRule['split']['kind'], number> = { all: 0, sticky: 1, weight: 2 };
 
+/** Where a rule puts requests into its lane: gateways, hosts and the destination there. */
 function targetsOf(group: GroupModel, rule: LaneModel['entry'][number]): Target[] {
   const gatewayKeys = rule.gateways.map((g) => `${g.namespace}/${g.name}`);
-  if (group.ingress.length === 0) {
-    // ASM lanes carry their own hosts and destination; the group names the gateway.
-    if (!rule.destination) return [];
-    return gatewayKeys.map((gateway) => ({
-      gateway,
-      hosts: rule.hosts ?? ['*'],
-      destination: rule.destination!,
-    }));
+  switch (group.laneKind) {
+    case 'ASMSwimLane':
+      // ASM lanes carry their own hosts and destination; the group names the gateway.
+      if (!rule.destination) return [];
+      return gatewayKeys.map((gateway) => ({
+        gateway,
+        hosts: rule.hosts ?? ['*'],
+        destination: rule.destination!,
+      }));
+    case 'Lane':
+      // Native rules apply at the group's ingresses (those the rule names, if it names any).
+      return group.ingress
+        .filter(
+          (ing: IngressModel) =>
+            gatewayKeys.length === 0 ||
+            gatewayKeys.includes(`${ing.gateway.namespace}/${ing.gateway.name}`),
+        )
+        .map((ing) => ({
+          gateway: `${ing.gateway.namespace}/${ing.gateway.name}`,
+          hosts: rule.hosts ?? ing.hosts,
+          destination: rule.destination ?? ing.destination,
+        }));
   }
-  return group.ingress
-    .filter(
-      (ing: IngressModel) =>
-        gatewayKeys.length === 0 ||
-        gatewayKeys.includes(`${ing.gateway.namespace}/${ing.gateway.name}`),
-    )
-    .map((ing) => ({
-      gateway: `${ing.gateway.namespace}/${ing.gateway.name}`,
-      hosts: rule.hosts ?? ing.hosts,
-      destination: rule.destination ?? ing.destination,
-    }));
+}
+
+/** Why a native rule applies at no gateway, for its lane's status. */
+function nowhereMessage(group: GroupModel, rule: LaneModel['entry'][number]): string {
+  const ingresses = group.ingress.map((i) => `${i.gateway.namespace}/${i.gateway.name}`);
+  if (ingresses.length === 0)
+    return `entry rule ${rule.name} applies at no gateway: LaneGroup ${group.name} has no spec.ingress; add one naming the gateway where requests enter`;
+  return `entry rule ${rule.name} applies at no gateway: it names ${rule.gateways.map((g) => `${g.namespace}/${g.name}`).join(', ')}, and the ingresses of LaneGroup ${group.name} are ${ingresses.join(', ')}; name one of those, or add the gateway to spec.ingress`;
 }
 
 export function entryRoutes(
@@ -68,7 +80,17 @@ export function entryRoutes(
       .flatMap((lane) => lane.entry.map((rule, index) => ({ lane, rule, index })))
       .sort((a, b) => SPLIT_ORDER[a.rule.split.kind] - SPLIT_ORDER[b.rule.split.kind]);
     for (const { lane, rule } of rules) {
-      for (const target of targetsOf(group, rule)) {
+      const targets = targetsOf(group, rule);
+      if (targets.length === 0 && group.laneKind === 'Lane') {
+        status.problem(
+          lane.resource,
+          'ResolvedRefs',
+          'NoIngress',
+          rule.path,
+          nowhereMessage(group, rule),
+        );
+      }
+      for (const target of targets) {
         for (const host of target.hosts) {
           const split = splitMatcher(lane, rule, `${target.gateway}\n${host}`, bandUsed, status);
           if (split === undefined) continue;
