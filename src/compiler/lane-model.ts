@@ -25,8 +25,10 @@ export interface GroupServiceModel {
   readonly ref: ServiceRef;
   readonly key: string;
   readonly fallback: readonly string[];
-  /** Field path of the service's fallback list, for status messages. */
+  /** Field path of the service in the group's list, for status messages. */
   readonly path: string;
+  /** Field path of where its fallback is set (its list entry when nothing sets it). */
+  readonly fallbackPath: string;
 }
 
 export interface IngressModel {
@@ -112,6 +114,7 @@ function fromNativeGroup(r: Resource<string, LaneGroupSpec>): GroupModel {
       key: serviceKey(svc.ref),
       fallback: svc.fallback,
       path: `spec.services[${i}]`,
+      fallbackPath: `spec.services[${i}]`,
     })),
     ingress: s.ingress.map((ing, i) => ({ ...ing, path: `spec.ingress[${i}]` })),
     laneKind: 'Lane',
@@ -166,14 +169,18 @@ function fromAsmGroup(r: Resource<string, AsmSwimLaneGroupSpec>): GroupModel {
     carriers: asmCarriers(s),
     baseline: s.fallbackTarget,
     baselinePath: 'spec.permissiveModeConfiguration.fallbackTarget',
-    services: s.services.map((ref) => {
+    services: s.services.map((ref, i) => {
       const key = serviceKey(ref);
       const target = s.serviceLevelFallback[key];
       return {
         ref,
         key,
         fallback: target === undefined ? [] : [target],
-        path: `spec.permissiveModeConfiguration.${fallbackField}["${key}"]`,
+        path: `spec.services[${i}]`,
+        fallbackPath:
+          target === undefined
+            ? `spec.services[${i}]`
+            : `spec.permissiveModeConfiguration.${fallbackField}.${key}`,
       };
     }),
     // ASM's gateway is where its generated entry routes attach; entry rules live on the lanes.

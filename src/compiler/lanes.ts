@@ -60,7 +60,7 @@ export function resolveLanes(
           g.resource,
           'ResolvedRefs',
           'ServiceConflict',
-          s.path.replace(/\.permissiveModeConfiguration.*$/, '.services'),
+          s.path,
           `service ${s.key} already belongs to ${owner.resource.kind} ${owner.name}; a service can be in one lane group, so this group does not route it`,
         );
         continue;
@@ -244,7 +244,7 @@ function checkBaselines(
           g.resource,
           'ResolvedRefs',
           'BaselineNotFound',
-          s.path,
+          s.fallbackPath,
           `baseline lane ${JSON.stringify(name)} of ${s.key} is not a usable lane of this group`,
         );
       } else if (!laneContains(lane, g, s.key)) {
@@ -252,7 +252,7 @@ function checkBaselines(
           g.resource,
           'ResolvedRefs',
           'BaselineLacksService',
-          s.path,
+          s.fallbackPath,
           `baseline lane ${name} does not contain ${s.key}; add ${s.key} to the lane's services or choose another baseline`,
         );
       }

@@ -232,6 +232,56 @@ const cases: Case[] = [
     message: /service default\/ghost-svc does not exist in any cluster yet/,
   },
   {
+    title:
+      'an ASM group listing a service that does not exist (told at the service, not a fallback)',
+    docs: [
+      [
+        'apiVersion: istio.alibabacloud.com/v1',
+        'kind: ASMSwimLaneGroup',
+        'metadata: { name: asm-extra }',
+        'spec:',
+        '  isPermissive: true',
+        '  permissiveModeConfiguration:',
+        '    routeHeader: version',
+        '    serviceLevelFallbackTarget: { default/other: asm-v1 }',
+        '  services:',
+        '  - { name: other, namespace: default }',
+        '  - { name: ghost-asm, namespace: default }',
+      ].join('\n'),
+    ],
+    kind: 'ASMSwimLaneGroup',
+    name: 'asm-extra',
+    type: 'ResolvedRefs',
+    reason: 'ServiceNotFound',
+    path: 'spec.services[1]',
+    at: '{ name: ghost-asm',
+    message: /service default\/ghost-asm does not exist in any cluster yet/,
+  },
+  {
+    title: 'an ASM service fallback lane that does not exist (told where the fallback is set)',
+    docs: [
+      [
+        'apiVersion: istio.alibabacloud.com/v1',
+        'kind: ASMSwimLaneGroup',
+        'metadata: { name: asm-extra }',
+        'spec:',
+        '  isPermissive: true',
+        '  permissiveModeConfiguration:',
+        '    routeHeader: version',
+        '    serviceLevelFallbackTarget: { default/other: asm-ghost }',
+        '  services:',
+        '  - { name: other, namespace: default }',
+      ].join('\n'),
+    ],
+    kind: 'ASMSwimLaneGroup',
+    name: 'asm-extra',
+    type: 'ResolvedRefs',
+    reason: 'BaselineNotFound',
+    path: 'spec.permissiveModeConfiguration.serviceLevelFallbackTarget.default/other',
+    at: 'asm-ghost',
+    message: /baseline lane "asm-ghost" of default\/other is not a usable lane of this group/,
+  },
+  {
     title: 'a group ingress naming a missing gateway',
     docs: [
       group('extra', [
