@@ -109,6 +109,31 @@ function req<T>(value: T | undefined, what: string, file: string): T {
   return value;
 }
 
+const EXPECT_KEYS: readonly (keyof Expect)[] = [
+  'chain',
+  'distribution',
+  'tolerance',
+  'headers',
+  'baggage',
+  'fallback',
+  'status',
+  'stable',
+];
+
+/** An expectation that checks something: a misspelt key must not make a case assert nothing. */
+function expectOf(value: unknown, what: string, file: string): Expect {
+  const e = req(value as Raw | undefined, what, file);
+  const keys = Object.keys(e);
+  const unknown = keys.filter((k) => !(EXPECT_KEYS as readonly string[]).includes(k));
+  if (unknown.length > 0)
+    throw new Error(
+      `${file}: ${what}: unknown ${unknown.join(', ')} (known: ${EXPECT_KEYS.join(', ')})`,
+    );
+  if (keys.every((k) => k === 'tolerance'))
+    throw new Error(`${file}: ${what} expects nothing; give chain, distribution, status, …`);
+  return e as Expect;
+}
+
 function parseEntry(r: Raw, file: string): Entry {
   if (typeof r.gateway === 'string') {
     return {
@@ -184,7 +209,7 @@ export function loadCase(path: string): ConformanceCase {
         headers: (r.headers as Record<string, string> | undefined) ?? {},
         samples: (r.samples as number | undefined) ?? 1,
         vary: (r.vary as Record<string, string> | undefined) ?? {},
-        expect: req(r.expect as Expect | undefined, `steps[${i}].requests[${j}].expect`, file),
+        expect: expectOf(r.expect, `steps[${i}].requests[${j}].expect`, file),
       }),
     );
     return {

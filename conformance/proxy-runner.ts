@@ -216,6 +216,7 @@ export class ProxyMesh {
         role: { kind: 'outbound', workload },
         source: this.#store,
         random: this.#random,
+        ...(this.#log ? { accessLog: this.#log } : {}),
       });
       client = { proxy, port: (await proxy.listen()).port };
       this.#clients.set(key, client);

@@ -11,6 +11,7 @@ import { MeshState } from '../conformance/mesh-state.ts';
 import { ProxyMesh } from '../conformance/proxy-runner.ts';
 import { getBaggageValue } from '../src/carriers/baggage.ts';
 import { fnv1a32 } from '../src/engine/hash.ts';
+import { AccessLog, type MemorySink, memorySink } from '../src/proxy/access-log.ts';
 import { seededRandom } from '../src/util/seeded-random.ts';
 
 const MAX_SAMPLES = 1500;
@@ -21,7 +22,13 @@ function varied(r: RequestCase, n: number): Record<string, string> {
   return headers;
 }
 
-async function runRequest(mesh: ProxyMesh, r: RequestCase): Promise<void> {
+/** The access log of a case's proxies: where the first hop's fallback steps are seen. */
+interface Log {
+  readonly log: AccessLog;
+  readonly sink: MemorySink;
+}
+
+async function runRequest(mesh: ProxyMesh, r: RequestCase, { log, sink }: Log): Promise<void> {
   const e = r.expect;
   if (e.distribution) {
     const samples = Math.min(r.samples, MAX_SAMPLES);
@@ -59,8 +66,20 @@ async function runRequest(mesh: ProxyMesh, r: RequestCase): Promise<void> {
     assert.ok(inside > 0 && inside < samples);
     return;
   }
+  log.flush();
+  const logged = sink.entries().length;
   const answer = await mesh.run(r, r.headers);
   if (e.chain) assert.deepEqual(answer.chain, e.chain);
+  if (e.fallback) {
+    // The entry hop finishes last (it waits for the hops behind it), so its line comes last.
+    log.flush();
+    const first = sink
+      .entries()
+      .slice(logged)
+      .filter((l) => l.hop === r.entry.kind)
+      .at(-1);
+    assert.deepEqual(first?.fallback, e.fallback, "fallback steps in the entry hop's access log");
+  }
   if (e.status !== undefined) assert.equal(answer.status, e.status);
   for (const [name, value] of Object.entries(e.headers ?? {})) {
     assert.equal(answer.firstHeaders?.[name] ?? null, value, `header ${name} at the first hop`);
@@ -85,8 +104,13 @@ function skipReason(r: RequestCase): string | undefined {
 for (const c of allCases()) {
   describe(`conformance (proxies): ${c.name}`, () => {
     const state = new MeshState(c);
-    const mesh = new ProxyMesh(state, seededRandom(fnv1a32(c.name)));
-    after(() => mesh.close());
+    const sink = memorySink();
+    const log = new AccessLog(sink, { flushBytes: 1, flushMs: 1 });
+    const mesh = new ProxyMesh(state, seededRandom(fnv1a32(c.name)), log);
+    after(async () => {
+      await mesh.close();
+      await log.close();
+    });
     for (const step of c.steps) {
       describe(step.title, () => {
         before(async () => {
@@ -98,7 +122,7 @@ for (const c of allCases()) {
         });
         for (const r of step.requests) {
           const skip = skipReason(r);
-          it(r.title, skip ? { skip } : {}, () => runRequest(mesh, r));
+          it(r.title, skip ? { skip } : {}, () => runRequest(mesh, r, { log, sink }));
         }
       });
     }
