@@ -207,6 +207,7 @@ describe('a Deployment that runs its own command', { timeout: 120_000 }, () => {
       for (let i = 0; i < 100 && !out.includes('listening on'); i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      assert.match(out, /listening on/, 'logs -f printed what the log already held');
       assert.doesNotMatch(out, /served \/mark-/);
       // …then what the instance writes afterwards, while the command keeps running.
       for (let i = 0; i < 100 && !/served \/mark-\d+/.test(out); i++) {
@@ -245,6 +246,7 @@ describe('a Deployment that runs its own command', { timeout: 120_000 }, () => {
 
   test('deleting it stops every process and its service answers 503 with the reason', async () => {
     const running = (await pids()).map((i) => i.pid).filter((p): p is number => p !== null);
+    assert.ok(running.length > 0, 'instances run before the delete');
     await cli('delete', 'deployment', 'hello');
     for (const pid of running)
       assert.throws(() => process.kill(pid, 0), /ESRCH/, `pid ${pid} is gone`);

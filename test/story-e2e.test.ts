@@ -368,11 +368,13 @@ describe('the reference story through the CLI, with the shared YAML unchanged', 
   test('caros, whose VirtualService routes to subset v1 of mocka, is told why after lane v1 is gone', async () => {
     const answer = await curl(urls.get('dev') ?? '', CAROS);
     // Not part of STORY.md: subset v1 no longer names a lane or a DestinationRule subset.
-    assert.notEqual(answer.status, 200, chainOf(answer.body));
+    assert.equal(answer.status, 503, chainOf(answer.body));
+    assert.match(answer.body, /^lanes: NO_SUCH_SUBSET: .*\bv1\b/);
     const explain = check(
       await cli('explain', '--gateway', 'istio-system/ingressgateway-dev', '-H', 'caros-dev: true'),
       'lanes explain',
     );
-    assert.match(explain.stdout, /v1/);
+    assert.match(explain.stdout, /NO_SUCH_SUBSET/);
+    assert.match(explain.stdout, /\bv1\b/);
   });
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Resource } from '../api/resource.ts';
 import {
+  assertAllResolved,
   atGateway,
   build,
   endpoint,
@@ -189,9 +190,7 @@ describe('compile() is deterministic', () => {
   const reference = compile(resources, ENDPOINTS);
 
   test('the fixture compiles with every reference resolved', () => {
-    for (const s of reference.statuses) {
-      for (const c of s.conditions) assert.equal(c.status, 'True', `${s.id.name}: ${c.message}`);
-    }
+    assertAllResolved(reference.statuses);
     assert.ok(routesOf(reference.table).length >= 10);
   });
 
@@ -444,8 +443,7 @@ spec: { group: constructor, selector: { version: valueof } }`,
   ]);
 
   test('the group, its lanes and the service compile without problems', () => {
-    for (const s of statuses)
-      for (const c of s.conditions) assert.equal(c.status, 'True', `${s.id.name}: ${c.message}`);
+    assertAllResolved(statuses);
     assert.ok(table.services['default/constructor']);
     const laneName: string = 'constructor';
     assert.equal(table.lanes[laneName]?.enabled, true);

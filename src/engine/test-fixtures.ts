@@ -102,6 +102,16 @@ export function build(text: string, endpoints: readonly Endpoint[] = []): Compil
   return compile(load(text), endpoints);
 }
 
+/** Every status has conditions and all are True; no statuses at all fails (it would prove nothing). */
+export function assertAllResolved(statuses: readonly ResourceStatus[]): void {
+  assert.ok(statuses.length > 0, 'compile() reported statuses');
+  for (const s of statuses) {
+    assert.ok(s.conditions.length > 0, `${s.id.kind} ${s.id.name} has conditions`);
+    for (const c of s.conditions)
+      assert.equal(c.status, 'True', `${s.id.kind} ${s.id.name}: ${c.message}`);
+  }
+}
+
 export function statusOf(statuses: readonly ResourceStatus[], kind: string, name: string) {
   const s = statuses.find((x) => x.id.kind === kind && x.id.name === name);
   assert.ok(s, `a status for ${kind} ${name}`);
