@@ -48,6 +48,33 @@ const ROUTE = '    - route: [{ destination: { host: app } }]';
 describe('proxy failures', () => {
   afterEach(closeOpenFixtures);
 
+  const unreadable: { title: string; bytes: string; status: number; code: string }[] = [
+    {
+      title: 'a malformed head (two Content-Length fields)',
+      bytes: 'POST / HTTP/1.1\r\nHost: shop\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx',
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      title: 'a head that never completes',
+      bytes: 'GET / HTTP/1.1\r\nHost: shop\r\n',
+      status: 408,
+      code: 'REQUEST_TIMEOUT',
+    },
+  ];
+  for (const c of unreadable) {
+    it(`${c.title} is answered ${c.status} ${c.code} and logged`, async () => {
+      const f = fixture();
+      f.store.publish(table(GATEWAY_YAML(ROUTE), [endpoint('app', 1)]));
+      const res = await raw(await f.gateway({ headersTimeoutMs: 200 }), c.bytes, 2500);
+      assert.match(res.text, new RegExp(`^HTTP/1\\.1 ${c.status} `));
+      const line = f.lines().find((l) => l.error === c.code);
+      assert.equal(line?.status, c.status, JSON.stringify(f.lines()));
+      assert.equal(line?.hop, 'gateway');
+      await f.close();
+    });
+  }
+
   const localAnswers: { title: string; route: string; statusLine: string }[] = [
     {
       title: 'a directResponse',

@@ -178,6 +178,7 @@ export class DownstreamConnection implements RequestEvents {
     this.#answerAndClose(
       'REQUEST_TIMEOUT',
       `the request head did not arrive within ${this.#core.limits.headersTimeoutMs} ms`,
+      started,
     );
   }
 
@@ -216,8 +217,12 @@ export class DownstreamConnection implements RequestEvents {
     this.#resumeParser();
   }
 
-  #answerAndClose(code: ErrorCode, message: string): void {
-    writeError(this.socket, {
+  /**
+   * Answers a request that never became one (a malformed or late head, a malformed body) and
+   * closes the connection. It is logged like any answer, so an operator sees why clients got it.
+   */
+  #answerAndClose(code: ErrorCode, message: string, startedAt: number): void {
+    const status = writeError(this.socket, {
       code,
       message,
       service: null,
@@ -226,6 +231,7 @@ export class DownstreamConnection implements RequestEvents {
       hop: this.#core.listenerName,
       keepAlive: false,
     });
+    this.#logLocal(undefined, undefined, status, code, startedAt, undefined, null, []);
     this.socket.end();
   }
 
@@ -494,9 +500,10 @@ export class DownstreamConnection implements RequestEvents {
     this.#finishResponse(keepAlive);
   }
 
+  /** `head` and `view` are undefined for a request whose head could not be read. */
   #logLocal(
-    head: RequestHead,
-    view: RawRequestView,
+    head: RequestHead | undefined,
+    view: RawRequestView | undefined,
     status: number,
     error: ErrorCode | null,
     startedAt: number,
@@ -510,9 +517,9 @@ export class DownstreamConnection implements RequestEvents {
       time: isoTime(Date.now()),
       hop: this.#core.hop.kind,
       listener: this.#core.listenerName,
-      method: head.method,
-      authority: view.authority,
-      path: view.path,
+      method: head?.method ?? '',
+      authority: view?.authority ?? '',
+      path: view?.path ?? '',
       tag: tag?.lane ?? null,
       tagSource: tag?.source ?? 'none',
       service,
@@ -521,7 +528,7 @@ export class DownstreamConnection implements RequestEvents {
       fallback: fallback.map((f) => `${f.lane}:${f.reason}`),
       upstream: null,
       status,
-      bytesIn: head.headBytes,
+      bytesIn: head?.headBytes ?? 0,
       bytesOut: 0,
       durationUs: Math.round((this.#core.runtime.now() - startedAt) * 1000),
       error,
@@ -544,6 +551,7 @@ export class DownstreamConnection implements RequestEvents {
   }
 
   onError(err: ParseError): void {
+    const startedAt = this.#headStartedAt ?? this.#core.runtime.now();
     this.#headStartedAt = undefined;
     const exchange = this.#exchange;
     if (exchange) {
@@ -553,10 +561,15 @@ export class DownstreamConnection implements RequestEvents {
       const started = exchange.responseStarted;
       exchange.abort('BAD_REQUEST');
       if (started) this.socket.destroy();
-      else this.#answerAndClose(PARSE_CODES[err.code], `${err.message} (in the request body)`);
+      else
+        this.#answerAndClose(
+          PARSE_CODES[err.code],
+          `${err.message} (in the request body)`,
+          startedAt,
+        );
       return;
     }
-    this.#answerAndClose(PARSE_CODES[err.code], err.message);
+    this.#answerAndClose(PARSE_CODES[err.code], err.message, startedAt);
   }
 }
 
