@@ -9,6 +9,7 @@ import {
   type AccessLogSink,
   fileSink,
   formatAccessLogEntry,
+  hopEntry,
   isoTime,
   memorySink,
 } from './access-log.ts';
@@ -112,6 +113,47 @@ describe('formatAccessLogEntry', () => {
       const path = String.fromCharCode(...units);
       assert.equal(JSON.parse(formatAccessLogEntry(entry({ path }))).path, path);
     }
+  });
+});
+
+describe('hopEntry', () => {
+  const record = {
+    hop: 'gateway' as const,
+    listener: 'gateway default/gw:80',
+    method: 'GET',
+    authority: 'shop',
+    path: '/a',
+    tag: { routeHeader: 'x-lane', lane: 'v2', source: 'route-header' as const, from: 'x-lane' },
+    service: 'default/front',
+    lane: 'v1',
+    subset: null,
+    fallback: [{ lane: 'v2', reason: 'lacks-service' as const }],
+    startedAt: 1000,
+  };
+  const outcome = {
+    upstream: null,
+    status: 503,
+    bytesIn: 40,
+    bytesOut: 0,
+    error: 'X',
+    attempts: 0,
+  };
+
+  test('the time is when the request arrived, the duration what it took since', () => {
+    const before = Date.now();
+    const e = hopEntry(record, outcome, 1250);
+    const after = Date.now();
+    assert.equal(e.durationUs, 250_000);
+    const arrived = Date.parse(e.time);
+    assert.ok(arrived >= before - 250 && arrived <= after - 250, `${e.time}`);
+  });
+
+  test('the tag, its source, the lane and the fallback steps as lane:reason', () => {
+    const e = hopEntry(record, outcome, 1001);
+    assert.deepEqual(
+      [e.tag, e.tagSource, e.lane, e.fallback],
+      ['v2', 'route-header', 'v1', ['v2:lacks-service']],
+    );
   });
 });
 

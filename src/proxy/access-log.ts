@@ -12,7 +12,7 @@
  * is dropped, and counted, while the sink holds `maxPendingBytes` not yet written out.
  */
 import { createWriteStream, renameSync, statSync, type WriteStream } from 'node:fs';
-import type { TagSource } from '../engine/types.ts';
+import type { FallbackStep, Tag, TagSource } from '../engine/types.ts';
 
 export interface AccessLogEntry {
   /** When the request arrived, ISO 8601 UTC (`isoTime`). */
@@ -48,6 +48,59 @@ export interface AccessLogEntry {
   readonly route?: string;
   /** The trace id the request carried, for following one request across hops. */
   readonly traceId?: string;
+}
+
+/** What a hop knows of a request when it logs it, the exchange and a local answer alike. */
+export interface HopRecord {
+  readonly hop: AccessLogEntry['hop'];
+  readonly listener: string;
+  readonly method: string;
+  readonly authority: string;
+  readonly path: string;
+  readonly tag: Tag | undefined;
+  readonly service: string | null;
+  readonly lane: string | null;
+  readonly subset: string | null;
+  readonly fallback: readonly FallbackStep[];
+  /** `runtime.now()` when the request's head arrived (or began to). */
+  readonly startedAt: number;
+}
+
+/** How the hop ended. */
+export interface HopOutcome {
+  readonly upstream: string | null;
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly error: string | null;
+  readonly attempts: number;
+}
+
+/** The one way an entry is made from a hop; `now` is `runtime.now()`, in ms like `startedAt`. */
+export function hopEntry(r: HopRecord, o: HopOutcome, now: number): AccessLogEntry {
+  const elapsedMs = now - r.startedAt;
+  return {
+    // When the request arrived: the entry is written when it ends.
+    time: isoTime(Date.now() - elapsedMs),
+    hop: r.hop,
+    listener: r.listener,
+    method: r.method,
+    authority: r.authority,
+    path: r.path,
+    tag: r.tag?.lane ?? null,
+    tagSource: r.tag?.source ?? 'none',
+    service: r.service,
+    lane: r.lane,
+    subset: r.subset,
+    fallback: r.fallback.map((f) => `${f.lane}:${f.reason}`),
+    upstream: o.upstream,
+    status: o.status,
+    bytesIn: o.bytesIn,
+    bytesOut: o.bytesOut,
+    durationUs: Math.round(elapsedMs * 1000),
+    error: o.error,
+    attempts: o.attempts,
+  };
 }
 
 /** Where batches go: a function, or a writer such as a Node stream or `fileSink`. */

@@ -12,7 +12,7 @@ import { applyHeaderOps } from '../engine/apply-ops.ts';
 import { decide } from '../engine/decide.ts';
 import type { ErrorCode } from '../engine/errors.ts';
 import type { Decision, Hop, Respond, Tag } from '../engine/types.ts';
-import { isoTime } from './access-log.ts';
+import { hopEntry } from './access-log.ts';
 import { reasonPhrase, writeError } from './error-response.ts';
 import { type AccessLogContext, Exchange } from './exchange.ts';
 import { type BodyFraming, endToEnd, requestHeadString } from './headers.ts';
@@ -427,6 +427,7 @@ export class DownstreamConnection implements RequestEvents {
     const log: AccessLogContext = {
       hop: core.hop.kind,
       listener: core.listenerName,
+      method: head.method,
       authority: view.authority,
       path: view.path,
       tag: meta.tag,
@@ -436,7 +437,6 @@ export class DownstreamConnection implements RequestEvents {
       fallback: meta.fallback,
       startedAt,
       bytesIn: head.headBytes,
-      responseOps: decision?.responseOps ?? [],
       newTraceId,
     };
     this.#exchange = new Exchange({
@@ -491,7 +491,17 @@ export class DownstreamConnection implements RequestEvents {
       hop: this.#core.listenerName,
       keepAlive,
     });
-    this.#logLocal(head, view, status, code, startedAt, tag, service ?? null, fallback);
+    this.#logLocal(
+      head,
+      view,
+      status,
+      code,
+      startedAt,
+      tag,
+      service ?? null,
+      fallback,
+      lane ?? null,
+    );
     this.#afterLocalAnswer(keepAlive);
   }
 
@@ -510,30 +520,35 @@ export class DownstreamConnection implements RequestEvents {
     tag: Tag | undefined,
     service: string | null,
     fallback: Extract<Decision, { kind: 'error' }>['fallback'],
+    lane: string | null = null,
   ): void {
-    const log = this.#core.runtime.log;
-    if (!log) return;
-    log.write({
-      time: isoTime(Date.now()),
-      hop: this.#core.hop.kind,
-      listener: this.#core.listenerName,
-      method: head?.method ?? '',
-      authority: view?.authority ?? '',
-      path: view?.path ?? '',
-      tag: tag?.lane ?? null,
-      tagSource: tag?.source ?? 'none',
-      service,
-      lane: null,
-      subset: null,
-      fallback: fallback.map((f) => `${f.lane}:${f.reason}`),
-      upstream: null,
-      status,
-      bytesIn: head?.headBytes ?? 0,
-      bytesOut: 0,
-      durationUs: Math.round((this.#core.runtime.now() - startedAt) * 1000),
-      error,
-      attempts: 0,
-    });
+    const core = this.#core;
+    core.runtime.log?.write(
+      hopEntry(
+        {
+          hop: core.hop.kind,
+          listener: core.listenerName,
+          method: head?.method ?? '',
+          authority: view?.authority ?? '',
+          path: view?.path ?? '',
+          tag,
+          service,
+          lane,
+          subset: null,
+          fallback,
+          startedAt,
+        },
+        {
+          upstream: null,
+          status,
+          bytesIn: head?.headBytes ?? 0,
+          bytesOut: 0,
+          error,
+          attempts: 0,
+        },
+        core.runtime.now(),
+      ),
+    );
   }
 
   onBody(chunk: Buffer): void {

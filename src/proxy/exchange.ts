@@ -8,8 +8,8 @@ import type net from 'node:net';
 import type { RetryPolicy, TableEndpoint, UpstreamPolicy } from '../compiler/table.ts';
 import { applyHeaderOps } from '../engine/apply-ops.ts';
 import type { ErrorCode } from '../engine/errors.ts';
-import type { FallbackStep, Tag } from '../engine/types.ts';
-import { type AccessLog, type AccessLogEntry, isoTime } from './access-log.ts';
+import type { HeaderOp } from '../engine/types.ts';
+import { type AccessLog, type AccessLogEntry, type HopRecord, hopEntry } from './access-log.ts';
 import type { EndpointStates } from './balancer.ts';
 import { pick } from './balancer.ts';
 import { writeError } from './error-response.ts';
@@ -67,24 +67,14 @@ export interface ExchangeInit {
   readonly retries: RetryPolicy;
   readonly timeoutMs: number | undefined;
   readonly delayMs: number | undefined;
-  readonly responseOps: AccessLogContext['responseOps'];
+  readonly responseOps: readonly HeaderOp[];
   readonly log: AccessLogContext;
 }
 
 /** What the access-log line of this hop says besides what the exchange measures itself. */
-export interface AccessLogContext {
-  readonly hop: AccessLogEntry['hop'];
-  readonly listener: string;
-  readonly authority: string;
-  readonly path: string;
-  readonly tag: Tag | undefined;
-  readonly service: string | null;
-  readonly lane: string | null;
-  readonly subset: string | null;
-  readonly fallback: readonly FallbackStep[];
-  readonly startedAt: number;
+/** What the exchange logs about its request: the hop, plus the bytes of the head it read. */
+export interface AccessLogContext extends HopRecord {
   readonly bytesIn: number;
-  readonly responseOps: readonly import('../engine/types.ts').HeaderOp[];
   readonly newTraceId: (header: string) => Record<string, string>;
 }
 
@@ -623,28 +613,18 @@ export class Exchange implements ResponseHandler {
 
   #baseEntry(): AccessLogEntry {
     const l = this.#i.log;
-    const rt = this.#i.runtime;
-    return {
-      time: isoTime(Date.now()),
-      hop: l.hop,
-      listener: l.listener,
-      method: this.#i.method,
-      authority: l.authority,
-      path: l.path,
-      tag: l.tag?.lane ?? null,
-      tagSource: l.tag?.source ?? 'none',
-      service: l.service,
-      lane: l.lane,
-      subset: l.subset,
-      fallback: l.fallback.map((f) => `${f.lane}:${f.reason}`),
-      upstream: this.#upstream,
-      status: this.#status,
-      bytesIn: l.bytesIn + this.#requestBytes,
-      bytesOut: this.#responseBytes,
-      durationUs: Math.round((rt.now() - l.startedAt) * 1000),
-      error: null,
-      attempts: this.#attempt,
-    };
+    return hopEntry(
+      l,
+      {
+        upstream: this.#upstream,
+        status: this.#status,
+        bytesIn: l.bytesIn + this.#requestBytes,
+        bytesOut: this.#responseBytes,
+        error: null,
+        attempts: this.#attempt,
+      },
+      this.#i.runtime.now(),
+    );
   }
 
   /** `detached`: the downstream connection is taken care of by someone else (tunnel, abort). */
