@@ -4,7 +4,7 @@
  * reference/lane-systems.md §1: `isPermissive`, `routeHeader`, `traceHeader` (a trace id header,
  * `baggage`, or the route header itself), `fallbackTarget`, `serviceLevelFallback(Target)`.
  */
-import { type Resource, resourceLabel } from '../api/resource.ts';
+import type { Resource } from '../api/resource.ts';
 import { type ServiceRef, serviceKey } from '../api/service-ref.ts';
 import {
   type AsmRequestMatch,
@@ -266,8 +266,4 @@ function fromAsmLane(r: Resource<string, AsmSwimLaneSpec>): LaneModel {
     fallback: [],
     entry: [],
   };
-}
-
-export function describeGroup(g: GroupModel): string {
-  return resourceLabel(g.resource.id);
 }

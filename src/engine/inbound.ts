@@ -5,7 +5,7 @@
  */
 import type { RoutingTable } from '../compiler/table.ts';
 import { NO_STEPS } from './route-action.ts';
-import { findTags, traceIdOf, traceKey } from './tags.ts';
+import { contextOf, findTags, traceIdOf, traceKey } from './tags.ts';
 import type { DecideContext, Decision, RequestView, Workload } from './types.ts';
 
 export function decideInbound(
@@ -18,7 +18,7 @@ export function decideInbound(
   const tags = findTags(table, req, undefined);
   const remember: { traceKey: string; lane: string }[] = [];
   for (const tag of tags) {
-    const context = table.tagContexts.find((c) => c.routeHeader === tag.routeHeader);
+    const context = contextOf(table, tag.routeHeader);
     for (const header of context?.traceHeaders ?? []) {
       const id = traceIdOf(header, req);
       if (id === undefined) continue;

@@ -10,7 +10,7 @@ import type { RoutingTable, VirtualHost } from '../compiler/table.ts';
 import { resolveDestination } from './destination.ts';
 import { firstMatch, MatchInput } from './match.ts';
 import { actOnRoute, failure, NO_STEPS } from './route-action.ts';
-import { carrierOps, findTags } from './tags.ts';
+import { carrierOps, contextOf, findTags } from './tags.ts';
 import type { DecideContext, Decision, HeaderOp, RequestView, Tag, Workload } from './types.ts';
 import { withOps } from './view.ts';
 
@@ -53,7 +53,7 @@ export function decideOutbound(
   const ops: HeaderOp[] = [];
   for (const tag of tags) {
     steps?.push(`tag ${tag.routeHeader}: ${tag.lane} (${describeSource(tag)})`);
-    const context = table.tagContexts.find((c) => c.routeHeader === tag.routeHeader);
+    const context = contextOf(table, tag.routeHeader);
     if (context) carrierOps(context, tag.lane, req, false, ops);
   }
   if (tags.length === 0 && table.tagContexts.length > 0) steps?.push('no lane tag on the request');

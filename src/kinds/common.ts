@@ -1,6 +1,6 @@
 /** Field shapes shared by several kinds: Kubernetes names, labels, ports. */
 import { int, record, type Schema, str } from '../schema/dsl.ts';
-import { parseDurationMs } from '../schema/duration.ts';
+import { NS_PER_MS, parseGoDurationNs } from '../schema/duration.ts';
 
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const DNS1123_SUBDOMAIN =
@@ -63,11 +63,12 @@ export function portNumber(): Schema<number> {
 export function duration(): Schema<number> {
   return str()
     .check((text, c) => {
-      if (parseDurationMs(text) === undefined) {
+      const ns = parseGoDurationNs(text);
+      if (ns === undefined || ns < 0n) {
         c.error(
           `Invalid value: ${JSON.stringify(text)}: must be a duration such as 10s, 1.5s, 250ms or 1m30s`,
         );
       }
     })
-    .map((text) => parseDurationMs(text) ?? Number.NaN);
+    .map((text) => Number(parseGoDurationNs(text) ?? 0n) / Number(NS_PER_MS));
 }

@@ -7,7 +7,6 @@
 import type net from 'node:net';
 import { newB3TraceId, newRequestId, newTraceparent } from '../carriers/trace-context.ts';
 import { hostOnly, portOf } from '../compiler/hosts.ts';
-import type { TableEndpoint } from '../compiler/table.ts';
 import { applyHeaderOps } from '../engine/apply-ops.ts';
 import { decide } from '../engine/decide.ts';
 import type { ErrorCode } from '../engine/errors.ts';
@@ -587,5 +586,3 @@ export class DownstreamConnection implements RequestEvents {
     this.#answerAndClose(PARSE_CODES[err.code], err.message, startedAt);
   }
 }
-
-export type { TableEndpoint };

@@ -71,7 +71,6 @@ export interface ExchangeInit {
   readonly log: AccessLogContext;
 }
 
-/** What the access-log line of this hop says besides what the exchange measures itself. */
 /** What the exchange logs about its request: the hop, plus the bytes of the head it read. */
 export interface AccessLogContext extends HopRecord {
   readonly bytesIn: number;
@@ -163,7 +162,6 @@ export class Exchange implements ResponseHandler {
     }
   }
 
-  /** The downstream client went away: stop everything. */
   /**
    * Stops the exchange and closes its upstream connection: the client went away
    * (`DOWNSTREAM_CLOSED`), or the rest of its request turned out malformed (`BAD_REQUEST`, whose

@@ -1,36 +1,44 @@
 /**
- * Parses a Go-style duration as Istio and Kubernetes write them (`10s`, `1.5s`, `100ms`,
- * `1m30s`, `1h`) into milliseconds. Returns undefined when the text is not a duration.
+ * Go `time.ParseDuration`, exactly: integer nanoseconds as a bigint, so `1.001s` is 1001 ms and
+ * not 1000.9999…, which matters for Istio's "only durations to ms precision" rule.
  */
-const UNIT_MS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
+const UNIT_NS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  µs: 1_000n,
+  μs: 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
 };
 
-const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+const PART = /(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/y;
 
-export function parseDurationMs(text: string): number | undefined {
-  if (text === '0') return 0;
-  if (text.length === 0) return undefined;
-  let total = 0;
-  PART.lastIndex = 0;
-  while (PART.lastIndex < text.length) {
-    const start = PART.lastIndex;
-    const m = PART.exec(text);
-    if (!m || m.index !== start) return undefined;
-    total += Number(m[1]) * (UNIT_MS[m[2]!] ?? 0);
+export const NS_PER_MS = 1_000_000n;
+
+export function parseGoDurationNs(text: string): bigint | undefined {
+  let rest = text;
+  let sign = 1n;
+  if (rest.startsWith('-') || rest.startsWith('+')) {
+    if (rest.startsWith('-')) sign = -1n;
+    rest = rest.slice(1);
   }
-  return total;
-}
-
-export function formatDurationMs(ms: number): string {
-  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
+  if (rest === '0') return 0n;
+  if (rest === '') return undefined;
+  let total = 0n;
+  PART.lastIndex = 0;
+  while (PART.lastIndex < rest.length) {
+    const start = PART.lastIndex;
+    const m = PART.exec(rest);
+    if (!m || m.index !== start) return undefined;
+    const whole = m[1] ?? '';
+    const frac = m[2] ?? '';
+    if (whole === '' && frac === '') return undefined;
+    const unit = UNIT_NS[m[3] ?? ''] ?? 0n;
+    // Go truncates what is finer than a nanosecond.
+    const fracNs = frac === '' ? 0n : (BigInt(frac) * unit) / 10n ** BigInt(frac.length);
+    total += BigInt(whole || '0') * unit + fracNs;
+  }
+  return sign * total;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseGoDurationNs } from './duration.ts';
+import { parseGoDurationNs } from '../../schema/duration.ts';
 import { parseHeaderValue } from './header-value.ts';
 import {
   goFloat,

@@ -17,9 +17,9 @@ import {
   Schema,
   str,
 } from '../../schema/dsl.ts';
+import { NS_PER_MS, parseGoDurationNs } from '../../schema/duration.ts';
 import { compileFullMatch } from '../../schema/regex.ts';
 import type { Node } from '../../yaml/node.ts';
-import { NS_PER_MS, parseGoDurationNs } from './duration.ts';
 import { parseHeaderValue } from './header-value.ts';
 import {
   goFloat,
