@@ -20,6 +20,18 @@ export function labelsOf(labels: Readonly<Record<string, string>>): Dict<string>
 }
 
 /**
+ * Whether `labels` has every `key: value` of `selector` (Kubernetes equality selection; an empty
+ * selector selects everything). Own keys only: a selector never comes from a prototype.
+ */
+export function labelsMatch(
+  labels: Readonly<Record<string, string>>,
+  selector: Readonly<Record<string, string>>,
+): boolean {
+  for (const key in selector) if (labels[key] !== selector[key]) return false;
+  return true;
+}
+
+/**
  * Freezes a value and everything reachable from it, so no proxy can change a published table.
  * RegExps stay unfrozen: matching writes `lastIndex` on global ones, and they hold no config.
  */

@@ -4,6 +4,7 @@
  * into one mesh-wide service (SPEC §2), so endpoints carry their cluster.
  */
 import type { Resource } from '../api/resource.ts';
+import { labelsMatch } from './dict.ts';
 import type { Endpoint } from './table.ts';
 
 export interface Instance {
@@ -32,14 +33,7 @@ export function endpointsFor(
     if (!selector || Object.keys(selector).length === 0) continue;
     for (const inst of instances) {
       if (inst.cluster !== r.id.cluster || inst.namespace !== r.metadata.namespace) continue;
-      let ok = true;
-      for (const key in selector) {
-        if (inst.labels[key] !== selector[key]) {
-          ok = false;
-          break;
-        }
-      }
-      if (!ok) continue;
+      if (!labelsMatch(inst.labels, selector)) continue;
       out.push({
         service: `${r.metadata.namespace}/${r.metadata.name}`,
         cluster: inst.cluster,

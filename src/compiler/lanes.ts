@@ -6,7 +6,7 @@
 
 import type { Resource } from '../api/resource.ts';
 import { serviceKey } from '../api/service-ref.ts';
-import { dictFrom, labelsOf, newDict } from './dict.ts';
+import { dictFrom, labelsMatch, labelsOf, newDict } from './dict.ts';
 import {
   attachAsmEntry,
   type GroupModel,
@@ -285,14 +285,6 @@ function sourceOf(r: Resource) {
 // ---------------------------------------------------------------------------------------------
 // Per-service lane data
 
-function matchesSelector(
-  labels: Dict<string>,
-  selector: Readonly<Record<string, string>>,
-): boolean {
-  for (const key in selector) if (labels[key] !== selector[key]) return false;
-  return true;
-}
-
 function endpointSet(all: readonly TableEndpoint[]): EndpointSet {
   return { all, healthy: all.filter((e) => e.healthy) };
 }
@@ -347,14 +339,12 @@ export function serviceLanes(
         if (!laneContains(lane, group, svc.key)) continue;
         containing.add(lane.name);
         byLane[lane.name] = endpointSet(
-          endpoints.filter((e) => matchesSelector(e.labels, lane.selector)),
+          endpoints.filter((e) => labelsMatch(e.labels, lane.selector)),
         );
       }
       // Instances no lane of the group selects are the service's base environment.
       byLane[UNLANED] = endpointSet(
-        endpoints.filter(
-          (e) => !allGroupLaneModels.some((l) => matchesSelector(e.labels, l.selector)),
-        ),
+        endpoints.filter((e) => !allGroupLaneModels.some((l) => labelsMatch(e.labels, l.selector))),
       );
       const baselines = [
         ...svc.fallback,

@@ -5,12 +5,11 @@
 import { type Resource, resourceLabel } from '../api/resource.ts';
 import { parseServiceHost, serviceKey } from '../api/service-ref.ts';
 import type { DestinationRuleSpec } from '../kinds/istio/types.ts';
-import { labelsOf, newDict } from './dict.ts';
+import { labelsMatch, labelsOf, newDict } from './dict.ts';
 import { applyTrafficPolicy, DEFAULT_POLICY } from './policy.ts';
 import type { StatusBook } from './status.ts';
 import type {
   CompiledSubset,
-  Dict,
   Endpoint,
   SourceRef,
   TableEndpoint,
@@ -97,11 +96,6 @@ export function buildRegistry(
   return registry;
 }
 
-function matchesLabels(labels: Dict<string>, selector: Readonly<Record<string, string>>): boolean {
-  for (const key in selector) if (labels[key] !== selector[key]) return false;
-  return true;
-}
-
 /**
  * Applies DestinationRules (sorted by namespace/name) to the registry. Istio merges rules for one
  * host: the first definition of a subset wins, and the first top-level policy wins.
@@ -168,7 +162,7 @@ export function applyDestinationRules(
         return;
       }
       svc.subsetSource[subset.name] = r;
-      const all = svc.endpoints.filter((e) => matchesLabels(e.labels, subset.labels));
+      const all = svc.endpoints.filter((e) => labelsMatch(e.labels, subset.labels));
       svc.subsets[subset.name] = {
         name: subset.name,
         labels: labelsOf(subset.labels),

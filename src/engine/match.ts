@@ -1,4 +1,5 @@
 /** Evaluates compiled matchers against a request. Allocation-free unless a query or cookie is read. */
+import { labelsMatch } from '../compiler/dict.ts';
 import type { CompiledRoute, CompiledTest, Matcher, VirtualHost } from '../compiler/table.ts';
 import { assertNever } from '../util/assert-never.ts';
 import { stickyBucket } from './hash.ts';
@@ -144,9 +145,7 @@ export function matches(m: Matcher, input: MatchInput): boolean {
       return input.port === m.port;
     case 'sourceLabels': {
       const labels = input.source?.labels;
-      if (!labels) return false;
-      for (const key in m.labels) if (labels[key] !== m.labels[key]) return false;
-      return true;
+      return labels !== undefined && labelsMatch(labels, m.labels);
     }
     case 'sourceNamespace':
       return input.source?.namespace === m.namespace;

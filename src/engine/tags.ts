@@ -5,6 +5,7 @@
  */
 import { getBaggageValue } from '../carriers/baggage.ts';
 import { traceIdFrom } from '../carriers/trace-context.ts';
+import { labelsMatch } from '../compiler/dict.ts';
 import type { RoutingTable, TagContext } from '../compiler/table.ts';
 import type { HeaderOp, RequestView, Tag, TraceMemoryReader, Workload } from './types.ts';
 
@@ -90,8 +91,8 @@ export function findTags(
 }
 
 function callerLane(ctx: TagContext, caller: Workload): Tag | undefined {
-  outer: for (const { lane, selector } of ctx.callerLanes) {
-    for (const key in selector) if (caller.labels[key] !== selector[key]) continue outer;
+  for (const { lane, selector } of ctx.callerLanes) {
+    if (!labelsMatch(caller.labels, selector)) continue;
     return {
       routeHeader: ctx.routeHeader,
       lane,

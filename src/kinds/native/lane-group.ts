@@ -3,6 +3,7 @@
  * carriers), the mode, the baselines, and the gateways where lanes are entered.
  */
 import type { ServiceRef } from '../../api/service-ref.ts';
+import { isValidBaggageKey } from '../../carriers/baggage.ts';
 import { byShape, list, obj, oneOf, required, str } from '../../schema/dsl.ts';
 import { assertNever } from '../../util/assert-never.ts';
 import { portNumber } from '../common.ts';
@@ -39,12 +40,14 @@ export interface LaneGroupSpec {
   readonly ingress: readonly LaneIngress[];
 }
 
-const BAGGAGE_KEY = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 const carrier = obj({
   type: required(oneOf(['header', 'baggage', 'traceId'])),
   name: laneHeaderName(),
-  key: str({ pattern: BAGGAGE_KEY, patternHint: 'a baggage key must be an RFC 9110 token' }),
+  // The same test the proxy applies when it writes the key into baggage.
+  key: str().check((key, c) => {
+    if (!isValidBaggageKey(key))
+      c.error(`Invalid value: ${JSON.stringify(key)}: a baggage key must be an RFC 9110 token`);
+  }),
   header: headerName(),
 }).check((f, c) => {
   const allowed = { header: ['name'], baggage: ['key'], traceId: ['header'] }[f.type];

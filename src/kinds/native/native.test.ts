@@ -82,6 +82,13 @@ describe('native kinds', () => {
       /owned by HTTP or tracing/,
     ],
     [
+      'a baggage carrier key that is not a token',
+      GROUP(
+        '  routeHeader: x-lane\n  carriers: [{type: baggage, key: "la ne"}]\n  services: [a]\n',
+      ),
+      /"la ne": a baggage key must be an RFC 9110 token/,
+    ],
+    [
       'a route header the proxy drops (Proxy-*)',
       GROUP('  routeHeader: proxy-lane\n  services: [a]\n'),
       /"proxy-lane": proxies do not forward this header, so a lane tag in it would be lost after one hop/,
