@@ -2,11 +2,12 @@
  * `LaneGroup`: the services that take part in lanes, how the lane tag travels (route header and
  * carriers), the mode, the baselines, and the gateways where lanes are entered.
  */
+import { DEFAULT_NAMESPACE } from '../../api/resource.ts';
 import type { ServiceRef } from '../../api/service-ref.ts';
 import { isValidBaggageKey } from '../../carriers/baggage.ts';
 import { byShape, list, obj, oneOf, required, str } from '../../schema/dsl.ts';
 import { assertNever } from '../../util/assert-never.ts';
-import { portNumber } from '../common.ts';
+import { dnsLabel, portNumber } from '../common.ts';
 import { headerName, laneHeaderName } from '../http-names.ts';
 import { defineKind } from '../kind.ts';
 import { type GatewayRef, gatewayRef, laneName, serviceRef } from './refs.ts';
@@ -70,14 +71,15 @@ const carrier = obj({
 
 const groupService = byShape<GroupService>({
   scalar: serviceRef().map((ref) => ({ ref, fallback: [] })),
+  // The same name and namespace rules as any service reference, plus the service's fallback.
   map: obj({
-    name: required(str({ minLength: 1 })),
-    namespace: str({ minLength: 1 }),
+    name: required(dnsLabel('a service name')),
+    namespace: dnsLabel('a namespace'),
     fallback: list(laneName()),
-  }).map((f) => {
-    const ns = f.namespace ?? 'default';
-    return { ref: { namespace: ns, name: f.name }, fallback: f.fallback ?? [] };
-  }),
+  }).map((f) => ({
+    ref: { namespace: f.namespace ?? DEFAULT_NAMESPACE, name: f.name },
+    fallback: f.fallback ?? [],
+  })),
 });
 
 const ingress = obj({

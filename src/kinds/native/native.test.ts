@@ -82,6 +82,11 @@ describe('native kinds', () => {
       /owned by HTTP or tracing/,
     ],
     [
+      'a service given as a map with a name that is not a DNS label',
+      GROUP('  routeHeader: x-lane\n  services: [{ name: Foo_Bar, fallback: [v1] }]\n'),
+      /services\[0\]\.name: Invalid value: "Foo_Bar": a service name must be a DNS-1123 label/,
+    ],
+    [
       'a baggage carrier key that is not a token',
       GROUP(
         '  routeHeader: x-lane\n  carriers: [{type: baggage, key: "la ne"}]\n  services: [a]\n',
