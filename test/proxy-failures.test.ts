@@ -48,6 +48,46 @@ const ROUTE = '    - route: [{ destination: { host: app } }]';
 describe('proxy failures', () => {
   afterEach(closeOpenFixtures);
 
+  it('a request over the connectionPool limits gets 503 UPSTREAM_OVERFLOW naming the limits', async () => {
+    const held: http.ServerResponse[] = [];
+    const port = await app((_req, res) => held.push(res));
+    const f = fixture();
+    const pool = `---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: app, namespace: default }
+spec:
+  host: app
+  trafficPolicy:
+    connectionPool: { tcp: { maxConnections: 1 }, http: { http1MaxPendingRequests: 1 } }
+`;
+    f.store.publish(table(GATEWAY_YAML(ROUTE) + pool, [endpoint('app', port)]));
+    const gw = await f.gateway();
+    // One request holds the only connection, one waits for it; the third has no room.
+    const first = request(gw, { path: '/1' });
+    const second = request(gw, { path: '/2' });
+    for (let i = 0; i < 100 && held.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50)); // the other one reaches the proxy and waits
+    const third = await request(gw, { path: '/3' });
+    assert.equal(third.status, 503);
+    assert.equal(third.headers['x-lanes-error'], 'UPSTREAM_OVERFLOW');
+    assert.match(
+      third.body,
+      /1 busy connections and 1 waiting requests \(DestinationRule connectionPool limits\)/,
+    );
+    // Released one at a time, the waiting request gets the connection after the other.
+    const release = setInterval(() => {
+      for (const res of held.splice(0)) res.end('done');
+    }, 10);
+    const answers = await Promise.all([first, second]);
+    clearInterval(release);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200],
+    );
+    await f.close();
+  });
+
   const unreadable: { title: string; bytes: string; status: number; code: string }[] = [
     {
       title: 'a malformed head (two Content-Length fields)',

@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   BAD_REQUEST: 400,
   /** The proxy could not connect to the chosen upstream (Envoy's UF). */
   UPSTREAM_CONNECT_FAILURE: 502,
+  /** The DestinationRule's connectionPool limits are full: connections and waiting requests (Envoy's UO). */
+  UPSTREAM_OVERFLOW: 503,
   /** The upstream closed or reset the connection before a complete response (Envoy's UC). */
   UPSTREAM_RESET: 502,
   /** The route timeout passed before the upstream answered (Envoy's UT). */

@@ -249,7 +249,7 @@ export class Exchange implements ResponseHandler {
           this.#attemptFailed(
             overflow ? 'protocol' : 'connect-failure',
             error?.message ?? 'connect failed',
-            overflow ? 'NO_HEALTHY_ENDPOINTS' : 'UPSTREAM_CONNECT_FAILURE',
+            overflow ? 'UPSTREAM_OVERFLOW' : 'UPSTREAM_CONNECT_FAILURE',
           );
           return;
         }
