@@ -69,11 +69,11 @@ export function istioMatch(m: HTTPMatchRequest): {
   const ignoreCase = m.ignoreUriCase === true;
   if (m.uri) {
     const test = istioTest(m.uri);
-    parts.push({
-      kind: 'path',
-      test,
-      ignoreCase: ignoreCase && (test.op === 'exact' || test.op === 'prefix'),
-    });
+    // ignoreUriCase applies to exact and prefix (Istio); their value is lower-cased once here,
+    // so a request pays only for lower-casing its own path.
+    if (ignoreCase && (test.op === 'exact' || test.op === 'prefix'))
+      parts.push({ kind: 'path', test: { ...test, value: test.value.toLowerCase() }, ignoreCase });
+    else parts.push({ kind: 'path', test, ignoreCase: false });
   }
   if (m.method) parts.push({ kind: 'method', test: istioTest(m.method) });
   if (m.authority) parts.push({ kind: 'authority', test: istioTest(m.authority) });

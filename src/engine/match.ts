@@ -106,13 +106,9 @@ export function testValue(
   }
 }
 
+/** `ignoreCase` tests hold a lower-cased value already (the compiler's doing). */
 function testPath(test: CompiledTest, path: string, ignoreCase: boolean): boolean {
-  if (ignoreCase && (test.op === 'exact' || test.op === 'prefix')) {
-    const value = test.value.toLowerCase();
-    const p = path.toLowerCase();
-    return test.op === 'exact' ? p === value : p.startsWith(value);
-  }
-  return testValue(test, path);
+  return testValue(test, ignoreCase ? path.toLowerCase() : path);
 }
 
 export function matches(m: Matcher, input: MatchInput): boolean {

@@ -10,11 +10,11 @@ import { hostOnly, portOf } from '../compiler/hosts.ts';
 import { applyHeaderOps } from '../engine/apply-ops.ts';
 import { decide } from '../engine/decide.ts';
 import type { ErrorCode } from '../engine/errors.ts';
-import type { Decision, Hop, Respond, Tag } from '../engine/types.ts';
+import type { Decision, HeaderOp, Hop, Respond, Tag } from '../engine/types.ts';
 import { hopEntry } from './access-log.ts';
 import { reasonPhrase, writeError } from './error-response.ts';
 import { type AccessLogContext, Exchange } from './exchange.ts';
-import { type BodyFraming, endToEnd, requestHeadString } from './headers.ts';
+import { endToEnd, requestHeadString } from './headers.ts';
 import { RequestParser } from './http1/request-parser.ts';
 import { splitAbsoluteForm } from './http1/target.ts';
 import type { ParseError, RequestEvents, RequestHead } from './http1/types.ts';
@@ -38,6 +38,9 @@ export function newTraceId(header: string): Record<string, string> {
       return { [header]: newRequestId() };
   }
 }
+
+/** Shared by every request that has no response operations (no per-request array). */
+const NO_OPS: readonly HeaderOp[] = Object.freeze([]);
 
 const PARSE_CODES: Record<ParseError['code'], ErrorCode> = {
   BAD_REQUEST: 'BAD_REQUEST',
@@ -86,14 +89,6 @@ function applyRewrite(decision: Decision, target: Target): Target {
         : rw.uri;
   }
   return { authority: rw.authority ?? target.authority, pathAndQuery: `${path}${query}` };
-}
-
-function framingOf(head: RequestHead): BodyFraming {
-  return head.framing.kind === 'length'
-    ? head.framing
-    : head.framing.kind === 'chunked'
-      ? { kind: 'chunked' }
-      : { kind: 'none' };
 }
 
 export class DownstreamConnection implements RequestEvents {
@@ -409,7 +404,7 @@ export class DownstreamConnection implements RequestEvents {
       headers.set('x-forwarded-proto', 'http');
       headers.set('x-forwarded-host', view.authority);
     }
-    const framing = framingOf(head);
+    const framing = head.framing;
     const upstreamHead = requestHeadString(
       head.method,
       target.pathAndQuery,
@@ -452,7 +447,7 @@ export class DownstreamConnection implements RequestEvents {
       retries: decision?.route?.retries ?? core.defaultRetries,
       timeoutMs: decision?.route?.timeoutMs,
       delayMs: decision?.delayMs,
-      responseOps: decision?.responseOps ?? [],
+      responseOps: decision?.responseOps ?? NO_OPS,
       log,
     });
   }

@@ -13,8 +13,9 @@ import { type AccessLog, type AccessLogEntry, type HopRecord, hopEntry } from '.
 import type { EndpointStates } from './balancer.ts';
 import { pick } from './balancer.ts';
 import { writeError } from './error-response.ts';
-import { type BodyFraming, endToEnd, responseHeadString } from './headers.ts';
-import type { ParseError, ResponseHead } from './http1/types.ts';
+import { endToEnd, responseHeadString } from './headers.ts';
+import { CHUNKED, CLOSE_DELIMITED, NO_BODY } from './http1/framing.ts';
+import type { Framing, ParseError, ResponseHead } from './http1/types.ts';
 import type { OutlierDetector } from './outlier.ts';
 import type { ResponseHandler, UpstreamConnection, UpstreamPool } from './upstream-pool.ts';
 
@@ -58,7 +59,7 @@ export interface ExchangeInit {
   /** The whole upstream request head, written once per attempt. */
   readonly upstreamHead: string;
   /** How the request body is framed upstream. */
-  readonly requestFraming: BodyFraming;
+  readonly requestFraming: Framing;
   readonly downstreamMinor: 0 | 1;
   readonly clientKeepAlive: boolean;
   readonly upgrade: string | undefined;
@@ -104,7 +105,7 @@ export class Exchange implements ResponseHandler {
   #requestDone = false;
   #requestBytes = 0;
   #responseStarted = false;
-  #responseFraming: BodyFraming = { kind: 'none' };
+  #responseFraming: Framing = NO_BODY;
   #responseBytes = 0;
   #status = 0;
   #finished = false;
@@ -473,7 +474,7 @@ export class Exchange implements ResponseHandler {
     for (let i = 0; i < lower.length; i++) lower[i] = names[i * 2]!.toLowerCase();
     const headers = endToEnd(names, lower, false);
     applyHeaderOps(headers, this.#i.responseOps, this.#i.log.newTraceId);
-    let framing: BodyFraming;
+    let framing: Framing;
     switch (head.framing.kind) {
       case 'length':
         framing = head.framing;
@@ -481,10 +482,10 @@ export class Exchange implements ResponseHandler {
       case 'chunked':
       case 'close':
         // HTTP/1.0 clients cannot read chunked bodies: end those by closing.
-        framing = minor === 1 ? { kind: 'chunked' } : { kind: 'close' };
+        framing = minor === 1 ? CHUNKED : CLOSE_DELIMITED;
         break;
       case 'none': {
-        framing = { kind: 'none' };
+        framing = NO_BODY;
         // HEAD and 304 responses say how long the body would be; pass that on unchanged.
         const length = lower.indexOf('content-length');
         if (length >= 0 && status !== 204 && (status < 100 || status >= 200)) {

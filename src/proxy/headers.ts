@@ -6,6 +6,7 @@
  */
 import { type HeaderTarget, joinFieldValues } from '../engine/apply-ops.ts';
 import { isHopByHop } from '../util/hop-by-hop.ts';
+import type { Framing } from './http1/types.ts';
 
 /**
  * A mutable header list for one message: parallel arrays, deleted entries blanked. The decision's
@@ -92,13 +93,7 @@ export function endToEnd(
   return list;
 }
 
-export type BodyFraming =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'length'; readonly length: number }
-  | { readonly kind: 'chunked' }
-  | { readonly kind: 'close' };
-
-function framingLine(framing: BodyFraming): string {
+function framingLine(framing: Framing): string {
   switch (framing.kind) {
     case 'length':
       return `content-length: ${framing.length}\r\n`;
@@ -115,7 +110,7 @@ export function requestHeadString(
   target: string,
   host: string,
   headers: HeaderList,
-  framing: BodyFraming,
+  framing: Framing,
   upgrade: string | undefined,
 ): string {
   const connection = upgrade === undefined ? '' : `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
@@ -126,7 +121,7 @@ export function responseHeadString(
   status: number,
   reason: string,
   headers: HeaderList,
-  framing: BodyFraming,
+  framing: Framing,
   keepAlive: boolean,
   minor: 0 | 1,
   upgrade: string | undefined,
