@@ -4,6 +4,7 @@
  * propagators forward), and each sidecar keeps its own trace memory.
  */
 import { getBaggageValue } from '../src/carriers/baggage.ts';
+import { type IdSource, traceStartFields } from '../src/carriers/trace-context.ts';
 import type { RoutingTable, TableEndpoint } from '../src/compiler/table.ts';
 import { applyHeaderOps, mapHeaders } from '../src/engine/apply-ops.ts';
 import { decide } from '../src/engine/decide.ts';
@@ -29,24 +30,13 @@ function hex(random: () => number, bytes: number): string {
 }
 
 function newIds(random: () => number) {
-  return (header: string): Record<string, string> => {
-    switch (header) {
-      case 'traceparent':
-        return { traceparent: `00-${hex(random, 16)}-${hex(random, 8)}-01` };
-      case 'x-b3-traceid':
-        return {
-          'x-b3-traceid': hex(random, 16),
-          'x-b3-spanid': hex(random, 8),
-          'x-b3-sampled': '1',
-        };
-      case 'b3':
-        return { b3: `${hex(random, 16)}-${hex(random, 8)}-1` };
-      default:
-        return {
-          [header]: `${hex(random, 4)}-${hex(random, 2)}-4${hex(random, 2).slice(1)}-a${hex(random, 2).slice(1)}-${hex(random, 6)}`,
-        };
-    }
+  const ids: IdSource = {
+    traceId: () => hex(random, 16),
+    spanId: () => hex(random, 8),
+    requestId: () =>
+      `${hex(random, 4)}-${hex(random, 2)}-4${hex(random, 2).slice(1)}-a${hex(random, 2).slice(1)}-${hex(random, 6)}`,
   };
+  return (header: string) => traceStartFields(header, ids);
 }
 
 export function hopLabel(e: TableEndpoint): string {

@@ -8,9 +8,11 @@ import {
   newRequestId,
   newTraceparent,
   parseTraceparent,
+  RANDOM_IDS,
   type TraceIdKind,
   traceIdFrom,
   traceIdKindOf,
+  traceStartFields,
 } from './trace-context.ts';
 
 type Assertion =
@@ -342,6 +344,30 @@ describe('traceIdKindOf', () => {
 
 describe('generators', () => {
   const many = 2000;
+
+  const starts: { header: string; fields: RegExp[]; key: string }[] = [
+    {
+      header: 'traceparent',
+      fields: [/^traceparent: 00-[0-9a-f]{32}-[0-9a-f]{16}-01$/],
+      key: 'traceparent',
+    },
+    {
+      header: 'x-b3-traceid',
+      fields: [/^x-b3-traceid: [0-9a-f]{32}$/, /^x-b3-spanid: [0-9a-f]{16}$/, /^x-b3-sampled: 1$/],
+      key: 'x-b3-traceid',
+    },
+    { header: 'b3', fields: [/^b3: [0-9a-f]{32}-[0-9a-f]{16}-1$/], key: 'b3' },
+    { header: 'x-trace', fields: [/^x-trace: [0-9a-f-]{36}$/], key: 'x-trace' },
+  ];
+  for (const c of starts) {
+    test(`a proxy starts a trace in ${c.header} with fields that carry a valid trace id`, () => {
+      const fields = traceStartFields(c.header, RANDOM_IDS);
+      const lines = Object.entries(fields).map(([k, v]) => `${k}: ${v}`);
+      assert.equal(lines.length, c.fields.length);
+      lines.forEach((line, i) => assert.match(line, c.fields[i]!));
+      assert.ok(traceIdFrom(traceIdKindOf(c.key), fields[c.key]));
+    });
+  }
 
   test('newTraceparent gives valid, sampled version-00 headers with distinct ids', () => {
     const traceIds = new Set<string>();

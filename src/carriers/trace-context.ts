@@ -179,14 +179,41 @@ export function traceIdFrom(kind: TraceIdKind, value: HeaderValue): string | und
 }
 
 /** Which reader applies to a configured trace-id header (names compare case-insensitively). */
+/** The standard headers a trace id rides on; any other header is a custom one. */
+export const TRACE_ID_HEADERS = ['traceparent', 'x-request-id', 'x-b3-traceid', 'b3'] as const;
+
 export function traceIdKindOf(headerName: string): TraceIdKind {
   const name = headerName.toLowerCase();
-  return name === 'traceparent' ||
-    name === 'x-request-id' ||
-    name === 'x-b3-traceid' ||
-    name === 'b3'
-    ? name
+  return (TRACE_ID_HEADERS as readonly string[]).includes(name)
+    ? (name as (typeof TRACE_ID_HEADERS)[number])
     : 'custom';
+}
+
+/** Where new ids come from: random in a proxy, fixed in `explain`, seeded in the conformance runner. */
+export interface IdSource {
+  /** 16 bytes, lower hex. */
+  traceId(): string;
+  /** 8 bytes, lower hex. */
+  spanId(): string;
+  /** For x-request-id and custom headers. */
+  requestId(): string;
+}
+
+/**
+ * The fields that start a trace in `header` for a request that has none (the `ensure-trace-id`
+ * operation): W3C traceparent, B3 multi (with its span id and sampled flag), B3 single, or one id.
+ */
+export function traceStartFields(header: string, ids: IdSource): Record<string, string> {
+  switch (header) {
+    case 'traceparent':
+      return { traceparent: `00-${ids.traceId()}-${ids.spanId()}-01` };
+    case 'x-b3-traceid':
+      return { 'x-b3-traceid': ids.traceId(), 'x-b3-spanid': ids.spanId(), 'x-b3-sampled': '1' };
+    case 'b3':
+      return { b3: `${ids.traceId()}-${ids.spanId()}-1` };
+    default:
+      return { [header]: ids.requestId() };
+  }
 }
 
 // ---- generators -------------------------------------------------------------------------------
@@ -224,6 +251,13 @@ export function newTraceparent(): string {
 export function newRequestId(): string {
   return randomUUID();
 }
+
+/** Random ids, for a proxy. */
+export const RANDOM_IDS: IdSource = {
+  traceId: () => randomHexId(16),
+  spanId: () => randomHexId(8),
+  requestId: newRequestId,
+};
 
 /** A 128-bit B3 trace id: 32 lower-hex characters. */
 export function newB3TraceId(): string {

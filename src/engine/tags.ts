@@ -4,21 +4,16 @@
  * carriers, then the baggage entry, then the trace-id memory.
  */
 import { getBaggageValue } from '../carriers/baggage.ts';
-import { traceIdFrom } from '../carriers/trace-context.ts';
+import { traceIdFrom, traceIdKindOf } from '../carriers/trace-context.ts';
 import { labelsMatch } from '../compiler/dict.ts';
 import type { RoutingTable, TagContext } from '../compiler/table.ts';
 import type { HeaderOp, RequestView, Tag, TraceMemoryReader, Workload } from './types.ts';
-
-const KNOWN_TRACE_HEADERS = new Set(['traceparent', 'x-request-id', 'x-b3-traceid', 'b3']);
 
 /** The trace id a trace header carries, normalised; undefined when absent or invalid. */
 export function traceIdOf(header: string, req: RequestView): string | undefined {
   const value = req.header(header);
   if (value === undefined) return undefined;
-  const kind = KNOWN_TRACE_HEADERS.has(header)
-    ? (header as 'traceparent' | 'x-request-id' | 'x-b3-traceid' | 'b3')
-    : 'custom';
-  return traceIdFrom(kind, value);
+  return traceIdFrom(traceIdKindOf(header), value);
 }
 
 /** Memory key: the same trace may carry tags of two route headers. */

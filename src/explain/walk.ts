@@ -4,6 +4,8 @@
  * (the mock service calls its `upstream_url` and forwards only what its OpenTelemetry
  * propagators forward), and keeps each sidecar's trace memory as the proxies would.
  */
+
+import { type IdSource, TRACE_ID_HEADERS, traceStartFields } from '../carriers/trace-context.ts';
 import type { RoutingTable, TableEndpoint } from '../compiler/table.ts';
 import type { ExplainHop, ExplainResponse } from '../control/protocol.ts';
 import { applyHeaderOps, mapHeaders } from '../engine/apply-ops.ts';
@@ -31,7 +33,7 @@ export type Start =
 const MAX_HOPS = 12;
 
 function lanesHeaders(table: RoutingTable, headers: ReadonlyMap<string, string>): string {
-  const names = new Set<string>(['baggage', 'traceparent', 'x-request-id', 'b3', 'x-b3-traceid']);
+  const names = new Set<string>(['baggage', ...TRACE_ID_HEADERS]);
   for (const c of table.tagContexts) {
     names.add(c.routeHeader);
     for (const h of c.headers) names.add(h);
@@ -84,22 +86,12 @@ function endOf(d: Decision): string {
 }
 
 /** Placeholder ids: the walk shows where ids would be created, not real ones. */
-function exampleIds(header: string): Record<string, string> {
-  switch (header) {
-    case 'traceparent':
-      return { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
-    case 'x-b3-traceid':
-      return {
-        'x-b3-traceid': '0af7651916cd43dd8448eb211c80319c',
-        'x-b3-spanid': 'b7ad6b7169203331',
-        'x-b3-sampled': '1',
-      };
-    case 'b3':
-      return { b3: '0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1' };
-    default:
-      return { [header]: '7f3e0b62-5c4a-4e8b-9d7e-2f6c1a9b3d10' };
-  }
-}
+const EXAMPLE_IDS: IdSource = {
+  traceId: () => '0af7651916cd43dd8448eb211c80319c',
+  spanId: () => 'b7ad6b7169203331',
+  requestId: () => '7f3e0b62-5c4a-4e8b-9d7e-2f6c1a9b3d10',
+};
+const exampleIds = (header: string) => traceStartFields(header, EXAMPLE_IDS);
 
 export function explainWalk(
   table: RoutingTable,

@@ -5,7 +5,7 @@
  * keep-alive connection is closed after the idle timeout.
  */
 import type net from 'node:net';
-import { newB3TraceId, newRequestId, newTraceparent } from '../carriers/trace-context.ts';
+import { RANDOM_IDS, traceStartFields } from '../carriers/trace-context.ts';
 import { hostOnly, portOf } from '../compiler/hosts.ts';
 import { applyHeaderOps } from '../engine/apply-ops.ts';
 import { decide } from '../engine/decide.ts';
@@ -23,20 +23,7 @@ import { RawRequestView } from './request-view.ts';
 
 /** Ids a proxy creates for `ensure-trace-id` operations. */
 export function newTraceId(header: string): Record<string, string> {
-  switch (header) {
-    case 'traceparent':
-      return { traceparent: newTraceparent() };
-    case 'x-b3-traceid':
-      return {
-        'x-b3-traceid': newB3TraceId(),
-        'x-b3-spanid': newB3TraceId().slice(0, 16),
-        'x-b3-sampled': '1',
-      };
-    case 'b3':
-      return { b3: `${newB3TraceId()}-${newB3TraceId().slice(0, 16)}-1` };
-    default:
-      return { [header]: newRequestId() };
-  }
+  return traceStartFields(header, RANDOM_IDS);
 }
 
 /** Shared by every request that has no response operations (no per-request array). */

@@ -5,14 +5,13 @@
 import { DEFAULT_NAMESPACE } from '../../api/resource.ts';
 import type { ServiceRef } from '../../api/service-ref.ts';
 import { isValidBaggageKey } from '../../carriers/baggage.ts';
+import { TRACE_ID_HEADERS } from '../../carriers/trace-context.ts';
 import { byShape, list, obj, oneOf, required, str } from '../../schema/dsl.ts';
 import { assertNever } from '../../util/assert-never.ts';
 import { dnsLabel, portNumber } from '../common.ts';
 import { headerName, laneHeaderName } from '../http-names.ts';
 import { defineKind } from '../kind.ts';
 import { type GatewayRef, gatewayRef, laneName, serviceRef } from './refs.ts';
-
-export const TRACE_ID_HEADERS = ['traceparent', 'x-request-id', 'x-b3-traceid', 'b3'] as const;
 
 /** How the lane tag travels through applications, besides the route header itself. */
 export type Carrier =
