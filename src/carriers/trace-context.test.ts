@@ -364,7 +364,7 @@ describe('generators', () => {
       const fields = traceStartFields(c.header, RANDOM_IDS);
       const lines = Object.entries(fields).map(([k, v]) => `${k}: ${v}`);
       assert.equal(lines.length, c.fields.length);
-      lines.forEach((line, i) => assert.match(line, c.fields[i]!));
+      for (const [i, line] of lines.entries()) assert.match(line, c.fields[i]!);
       assert.ok(traceIdFrom(traceIdKindOf(c.key), fields[c.key]));
     });
   }
