@@ -7,6 +7,8 @@
  * Exporting, resource attributes and the per-language init-container settings are accepted and
  * reported as ignored. Fields follow the operator's CRD (`config/crd/bases/opentelemetry.io_instrumentations.yaml`).
  */
+
+import { DEFAULT_PROPAGATORS, DEFAULT_SAMPLER, SUPPORTED_PROPAGATORS } from '../otel/sdk-names.ts';
 import {
   bool,
   type CheckContext,
@@ -75,11 +77,8 @@ export interface InstrumentationSpec {
   readonly env: readonly EnvVar[];
 }
 
-const DEFAULT_PROPAGATORS: readonly Propagator[] = ['tracecontext', 'baggage'];
-const DEFAULT_SAMPLER: SamplerType = 'parentbased_always_on';
-
 /** Propagators that carry something a lanes sidecar reads: the baggage entry or a trace id. */
-const LANE_CARRIERS: readonly Propagator[] = ['baggage', 'tracecontext', 'b3', 'b3multi'];
+const LANE_CARRIERS: readonly Propagator[] = SUPPORTED_PROPAGATORS;
 
 const NODE_SDK =
   "local mode injects OpenTelemetry's Node SDK into the workloads it runs (the built-in mock service and Node commands)";

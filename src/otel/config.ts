@@ -9,10 +9,14 @@
  * them in its tracer provider (only `@opentelemetry/sdk-node` does, and it brings every
  * instrumentation and exporter with it), so the injected SDK reads them here.
  */
-
-/** Propagators the injected SDK installs. */
-export const SUPPORTED_PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi'] as const;
-export type SupportedPropagator = (typeof SUPPORTED_PROPAGATORS)[number];
+import {
+  DEFAULT_PROPAGATORS,
+  DEFAULT_SAMPLER,
+  SAMPLERS,
+  type SamplerName,
+  SUPPORTED_PROPAGATORS,
+  type SupportedPropagator,
+} from './sdk-names.ts';
 
 /**
  * Standard names the injected SDK knows but does not install: their headers (`uber-trace-id`,
@@ -21,21 +25,8 @@ export type SupportedPropagator = (typeof SUPPORTED_PROPAGATORS)[number];
  */
 const UNAVAILABLE_PROPAGATORS = ['jaeger', 'xray', 'ottrace'];
 
-export const SAMPLERS = [
-  'always_on',
-  'always_off',
-  'traceidratio',
-  'parentbased_always_on',
-  'parentbased_always_off',
-  'parentbased_traceidratio',
-] as const;
-export type SamplerName = (typeof SAMPLERS)[number];
-
 /** Standard samplers that need a remote service (Jaeger, AWS X-Ray) local mode does not have. */
 const REMOTE_SAMPLERS = ['jaeger_remote', 'parentbased_jaeger_remote', 'xray'];
-
-const DEFAULT_PROPAGATORS: readonly SupportedPropagator[] = ['tracecontext', 'baggage'];
-const DEFAULT_SAMPLER: SamplerName = 'parentbased_always_on';
 
 export type TraceExporter = 'otlp' | 'console';
 

@@ -3,6 +3,7 @@
  * what the OpenTelemetry Operator's webhook adds to a pod that asks for injection. Pure.
  */
 import type { InstrumentationSpec } from '../kinds/otel.ts';
+import { DEFAULT_PROPAGATORS, DEFAULT_SAMPLER } from './sdk-names.ts';
 
 /**
  * `--import` takes a module specifier: a file URL works on every platform and needs no quoting in
@@ -12,9 +13,6 @@ export const REGISTER_URL = new URL('./register.ts', import.meta.url).href;
 
 /** The NODE_OPTIONS part that loads the SDK before the app. */
 export const NODE_OPTIONS_FRAGMENT = `--import ${REGISTER_URL}`;
-
-const DEFAULT_PROPAGATORS = 'tracecontext,baggage';
-const DEFAULT_SAMPLER = 'parentbased_always_on';
 
 /**
  * The variables for one workload, lowest precedence first as the operator applies them: what the
@@ -28,7 +26,7 @@ export function otelEnv(
   serviceName: string,
 ): Record<string, string> {
   const env: Record<string, string> = {
-    OTEL_PROPAGATORS: instrumentation?.propagators.join(',') ?? DEFAULT_PROPAGATORS,
+    OTEL_PROPAGATORS: (instrumentation?.propagators ?? DEFAULT_PROPAGATORS).join(','),
     OTEL_TRACES_SAMPLER: instrumentation?.sampler.type ?? DEFAULT_SAMPLER,
   };
   const argument = instrumentation?.sampler.argument;

@@ -40,12 +40,8 @@ import {
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import {
-  type OtelPlan,
-  readOtelPlan,
-  type SamplerName,
-  type SupportedPropagator,
-} from './config.ts';
+import { type OtelPlan, readOtelPlan } from './config.ts';
+import type { SamplerName, SupportedPropagator } from './sdk-names.ts';
 
 function warn(message: string): void {
   process.stderr.write(`lanes otel: ${message}\n`);
