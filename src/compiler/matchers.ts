@@ -79,8 +79,6 @@ export function istioMatch(m: HTTPMatchRequest): {
   if (m.authority) parts.push({ kind: 'authority', test: istioTest(m.authority) });
   if (m.scheme) parts.push({ kind: 'scheme', test: istioTest(m.scheme) });
   for (const [name, test] of Object.entries(m.headers ?? {})) {
-    // Istio ignores these keys inside `headers` (they have their own fields).
-    if (['uri', 'scheme', 'method', 'authority'].includes(name)) continue;
     parts.push({
       kind: 'header',
       name: name.toLowerCase(),

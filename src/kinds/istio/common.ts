@@ -176,8 +176,12 @@ export function stringMatchMap(
       }
     })
     .map((m) => {
+      // What Istio ignores (reported above) is left out here, so nothing downstream sees it.
       const out: Record<string, StringMatch> = {};
-      for (const [name, v] of Object.entries(m)) out[name] = v ?? {};
+      for (const [name, v] of Object.entries(m)) {
+        if (where === 'headers' && PSEUDO_MATCH_KEYS.has(name)) continue;
+        out[name] = v ?? {};
+      }
       return out;
     });
 }
