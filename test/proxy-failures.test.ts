@@ -88,6 +88,34 @@ spec:
     await f.close();
   });
 
+  const badAnswers: { title: string; answer: string; message: RegExp }[] = [
+    {
+      title: 'an upstream that does not speak HTTP',
+      answer: 'HELLO THERE\r\n\r\n',
+      message:
+        /^lanes: UPSTREAM_PROTOCOL_ERROR: upstream sent a response the proxy cannot forward: /,
+    },
+    {
+      title: "an upstream whose response head is over the proxy's limit",
+      answer: `HTTP/1.1 200 OK\r\nx-big: ${'a'.repeat(5000)}\r\ncontent-length: 0\r\n\r\n`,
+      message: /UPSTREAM_PROTOCOL_ERROR: upstream sent a response the proxy cannot forward: .*4096/,
+    },
+  ];
+  for (const c of badAnswers) {
+    it(`${c.title} gives 502 UPSTREAM_PROTOCOL_ERROR saying why`, async () => {
+      const server = net.createServer((socket) => socket.once('data', () => socket.end(c.answer)));
+      servers.push(server);
+      const port = await listen(server);
+      const f = fixture();
+      f.store.publish(table(GATEWAY_YAML(ROUTE), [endpoint('app', port)]));
+      const res = await request(await f.gateway({ maxHeadBytes: 4096 }), { path: '/' });
+      assert.equal(res.status, 502);
+      assert.equal(res.headers['x-lanes-error'], 'UPSTREAM_PROTOCOL_ERROR');
+      assert.match(res.body, c.message);
+      await f.close();
+    });
+  }
+
   const unreadable: { title: string; bytes: string; status: number; code: string }[] = [
     {
       title: 'a malformed head (two Content-Length fields)',

@@ -576,7 +576,7 @@ export class Exchange implements ResponseHandler {
     }
     this.#attemptFailed(
       'protocol',
-      `upstream sent a malformed response: ${err.message}`,
+      `upstream sent a response the proxy cannot forward: ${err.message}`,
       'UPSTREAM_PROTOCOL_ERROR',
     );
   }

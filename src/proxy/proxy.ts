@@ -86,7 +86,7 @@ export class ProxyCore {
     const now = options.now ?? (() => performance.now());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.runtime = {
-      pool: new UpstreamPool(now),
+      pool: new UpstreamPool(now, this.limits),
       states: new EndpointStates(now),
       outlier: new OutlierDetector(now),
       log: options.accessLog,

@@ -8,7 +8,7 @@
 import net from 'node:net';
 import type { UpstreamPolicy } from '../compiler/table.ts';
 import { ResponseParser } from './http1/response-parser.ts';
-import type { ParseError, ResponseEvents, ResponseHead } from './http1/types.ts';
+import type { ParseError, ParserLimits, ResponseEvents, ResponseHead } from './http1/types.ts';
 
 /** Where the upstream connection's parser sends its events: the exchange that owns it now. */
 export interface ResponseHandler extends ResponseEvents {
@@ -31,10 +31,10 @@ export class UpstreamConnection implements ResponseEvents {
   idleTimeoutMs = Number.POSITIVE_INFINITY;
   #closeError: Error | undefined;
 
-  constructor(key: string, socket: net.Socket) {
+  constructor(key: string, socket: net.Socket, limits: Partial<ParserLimits> | undefined) {
     this.key = key;
     this.socket = socket;
-    this.parser = new ResponseParser(this);
+    this.parser = new ResponseParser(this, limits);
     socket.on('data', (chunk: Buffer) => {
       const handler = this.handler;
       if (!handler) {
@@ -117,10 +117,13 @@ export class UpstreamPool {
   /** Every open connection, busy or idle, so shutting down closes them all. */
   readonly #all = new Set<UpstreamConnection>();
   readonly #now: () => number;
+  /** The proxy's own head limits apply to what upstreams send too. */
+  readonly #limits: Partial<ParserLimits> | undefined;
   #open = 0;
 
-  constructor(now: () => number) {
+  constructor(now: () => number, limits?: Partial<ParserLimits>) {
     this.#now = now;
+    this.#limits = limits;
   }
 
   stats(): { destinations: number; open: number; idle: number } {
@@ -198,7 +201,7 @@ export class UpstreamPool {
     let done = false;
     let cancelled = false;
     const socket = net.connect({ host, port, noDelay: true });
-    const conn = new UpstreamConnection(key, socket);
+    const conn = new UpstreamConnection(key, socket, this.#limits);
     this.#all.add(conn);
     const timer = setTimeout(() => {
       fail(
