@@ -15,6 +15,7 @@ import { pick } from './balancer.ts';
 import { writeError } from './error-response.ts';
 import { endToEnd, responseHeadString } from './headers.ts';
 import { CHUNKED, CLOSE_DELIMITED, NO_BODY } from './http1/framing.ts';
+import { LAST_CHUNK, writeChunk } from './http1/serialize.ts';
 import type { Framing, ParseError, ResponseHead } from './http1/types.ts';
 import type { OutlierDetector } from './outlier.ts';
 import type { ResponseHandler, UpstreamConnection, UpstreamPool } from './upstream-pool.ts';
@@ -155,7 +156,7 @@ export class Exchange implements ResponseHandler {
     if (this.#finished) return;
     this.#requestDone = true;
     const conn = this.#conn;
-    if (conn && this.#i.requestFraming.kind === 'chunked') conn.socket.write('0\r\n\r\n');
+    if (conn && this.#i.requestFraming.kind === 'chunked') conn.socket.write(LAST_CHUNK);
     const timeout = this.#i.timeoutMs;
     // Envoy's route timeout runs from the end of the downstream request (route_components.proto).
     if (timeout !== undefined && timeout > 0 && !this.#routeTimer) {
@@ -181,12 +182,9 @@ export class Exchange implements ResponseHandler {
   }
 
   #writeBodyChunk(conn: UpstreamConnection, chunk: Buffer): boolean {
-    if (this.#i.requestFraming.kind === 'chunked') {
-      conn.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      conn.socket.write(chunk);
-      return conn.socket.write('\r\n', 'latin1');
-    }
-    return conn.socket.write(chunk);
+    return this.#i.requestFraming.kind === 'chunked'
+      ? writeChunk(conn.socket, chunk)
+      : conn.socket.write(chunk);
   }
 
   #awaitDrain(conn: UpstreamConnection): void {
@@ -275,7 +273,7 @@ export class Exchange implements ResponseHandler {
     this.#pending = [];
     this.#pendingBytes = 0;
     if (this.#requestDone && this.#i.requestFraming.kind === 'chunked')
-      ok = socket.write('0\r\n\r\n', 'latin1');
+      ok = socket.write(LAST_CHUNK, 'latin1');
     socket.uncork();
     if (!ok) this.#awaitDrain(conn);
     if (this.#pausedForConnect) {
@@ -525,14 +523,8 @@ export class Exchange implements ResponseHandler {
     if (this.#finished) return;
     this.#responseBytes += chunk.length;
     const down = this.#i.down.socket;
-    let ok: boolean;
-    if (this.#responseFraming.kind === 'chunked') {
-      down.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      down.write(chunk);
-      ok = down.write('\r\n', 'latin1');
-    } else {
-      ok = down.write(chunk);
-    }
+    const ok =
+      this.#responseFraming.kind === 'chunked' ? writeChunk(down, chunk) : down.write(chunk);
     const conn = this.#conn;
     if (!ok && conn) {
       conn.socket.pause();
@@ -544,7 +536,7 @@ export class Exchange implements ResponseHandler {
     if (this.#finished) return;
     const conn = this.#conn!;
     const framing = this.#responseFraming;
-    if (framing.kind === 'chunked') this.#i.down.socket.write('0\r\n\r\n', 'latin1');
+    if (framing.kind === 'chunked') this.#i.down.socket.write(LAST_CHUNK, 'latin1');
     this.#conn = undefined;
     conn.handler = undefined;
     // The upstream connection can carry the next exchange only if this request was sent whole.

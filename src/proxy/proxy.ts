@@ -14,6 +14,7 @@ import { EndpointStates } from './balancer.ts';
 import type { ConfigSource, Snapshot } from './config.ts';
 import { DownstreamConnection } from './connection.ts';
 import type { ProxyRuntime } from './exchange.ts';
+import { DEFAULT_LIMITS as PARSER_LIMITS } from './http1/types.ts';
 import { OutlierDetector } from './outlier.ts';
 import { TraceMemory } from './trace-memory.ts';
 import { UpstreamPool } from './upstream-pool.ts';
@@ -39,9 +40,7 @@ export interface ProxyLimits {
 }
 
 export const DEFAULT_LIMITS: ProxyLimits = {
-  maxHeadBytes: 16 * 1024,
-  maxHeaders: 100,
-  maxTargetBytes: 8 * 1024,
+  ...PARSER_LIMITS,
   headersTimeoutMs: 10_000,
   idleTimeoutMs: 60_000,
 };

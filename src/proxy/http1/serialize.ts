@@ -7,6 +7,8 @@
  * head — request/response splitting (RFC 9112 §11.1). A bad part throws a TypeError: it is a bug
  * or an injection attempt upstream of this call, never something to send.
  */
+
+import type { Writable } from 'node:stream';
 import { FIELD_VALUE, TOKEN } from './chars.ts';
 
 const CRLF = '\r\n';
@@ -40,6 +42,17 @@ export function responseHead(
 export function encodeChunk(data: Buffer): [string, Buffer, string] {
   if (data.length === 0) return ['', data, ''];
   return [`${data.length.toString(16)}\r\n`, data, CRLF];
+}
+
+/**
+ * Writes one chunk of a chunked body; returns what the last write returned (false: wait for
+ * 'drain'). An empty buffer writes nothing: a zero-size chunk would end the body.
+ */
+export function writeChunk(socket: Writable, data: Buffer): boolean {
+  if (data.length === 0) return true;
+  socket.write(`${data.length.toString(16)}\r\n`, 'latin1');
+  socket.write(data);
+  return socket.write(CRLF, 'latin1');
 }
 
 /** The last chunk and an empty trailer section: the end of a chunked body. */
