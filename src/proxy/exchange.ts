@@ -347,16 +347,19 @@ export class Exchange implements ResponseHandler {
     this.#endpoint = undefined;
   }
 
+  /** Closes the current upstream connection (its state is unknown) and gives it back to the pool. */
+  #dropConnection(): void {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    // release() detaches the handler and destroys a connection that is not reusable.
+    if (conn) this.#i.runtime.pool.release(conn, false, this.#i.policy);
+  }
+
   #attemptFailed(kind: FailureKind, message: string, code: ErrorCode): void {
     clearTimeout(this.#tryTimer);
-    const conn = this.#conn;
-    const staleConnection = conn?.reused === true && kind === 'reset' && !this.#responseStarted;
-    this.#conn = undefined;
-    if (conn) {
-      conn.handler = undefined;
-      conn.socket.destroy();
-      this.#i.runtime.pool.release(conn, false, this.#i.policy);
-    }
+    const staleConnection =
+      this.#conn?.reused === true && kind === 'reset' && !this.#responseStarted;
+    this.#dropConnection();
     if (this.#endpoint) this.#recordOutcome('local-origin-failure', undefined);
     this.#lastError = { code, message };
     if (this.#responseStarted) {
@@ -401,13 +404,7 @@ export class Exchange implements ResponseHandler {
   #onRouteTimeout(): void {
     if (this.#finished) return;
     this.#cancelAcquire?.();
-    const conn = this.#conn;
-    this.#conn = undefined;
-    if (conn) {
-      conn.handler = undefined;
-      conn.socket.destroy();
-      this.#i.runtime.pool.release(conn, false, this.#i.policy);
-    }
+    this.#dropConnection();
     if (this.#endpoint) this.#recordOutcome('local-origin-failure', undefined);
     if (this.#responseStarted) {
       this.#i.down.socket.destroy();
@@ -450,11 +447,7 @@ export class Exchange implements ResponseHandler {
     if (status >= 500 && this.#canRetry('status', status)) {
       // Discard this response (close its connection: its body is unread) and try again.
       clearTimeout(this.#tryTimer);
-      const conn = this.#conn!;
-      this.#conn = undefined;
-      conn.handler = undefined;
-      conn.socket.destroy();
-      this.#i.runtime.pool.release(conn, false, this.#i.policy);
+      this.#dropConnection();
       this.#recordOutcome(
         status === 502 || status === 503 || status === 504 ? 'gateway-error' : 'http-5xx',
         status,
