@@ -12,6 +12,8 @@ import type { CliIo } from './io.ts';
 import type { LaunchModule } from './launch-types.ts';
 import { run } from './main.ts';
 
+export { closedPort } from '../../test/support/net.ts';
+
 export interface Collector {
   text: string;
   write(chunk: string): boolean;
@@ -175,13 +177,4 @@ export function stateDirFor(
 export function deadPid(): number {
   const child = spawnSync(process.execPath, ['-e', '']);
   return child.pid ?? 0x3fffffff;
-}
-
-/** A port nothing listens on: bound, then released. */
-export async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

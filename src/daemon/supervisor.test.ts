@@ -14,11 +14,11 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { canConnect, closedPort } from '../../test/support/net.ts';
 import {
   cleanupOrphans,
   type InstanceSpec,
@@ -55,26 +55,6 @@ after(() => {
     }
   }
 });
-
-/** A port nothing listens on: bound, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 interface Event {
   readonly at: number;
@@ -174,7 +154,7 @@ describe('Supervisor', { timeout: 30_000 }, () => {
     const pidFile = join(tmpdir(), `lanes-supervisor-${process.pid}-ready.json`);
     t.after(() => rmSync(pidFile, { force: true }));
     const { sup, rec, spec, log } = setup(t, { pidFile });
-    const port = await freePort();
+    const port = await closedPort();
     const startedAt = Date.now();
     sup.start(
       spec('default/web@default#0', 'listen.ts', port, {
@@ -234,7 +214,7 @@ describe('Supervisor', { timeout: 30_000 }, () => {
 
   test('a crashing app is restarted with growing backoff; restarts count; stop() in backoff cancels', async (t) => {
     const { sup, rec, spec, log } = setup(t);
-    const port = await freePort();
+    const port = await closedPort();
     sup.start(spec('crash', 'crash.ts', port));
     // Backoff 100 → 200 → 400 → 400 (capped at maxMs).
     const fourth = await rec.waitFor(
@@ -295,7 +275,7 @@ describe('Supervisor', { timeout: 30_000 }, () => {
     const { sup, rec, spec, dir } = setup(t, {
       backoff: { initialMs: 100, maxMs: 5000, resetAfterMs: 300 },
     });
-    const port = await freePort();
+    const port = await closedPort();
     const runFile = join(dir, 'runs');
     sup.start(
       spec('flaky', 'flaky.ts', port, {
@@ -320,7 +300,7 @@ describe('Supervisor', { timeout: 30_000 }, () => {
 
   test('stop() escalates to SIGKILL after graceMs when SIGTERM is ignored', async (t) => {
     const { sup, rec, spec, log } = setup(t);
-    const port = await freePort();
+    const port = await closedPort();
     sup.start(
       spec('stubborn', 'listen.ts', port, {
         env: envWith(port, { IGNORE_TERM: '1' }),
@@ -343,7 +323,7 @@ describe('Supervisor', { timeout: 30_000 }, () => {
 
   test('the whole process group goes: on stop(), and when the main process exits', async (t) => {
     const { sup, rec, spec, dir } = setup(t);
-    const port1 = await freePort();
+    const port1 = await closedPort();
     const pidFile1 = join(dir, 'grandchild1');
     sup.start(
       spec('forker', 'forker.ts', port1, {
@@ -358,7 +338,7 @@ describe('Supervisor', { timeout: 30_000 }, () => {
     assert.equal(procAlive(grandchild1), false, 'stop() kills the grandchild too');
 
     // The main process exits on its own and leaves the grandchild: it does not survive.
-    const port2 = await freePort();
+    const port2 = await closedPort();
     const pidFile2 = join(dir, 'grandchild2');
     sup.start(
       spec('leaver', 'forker.ts', port2, {
@@ -375,7 +355,7 @@ describe('Supervisor', { timeout: 30_000 }, () => {
 
   test('an app that never listens is killed after startTimeoutMs and restarted; stop() while starting kills', async (t) => {
     const { sup, rec, spec, log } = setup(t, { startTimeoutMs: 300 });
-    const port = await freePort();
+    const port = await closedPort();
     sup.start(spec('idle', 'idle.ts', port, { graceMs: 500 }));
     const restarted = await rec.waitFor((s) => s.key === 'idle' && s.restarts === 1);
     assert.deepEqual(rec.statuses('idle'), ['starting', 'stopping', 'backoff', 'starting']);
@@ -401,7 +381,7 @@ describe('Supervisor', { timeout: 30_000 }, () => {
     const { sup, rec, spec, dir, log } = setup(t, {
       backoff: { initialMs: 50, maxMs: 100, resetAfterMs: 10_000 },
     });
-    const port = await freePort();
+    const port = await closedPort();
     const missing = join(dir, 'no-such-app');
     sup.start(spec('enoent', 'crash.ts', port, { command: missing }));
     const failed = await rec.waitFor(is('enoent', 'failed'));
@@ -458,7 +438,7 @@ describe('Supervisor', { timeout: 30_000 }, () => {
 
   test('start() with the same spec changes nothing; a changed spec replaces the process', async (t) => {
     const { sup, rec, spec, log } = setup(t);
-    const port = await freePort();
+    const port = await closedPort();
     const v1 = spec('svc', 'listen.ts', port, { env: envWith(port, { VERSION: 'v1' }) });
     sup.start(v1);
     const ready1 = await rec.waitFor(is('svc', 'ready'));
@@ -479,7 +459,7 @@ describe('Supervisor', { timeout: 30_000 }, () => {
   test('stop() twice, stop() of an unknown key, start() during a stop', async (t) => {
     const { sup, rec, spec } = setup(t);
     await sup.stop('nobody');
-    const port = await freePort();
+    const port = await closedPort();
     sup.start(spec('twice', 'listen.ts', port));
     await rec.waitFor(is('twice', 'ready'));
     const a = sup.stop('twice');
@@ -590,7 +570,7 @@ describe('cleanupOrphans', { timeout: 30_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'lanes-orphans-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const pidFile = join(dir, 'instances.json');
-    const port = await freePort();
+    const port = await closedPort();
     const daemon = runDriver('daemon', { PID_FILE: pidFile, LOG_DIR: dir, PORTS: String(port) });
     const line = await waitForLine(daemon, /^ready (\d+)$/m, 10_000);
     const instancePid = Number(line[1]);
@@ -614,7 +594,7 @@ describe('cleanupOrphans', { timeout: 30_000 }, () => {
 test('after stopAll() nothing is left: the daemon process exits by itself', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lanes-exit-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const ports = await Promise.all([closedPort(), closedPort(), closedPort(), closedPort()]);
   const driver = runDriver('exit-check', { LOG_DIR: dir, PORTS: ports.join(',') });
   let out = '';
   driver.stdout!.setEncoding('utf8').on('data', (s: string) => {

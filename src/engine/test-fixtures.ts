@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Resource } from '../api/resource.ts';
 import { type CompileResult, compile } from '../compiler/compile.ts';
 import type { ResourceStatus } from '../compiler/status.ts';
-import type { Endpoint, RoutingTable } from '../compiler/table.ts';
+import type { Endpoint, RoutingTable, TableEndpoint } from '../compiler/table.ts';
 import { loadResources } from '../load/resources.ts';
 import { decide } from './decide.ts';
 import type { DecideContext, Decision, Hop, RequestView, Workload } from './types.ts';
@@ -95,6 +95,19 @@ export function endpoint(
     labels: { app: name, ...labels },
     healthy: opts.healthy ?? true,
   };
+}
+
+/** Endpoint `i` of a frozen test service (`default/reviews` at 10.0.0.i:8000), as the table holds it. */
+export function tableEndpoint(i: number): TableEndpoint {
+  return Object.freeze({
+    id: `10.0.0.${i}:8000`,
+    service: 'default/reviews',
+    cluster: 'local',
+    address: `10.0.0.${i}`,
+    port: 8000,
+    labels: Object.freeze({}),
+    healthy: true,
+  });
 }
 
 /** Compiles YAML text and endpoints. */

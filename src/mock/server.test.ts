@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { closedPort } from '../../test/support/net.ts';
 import {
   ProcessGroup,
   type RunningMock,
@@ -35,15 +35,6 @@ function get(url: string, headers: Record<string, string> = {}): Promise<Reply> 
       })
       .on('error', reject);
   });
-}
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => s.once('listening', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise((resolve) => s.close(resolve));
-  return port;
 }
 
 describe('readMockConfig', () => {

@@ -2,24 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_POLICY } from '../compiler/policy.ts';
 import type { LoadBalancer, TableEndpoint, UpstreamPolicy } from '../compiler/table.ts';
+import { tableEndpoint } from '../engine/test-fixtures.ts';
 import { seededRandom } from '../util/seeded-random.ts';
 import { EndpointStates, pick, slowStartFactor, type Warmup } from './balancer.ts';
 
-function endpoint(i: number): TableEndpoint {
-  return Object.freeze({
-    id: `10.0.0.${i}:8000`,
-    service: 'default/reviews',
-    cluster: 'local',
-    address: `10.0.0.${i}`,
-    port: 8000,
-    labels: Object.freeze({}),
-    healthy: true,
-  });
-}
-
 /** A frozen list, like the routing table's. */
 function table(n: number): readonly TableEndpoint[] {
-  return Object.freeze(Array.from({ length: n }, (_, i) => endpoint(i)));
+  return Object.freeze(Array.from({ length: n }, (_, i) => tableEndpoint(i)));
 }
 
 function policy(loadBalancer: LoadBalancer, warmup?: Warmup): UpstreamPolicy {
@@ -401,7 +390,7 @@ describe('EndpointStates', () => {
 
   test('end for an endpoint never begun does nothing', () => {
     const states = new EndpointStates();
-    states.end(endpoint(9));
+    states.end(tableEndpoint(9));
     assert.equal(states.size, 0);
   });
 

@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { OutlierPolicy, TableEndpoint } from '../compiler/table.ts';
+import type { OutlierPolicy } from '../compiler/table.ts';
+import { tableEndpoint } from '../engine/test-fixtures.ts';
 import { type EjectionEvent, type Outcome, OutlierDetector } from './outlier.ts';
-
-function endpoint(i: number): TableEndpoint {
-  return Object.freeze({
-    id: `10.0.0.${i}:8000`,
-    service: 'default/reviews',
-    cluster: 'local',
-    address: `10.0.0.${i}`,
-    port: 8000,
-    labels: Object.freeze({}),
-    healthy: true,
-  });
-}
 
 /** Istio's defaults (src/compiler/policy.ts), except that any share of the pool may be ejected. */
 function policy(overrides: Partial<OutlierPolicy> = {}): OutlierPolicy {
@@ -48,7 +37,7 @@ function detector(opts?: { alwaysEjectOneHost?: boolean }) {
     steps: readonly Step[],
     /** null: the destination has no outlierDetection (a default argument cannot be undefined). */
     p: OutlierPolicy | null = policy(),
-    ep = endpoint(1),
+    ep = tableEndpoint(1),
     pool = { key: 'default/reviews', size: 1 },
   ) => {
     const events: { at: number; event: EjectionEvent }[] = [];
@@ -209,7 +198,7 @@ describe('OutlierDetector', () => {
     test('an endpoint is ejected until its time is up, then back in service', () => {
       const { det, clock, run } = detector();
       run(times(5, 500));
-      const ep = endpoint(1);
+      const ep = tableEndpoint(1);
       clock.t = 1_000 + 29_999;
       assert.equal(det.isEjected(ep.id), true);
       assert.equal(det.ejected().length, 1);
@@ -286,7 +275,7 @@ describe('OutlierDetector', () => {
       const { det, run } = detector({ alwaysEjectOneHost });
       const p = policy({ maxEjectionPercent });
       for (let i = 0; i < size; i++) {
-        run(times(5, 500), p, endpoint(i), { key: 'default/reviews', size });
+        run(times(5, 500), p, tableEndpoint(i), { key: 'default/reviews', size });
       }
       return { ejected: det.ejected().length, stats: det.stats() };
     }
@@ -336,10 +325,10 @@ describe('OutlierDetector', () => {
       const { det, clock, run } = detector();
       const p = policy({ maxEjectionPercent: 50 });
       const pool = { key: 'default/reviews', size: 2 };
-      run(times(5, 500), p, endpoint(0), pool);
-      assert.deepEqual(run(times(5, 500), p, endpoint(1), pool), []);
+      run(times(5, 500), p, tableEndpoint(0), pool);
+      assert.deepEqual(run(times(5, 500), p, tableEndpoint(1), pool), []);
       clock.t += 30_000;
-      assert.equal(run(times(5, 500), p, endpoint(1), pool).length, 1);
+      assert.equal(run(times(5, 500), p, tableEndpoint(1), pool).length, 1);
       assert.deepEqual(
         det.ejected().map((e) => e.endpoint.id),
         ['10.0.0.1:8000'],
@@ -349,8 +338,8 @@ describe('OutlierDetector', () => {
     test('pools are bounded separately', () => {
       const { det, run } = detector();
       const p = policy({ maxEjectionPercent: 50 });
-      run(times(5, 500), p, endpoint(0), { key: 'default/a', size: 2 });
-      run(times(5, 500), p, endpoint(1), { key: 'default/b', size: 2 });
+      run(times(5, 500), p, tableEndpoint(0), { key: 'default/a', size: 2 });
+      run(times(5, 500), p, tableEndpoint(1), { key: 'default/b', size: 2 });
       assert.equal(det.ejected().length, 2);
     });
   });
@@ -361,7 +350,7 @@ describe('OutlierDetector', () => {
       run(times(5, 500));
       const { isEjected } = det;
       assert.deepEqual(
-        [isEjected('10.0.0.1:8000'), isEjected(endpoint(1)), isEjected(endpoint(2))],
+        [isEjected('10.0.0.1:8000'), isEjected(tableEndpoint(1)), isEjected(tableEndpoint(2))],
         [true, true, false],
       );
     });
@@ -379,8 +368,8 @@ describe('OutlierDetector', () => {
 
   test('forget drops endpoints that left the routing table, ejected ones included', () => {
     const { det, run } = detector();
-    run(times(5, 500), policy(), endpoint(1));
-    run(times(3, 500), policy(), endpoint(2));
+    run(times(5, 500), policy(), tableEndpoint(1));
+    run(times(3, 500), policy(), tableEndpoint(2));
     assert.equal(det.forget(new Set(['10.0.0.2:8000'])), 1);
     assert.equal(det.isEjected('10.0.0.1:8000'), false);
     assert.equal(det.stats().tracked, 1);
@@ -396,8 +385,8 @@ describe('OutlierDetector', () => {
     const { det, run } = detector();
     const p = policy({ maxEjectionPercent: 50 });
     const pool = { key: 'default/reviews', size: 2 };
-    run(times(5, 500), p, endpoint(0), pool);
-    run(times(5, 500), p, endpoint(1), pool);
+    run(times(5, 500), p, tableEndpoint(0), pool);
+    run(times(5, 500), p, tableEndpoint(1), pool);
     assert.deepEqual(det.stats(), { ejected: 1, ejectionsTotal: 1, overflows: 1, tracked: 2 });
   });
 });

@@ -9,10 +9,11 @@
  * is ever killed by name, so tests running in parallel never touch each other's processes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { MOCK_SERVER_PATH } from '../../src/mock/server.ts';
 import { otelEnv } from '../../src/otel/env.ts';
+import { canConnect } from './net.ts';
 
 /** The repository root, for scripts given relative to it. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -205,17 +206,6 @@ async function stop(
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /**
