@@ -116,6 +116,45 @@ spec:
     });
   }
 
+  const refusals: {
+    title: string;
+    publish: boolean;
+    bytes: string;
+    status: number;
+    code: string;
+  }[] = [
+    {
+      title: 'a proxy that has no routing table yet',
+      publish: false,
+      bytes: 'GET / HTTP/1.1\r\nHost: shop\r\n\r\n',
+      status: 503,
+      code: 'NO_CONFIG',
+    },
+    {
+      title: 'an expectation other than 100-continue',
+      publish: true,
+      bytes: 'GET / HTTP/1.1\r\nHost: shop\r\nExpect: tea\r\n\r\n',
+      status: 417,
+      code: 'EXPECTATION_FAILED',
+    },
+  ];
+  for (const c of refusals) {
+    it(`${c.title}: ${c.status} ${c.code}, and the upstream is never called`, async () => {
+      let called = false;
+      const port = await app((_req, res) => {
+        called = true;
+        res.end('no');
+      });
+      const f = fixture();
+      if (c.publish) f.store.publish(table(GATEWAY_YAML(ROUTE), [endpoint('app', port)]));
+      const res = await raw(await f.gateway(), c.bytes);
+      assert.match(res.text, new RegExp(`^HTTP/1\\.1 ${c.status} `));
+      assert.match(res.text, new RegExp(`\r\nx-lanes-error: ${c.code}\r\n`));
+      assert.equal(called, false);
+      await f.close();
+    });
+  }
+
   const unreadable: { title: string; bytes: string; status: number; code: string }[] = [
     {
       title: 'a malformed head (two Content-Length fields)',

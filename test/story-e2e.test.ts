@@ -357,8 +357,11 @@ describe('the reference story through the CLI, with the shared YAML unchanged', 
     const up = check(await cli('up', '--detach'), 'lanes up --detach after kill -9');
     assert.match(up.stdout, /the previous daemon \(pid \d+\) is gone/);
     assert.match(up.stdout, /stopped \d+ workload instance\(s\) the previous daemon left running/);
+    const urlsBefore = new Map(urls);
     urls.clear();
     await readUrls();
+    // The gateways come back on the ports they had (ports.json): bookmarks and scripts keep working.
+    assert.deepEqual(urls, urlsBefore);
     const afterUp = await Promise.all(probes.map((p) => ask(p)));
     t.diagnostic(`kill -9 → answers again: ${(performance.now() - killedAt).toFixed(0)} ms`);
     assert.deepEqual(afterUp, before);

@@ -256,3 +256,52 @@ describe('GET /v1/logs', () => {
     );
   });
 });
+
+describe('request bodies and tokens', () => {
+  /** POSTs `body` to /v1/apply; the stand-in daemon would fail the test if a request reached it. */
+  async function post(
+    body: string | Buffer,
+    token: string | null,
+  ): Promise<{ status: number; error: string }> {
+    const daemon = {
+      apply: () => assert.fail('a bad request must not reach the daemon'),
+    } as unknown as Daemon;
+    api = await startApi(daemon, TOKEN, () => {});
+    const res = await fetch(`${api.url}/v1/apply`, {
+      method: 'POST',
+      headers: token === null ? {} : { authorization: `Bearer ${token}` },
+      body,
+    });
+    return { status: res.status, error: ((await res.json()) as { error: string }).error };
+  }
+
+  const cases: {
+    title: string;
+    body: string | Buffer;
+    token?: string | null;
+    status: number;
+    error: RegExp;
+  }[] = [
+    {
+      title: 'a body that is not JSON',
+      body: '{nope',
+      status: 400,
+      error: /^the request body is not JSON: /,
+    },
+    {
+      title: 'a body over the limit',
+      body: Buffer.alloc(64 * 1024 * 1024 + 1, 32),
+      status: 413,
+      error: /^the request body is over \d+ bytes$/,
+    },
+    { title: 'no token', body: '{}', token: null, status: 401, error: /token/ },
+    { title: 'a wrong token', body: '{}', token: 'api-test-tokeN', status: 401, error: /token/ },
+  ];
+  for (const c of cases) {
+    test(`${c.title}: ${c.status}, with what was wrong`, async () => {
+      const answer = await post(c.body, c.token === undefined ? TOKEN : c.token);
+      assert.equal(answer.status, c.status);
+      assert.match(answer.error, c.error);
+    });
+  }
+});
