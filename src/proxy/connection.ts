@@ -78,6 +78,11 @@ function applyRewrite(decision: Decision, target: Target): Target {
   return { authority: rw.authority ?? target.authority, pathAndQuery: `${path}${query}` };
 }
 
+/** What the log says of a request sent to no service of the mesh (the local app, a passthrough). */
+function outsideServices(tag: Tag | undefined) {
+  return { service: null, lane: null, subset: null, fallback: [], tag } as const;
+}
+
 export class DownstreamConnection implements RequestEvents {
   readonly socket: net.Socket;
   readonly #core: ProxyCore;
@@ -305,13 +310,7 @@ export class DownstreamConnection implements RequestEvents {
           [],
           { kind: 'fixed', host: app.host, port: app.port },
           startedAt,
-          {
-            service: null,
-            lane: null,
-            subset: null,
-            fallback: [],
-            tag,
-          },
+          outsideServices(tag),
         );
         return;
       }
@@ -326,13 +325,7 @@ export class DownstreamConnection implements RequestEvents {
           decision.requestOps,
           { kind: 'fixed', host, port },
           startedAt,
-          {
-            service: null,
-            lane: null,
-            subset: null,
-            fallback: [],
-            tag,
-          },
+          outsideServices(tag),
         );
         return;
       }
