@@ -231,6 +231,12 @@ describe('ResourceStore.apply', () => {
         /^bad\.yaml:14:9: Deployment default\/web: spec\.template\.spec\.containers\[0\]: image "nginx:1\.27" cannot run locally: .*add command: \[\.\.\.\]/,
     },
     {
+      title: 'a Deployment whose container has neither an image nor a command',
+      bad: deployment('web', '      - name: a\n'),
+      issue:
+        /^bad\.yaml:14:9: Deployment default\/web: spec\.template\.spec\.containers\[0\]: has neither an image nor a command; add command: \[\.\.\.\]/,
+    },
+    {
       title: 'a Deployment whose command names no program',
       bad: deployment(
         'web',
