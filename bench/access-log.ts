@@ -30,7 +30,7 @@ import {
   type AccessLogEntry,
   formatAccessLogEntry,
   isoTime,
-} from '../src/proxy/access-log.ts';
+} from '../src/dataplane/telemetry/access-log.ts';
 import { seededRandom } from '../src/util/seeded-random.ts';
 
 const json = process.argv.includes('--json');

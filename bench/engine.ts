@@ -8,12 +8,12 @@
  * walked), tags in baggage, untagged calls, and gateway entry decisions.
  */
 import { performance } from 'node:perf_hooks';
-import { compile } from '../src/compiler/compile.ts';
-import type { Endpoint, RoutingTable } from '../src/compiler/table.ts';
-import { decide } from '../src/engine/decide.ts';
-import type { Hop, RequestView } from '../src/engine/types.ts';
-import { requestView } from '../src/engine/view.ts';
-import { loadResources } from '../src/load/resources.ts';
+import { loadResources } from '../src/config/load/resources.ts';
+import { compile } from '../src/core/compiler/compile.ts';
+import type { Endpoint, RoutingTable } from '../src/core/compiler/table.ts';
+import { decide } from '../src/core/engine/decide.ts';
+import type { Hop, RequestView } from '../src/core/engine/types.ts';
+import { requestView } from '../src/core/engine/view.ts';
 import { seededRandom } from '../src/util/seeded-random.ts';
 
 interface Shape {

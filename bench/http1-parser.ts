@@ -7,10 +7,10 @@
  * writing a head with serialize.ts. Each case warms up first and reports the best of 7 runs in
  * CPU time.
  */
-import { RequestParser } from '../src/proxy/http1/request-parser.ts';
-import { ResponseParser } from '../src/proxy/http1/response-parser.ts';
-import { encodeChunk, requestHead } from '../src/proxy/http1/serialize.ts';
-import type { RequestHead, ResponseHead } from '../src/proxy/http1/types.ts';
+import { RequestParser } from '../src/dataplane/http1/request-parser.ts';
+import { ResponseParser } from '../src/dataplane/http1/response-parser.ts';
+import { encodeChunk, requestHead } from '../src/dataplane/http1/serialize.ts';
+import type { RequestHead, ResponseHead } from '../src/dataplane/http1/types.ts';
 
 const json = process.argv.includes('--json');
 

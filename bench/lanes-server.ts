@@ -9,12 +9,12 @@
  * cache Node never loads its TypeScript stripper (about 30 MB that would otherwise stay resident).
  */
 import { flushCompileCache } from 'node:module';
-import { compile } from '../src/compiler/compile.ts';
-import type { Endpoint } from '../src/compiler/table.ts';
-import { loadResources } from '../src/load/resources.ts';
-import { AccessLog, fileSink } from '../src/proxy/access-log.ts';
-import { ConfigStore } from '../src/proxy/config.ts';
-import { createProxy } from '../src/proxy/proxy.ts';
+import { loadResources } from '../src/config/load/resources.ts';
+import { compile } from '../src/core/compiler/compile.ts';
+import type { Endpoint } from '../src/core/compiler/table.ts';
+import { ConfigStore } from '../src/dataplane/config.ts';
+import { createProxy } from '../src/dataplane/proxy.ts';
+import { AccessLog, fileSink } from '../src/dataplane/telemetry/access-log.ts';
 
 const upstreamPort = Number(process.argv[2]);
 const logPath = process.argv[3];

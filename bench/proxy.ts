@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DAEMON_NODE_FLAGS } from '../src/daemon/launch.ts';
+import { DAEMON_NODE_FLAGS } from '../src/tools/cli/launch.ts';
 import { fixedRate, oneConnection } from './latency.ts';
 
 const json = process.argv.includes('--json');

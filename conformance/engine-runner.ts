@@ -3,13 +3,13 @@
  * apps are simulated (they call their upstream and forward only what their OpenTelemetry
  * propagators forward), and each sidecar keeps its own trace memory.
  */
-import { getBaggageValue } from '../src/carriers/baggage.ts';
-import { type IdSource, traceStartFields } from '../src/carriers/trace-context.ts';
-import type { RoutingTable, TableEndpoint } from '../src/compiler/table.ts';
-import { applyHeaderOps, mapHeaders } from '../src/engine/apply-ops.ts';
-import { decide } from '../src/engine/decide.ts';
-import type { Decision, Hop, Workload } from '../src/engine/types.ts';
-import { requestView } from '../src/engine/view.ts';
+import { getBaggageValue } from '../src/core/carriers/baggage.ts';
+import { type IdSource, traceStartFields } from '../src/core/carriers/trace-context.ts';
+import type { RoutingTable, TableEndpoint } from '../src/core/compiler/table.ts';
+import { applyHeaderOps, mapHeaders } from '../src/core/engine/apply-ops.ts';
+import { decide } from '../src/core/engine/decide.ts';
+import type { Decision, Hop, Workload } from '../src/core/engine/types.ts';
+import { requestView } from '../src/core/engine/view.ts';
 import type { RequestCase } from './case.ts';
 import type { AppBehaviour, InstanceInfo, MeshState } from './mesh-state.ts';
 

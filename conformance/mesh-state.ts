@@ -4,13 +4,13 @@
  * the proxy runners, so every level replays the same story.
  */
 import { readFileSync } from 'node:fs';
-import { type Resource, resourceKey } from '../src/api/resource.ts';
-import { compile } from '../src/compiler/compile.ts';
-import { endpointsFor, type Instance } from '../src/compiler/endpoints.ts';
-import type { Endpoint, RoutingTable } from '../src/compiler/table.ts';
-import type { DeploymentSpec } from '../src/kinds/kube/index.ts';
-import { loadResources } from '../src/load/resources.ts';
-import { formatIssue } from '../src/schema/issues.ts';
+import type { DeploymentSpec } from '../src/config/kinds/kube/index.ts';
+import { loadResources } from '../src/config/load/resources.ts';
+import { type Resource, resourceKey } from '../src/config/resource/resource.ts';
+import { formatIssue } from '../src/config/source/issues.ts';
+import { compile } from '../src/core/compiler/compile.ts';
+import { endpointsFor, type Instance } from '../src/core/compiler/endpoints.ts';
+import type { Endpoint, RoutingTable } from '../src/core/compiler/table.ts';
 import type { ApplySpec, ConformanceCase, DeleteSpec, ExplicitEndpoints } from './case.ts';
 
 /** What an instance does when called: whom it calls next, and which headers its code forwards. */

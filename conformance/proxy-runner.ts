@@ -7,12 +7,12 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Endpoint, RoutingTable } from '../src/compiler/table.ts';
-import type { Workload } from '../src/engine/types.ts';
-import type { AccessLog } from '../src/proxy/access-log.ts';
-import { ConfigStore } from '../src/proxy/config.ts';
-import { createProxy, type ProxyServer } from '../src/proxy/proxy.ts';
-import { createSidecar } from '../src/proxy/sidecar.ts';
+import type { Endpoint, RoutingTable } from '../src/core/compiler/table.ts';
+import type { Workload } from '../src/core/engine/types.ts';
+import { ConfigStore } from '../src/dataplane/config.ts';
+import { createProxy, type ProxyServer } from '../src/dataplane/proxy.ts';
+import { createSidecar } from '../src/dataplane/sidecar.ts';
+import type { AccessLog } from '../src/dataplane/telemetry/access-log.ts';
 import type { RequestCase } from './case.ts';
 import { hopLabel } from './engine-runner.ts';
 import type { AppBehaviour, MeshState } from './mesh-state.ts';

@@ -6,11 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { connect } from '../src/cli/client.ts';
-import { apply } from '../src/cli/commands/apply.ts';
-import { report } from '../src/cli/report.ts';
-import { resolveStateDir } from '../src/cli/state-dir.ts';
-import { up } from '../src/daemon/launch.ts';
+import { resolveStateDir } from '../src/controlplane/local/state/state-dir.ts';
+import { connect } from '../src/tools/cli/client.ts';
+import { apply } from '../src/tools/cli/commands/apply.ts';
+import { up } from '../src/tools/cli/launch.ts';
+import { report } from '../src/tools/cli/report.ts';
 import { STORY_DIR, STORY_STEP_1 } from './story.ts';
 
 const io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };

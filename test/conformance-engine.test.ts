@@ -7,8 +7,8 @@ import { before, describe, it } from 'node:test';
 import { allCases, type RequestCase, type StepCase } from '../conformance/case.ts';
 import { baggageOf, EngineRunner } from '../conformance/engine-runner.ts';
 import { MeshState } from '../conformance/mesh-state.ts';
-import { resourceLabel } from '../src/api/resource.ts';
-import { fnv1a32 } from '../src/engine/hash.ts';
+import { resourceLabel } from '../src/config/resource/resource.ts';
+import { fnv1a32 } from '../src/core/engine/hash.ts';
 import { seededRandom } from '../src/util/seeded-random.ts';
 
 function checkStatuses(state: MeshState, step: StepCase): void {

@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { allCases, type RequestCase } from '../conformance/case.ts';
 import { MeshState } from '../conformance/mesh-state.ts';
 import { ProxyMesh } from '../conformance/proxy-runner.ts';
-import { getBaggageValue } from '../src/carriers/baggage.ts';
-import { fnv1a32 } from '../src/engine/hash.ts';
-import { AccessLog, type MemorySink, memorySink } from '../src/proxy/access-log.ts';
+import { getBaggageValue } from '../src/core/carriers/baggage.ts';
+import { fnv1a32 } from '../src/core/engine/hash.ts';
+import { AccessLog, type MemorySink, memorySink } from '../src/dataplane/telemetry/access-log.ts';
 import { seededRandom } from '../src/util/seeded-random.ts';
 
 const MAX_SAMPLES = 1500;

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { lanes, scrubbedEnv, teardown } from './support/cli.ts';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/tools/cli/main.ts', import.meta.url));
 const state = mkdtempSync(join(tmpdir(), 'lanes-launch-'));
 after(async () => {
   await teardown(state, tmpdir());

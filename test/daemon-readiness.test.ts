@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Daemon } from '../src/daemon/daemon.ts';
-import { StateDir } from '../src/daemon/state.ts';
+import { Daemon } from '../src/controlplane/local/daemon.ts';
+import { StateDir } from '../src/controlplane/local/state/state.ts';
 
 const READY_WAIT_MS = 2_000;
 const dirs: string[] = [];

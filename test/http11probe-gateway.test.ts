@@ -1,6 +1,6 @@
 /**
  * Every Http11Probe case through a real gateway in front of a strict upstream (Node's own HTTP
- * server). The parser decides (its verdicts and deviations are in src/proxy/http1/DEVIATIONS.md);
+ * server). The parser decides (its verdicts and deviations are in src/dataplane/http1/DEVIATIONS.md);
  * this checks that the gateway carries out exactly that decision end to end: a rejected message
  * gets the mesh's error (`x-lanes-error`) and never reaches the upstream, and every accepted one
  * reaches the upstream once, in a form the upstream parses without complaint — nothing ambiguous
@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { RequestParser } from '../src/proxy/http1/request-parser.ts';
-import { ResponseParser } from '../src/proxy/http1/response-parser.ts';
-import type { ParseError, RequestHead } from '../src/proxy/http1/types.ts';
+import { RequestParser } from '../src/dataplane/http1/request-parser.ts';
+import { ResponseParser } from '../src/dataplane/http1/response-parser.ts';
+import type { ParseError, RequestHead } from '../src/dataplane/http1/types.ts';
 import { cases, requestsOf } from './support/http11probe.ts';
 import {
   endpoint,

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { loadResources } from '../src/load/resources.ts';
-import { formatIssue } from '../src/schema/issues.ts';
+import { loadResources } from '../src/config/load/resources.ts';
+import { formatIssue } from '../src/config/source/issues.ts';
 import { formatFieldErrors, loadCrdSchemas, validateAgainstCrd } from './support/crd-schema.ts';
 
 const SHARED = new URL('../../shared/', import.meta.url);

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { curl, lanes, teardown } from './support/cli.ts';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/tools/cli/main.ts', import.meta.url));
 
 /** Answers with its greeting and environment; `/crash` exits with code 3. */
 const APP = `

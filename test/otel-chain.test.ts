@@ -1,6 +1,6 @@
 /**
  * Real OpenTelemetry clients: the built-in mock service, instrumented with OpenTelemetry's Node
- * SDK (src/otel/register.ts, as local mode injects it), in separate processes behind real
+ * SDK (src/controlplane/local/otel/register.ts, as local mode injects it), in separate processes behind real
  * sidecars. The apps' own code forwards no header. The lane survives mocka → mockb → mockc, with
  * mockb only in the baseline, in baggage mode (the SDK forwards `baggage`) and in trace-id mode
  * (the SDK forwards only `traceparent`; each sidecar remembers trace id → lane).
@@ -8,11 +8,11 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, describe, it } from 'node:test';
-import { getBaggageValue } from '../src/carriers/baggage.ts';
-import type { Endpoint } from '../src/compiler/table.ts';
-import type { Workload } from '../src/engine/types.ts';
-import { ConfigStore } from '../src/proxy/config.ts';
-import { createProxy, newTraceMemory, type ProxyServer } from '../src/proxy/proxy.ts';
+import { getBaggageValue } from '../src/core/carriers/baggage.ts';
+import type { Endpoint } from '../src/core/compiler/table.ts';
+import type { Workload } from '../src/core/engine/types.ts';
+import { ConfigStore } from '../src/dataplane/config.ts';
+import { createProxy, newTraceMemory, type ProxyServer } from '../src/dataplane/proxy.ts';
 import { ProcessGroup, startMock } from './support/processes.ts';
 import { table } from './support/proxy-fixture.ts';
 

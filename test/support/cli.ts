@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cleanupOrphans } from '../../src/daemon/supervisor.ts';
+import { cleanupOrphans } from '../../src/controlplane/local/workloads/supervisor.ts';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/tools/cli/main.ts', import.meta.url));
 
 export interface CliResult {
   readonly code: number;

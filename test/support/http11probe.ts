@@ -1,6 +1,6 @@
 /**
  * The Http11Probe cases (../shared/testdata/http11probe) as byte strings, shared by the parser
- * replay (src/proxy/http1/probe.test.ts) and the gateway replay (test/http11probe-gateway.test.ts).
+ * replay (src/dataplane/http1/probe.test.ts) and the gateway replay (test/http11probe-gateway.test.ts).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
 import { connect } from 'node:net';
 
 /** A port nothing listens on: bound, then released (the daemon finds instance ports the same way). */
-export { freePort as closedPort } from '../../src/daemon/workloads.ts';
+export { freePort as closedPort } from '../../src/controlplane/local/workloads/workloads.ts';
 
 /** Whether something accepts a TCP connection on 127.0.0.1:port. */
 export function canConnect(port: number): Promise<boolean> {

@@ -11,8 +11,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { MOCK_SERVER_PATH } from '../../src/mock/server.ts';
-import { otelEnv } from '../../src/otel/env.ts';
+import { MOCK_SERVER_PATH } from '../../src/controlplane/local/mock/server.ts';
+import { otelEnv } from '../../src/controlplane/local/otel/env.ts';
 import { canConnect } from './net.ts';
 
 /** The repository root, for scripts given relative to it. */

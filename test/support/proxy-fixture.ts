@@ -4,18 +4,18 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { compile } from '../../src/compiler/compile.ts';
-import type { Endpoint, RoutingTable } from '../../src/compiler/table.ts';
-import type { Workload } from '../../src/engine/types.ts';
-import { loadResources } from '../../src/load/resources.ts';
+import { loadResources } from '../../src/config/load/resources.ts';
+import { formatIssue } from '../../src/config/source/issues.ts';
+import { compile } from '../../src/core/compiler/compile.ts';
+import type { Endpoint, RoutingTable } from '../../src/core/compiler/table.ts';
+import type { Workload } from '../../src/core/engine/types.ts';
+import { ConfigStore } from '../../src/dataplane/config.ts';
+import { createProxy, type ProxyLimits, type ProxyServer } from '../../src/dataplane/proxy.ts';
 import {
   type AccessLog,
   AccessLog as AccessLogClass,
   memorySink,
-} from '../../src/proxy/access-log.ts';
-import { ConfigStore } from '../../src/proxy/config.ts';
-import { createProxy, type ProxyLimits, type ProxyServer } from '../../src/proxy/proxy.ts';
-import { formatIssue } from '../../src/schema/issues.ts';
+} from '../../src/dataplane/telemetry/access-log.ts';
 
 export const GATEWAY_YAML = (routes: string) => `
 apiVersion: networking.istio.io/v1

@@ -1,0 +1,484 @@
+/**
+ * The local mesh in one process (SPEC §6): the applied resources, the compiler, the config store
+ * every proxy follows, the gateway listeners, and the workloads with their sidecars. Every change
+ * of resources or of instance readiness recompiles and publishes one new snapshot.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { DeploymentSpec } from '../../config/kinds/kube/index.ts';
+import type { InstrumentationSpec } from '../../config/kinds/otel.ts';
+import { type Resource, resourceKey, resourceLabel } from '../../config/resource/resource.ts';
+import { formatIssue } from '../../config/source/issues.ts';
+import { compile } from '../../core/compiler/compile.ts';
+import { endpointsFor } from '../../core/compiler/endpoints.ts';
+import type { ResourceStatus } from '../../core/compiler/status.ts';
+import type { RoutingTable, TableEndpoint } from '../../core/compiler/table.ts';
+import { type AppModel, explainWalk } from '../../core/explain/walk.ts';
+import { ConfigStore } from '../../dataplane/config.ts';
+import { AccessLog, fileSink } from '../../dataplane/telemetry/access-log.ts';
+import { Gateways } from './gateways.ts';
+import type {
+  ApplyRequest,
+  ApplyResponse,
+  DeleteRequest,
+  DeleteResponse,
+  ExplainRequest,
+  ExplainResponse,
+  InstanceView,
+  ResourceView,
+  StatusResponse,
+} from './protocol.ts';
+import type { StateDir } from './state/state.ts';
+import { describe, RequestError, ResourceStore } from './store.ts';
+import { isDeployment, runnerOf } from './workloads/runnable.ts';
+import { cleanupOrphans, Supervisor } from './workloads/supervisor.ts';
+import { type ReconcileResult, Workloads } from './workloads/workloads.ts';
+
+/** access.log is rotated to access.log.1 at this size. */
+const ACCESS_LOG_MAX_BYTES = 64 * 1024 * 1024;
+
+/** How long `apply` (and a restore) waits for the instances it started to accept connections. */
+const READY_WAIT_MS = 60_000;
+
+export interface DaemonOptions {
+  /** Default READY_WAIT_MS; tests shorten it. */
+  readonly readyWaitMs?: number;
+}
+
+const PROPAGATOR_HEADERS: Record<string, readonly string[]> = {
+  tracecontext: ['traceparent', 'tracestate'],
+  baggage: ['baggage'],
+  b3: ['b3'],
+  b3multi: ['x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags'],
+};
+
+export class Daemon {
+  readonly state: StateDir;
+  readonly store: ResourceStore;
+  readonly config = new ConfigStore();
+  readonly accessLog: AccessLog;
+  readonly gateways: Gateways;
+  readonly supervisor: Supervisor;
+  readonly workloads: Workloads;
+  #statuses: readonly ResourceStatus[] = [];
+  #table: RoutingTable | undefined;
+  #mutations: Promise<unknown> = Promise.resolve();
+  #publishQueued = false;
+  #readyWaiters: (() => void)[] = [];
+  readonly #readyWaitMs: number;
+
+  private constructor(state: StateDir, options: DaemonOptions) {
+    this.state = state;
+    this.#readyWaitMs = options.readyWaitMs ?? READY_WAIT_MS;
+    this.store = new ResourceStore(state);
+    // Every hop of every request is a line: cap it, so a mesh left running does not fill the disk.
+    this.accessLog = new AccessLog(
+      fileSink(`${state.dir}/access.log`, undefined, { maxBytes: ACCESS_LOG_MAX_BYTES }),
+    );
+    this.gateways = new Gateways(state, this.config, this.accessLog);
+    this.supervisor = new Supervisor({
+      onChange: (s) => {
+        this.workloads.onState(s);
+        for (const w of this.#readyWaiters.splice(0)) w();
+      },
+      pidFile: state.pidFile,
+    });
+    this.workloads = new Workloads({
+      supervisor: this.supervisor,
+      source: this.config,
+      logsDir: state.logsDir,
+      compileCacheDir: state.compileCacheDir,
+      dirOf: (r) => this.store.dirOf(r),
+      accessLog: this.accessLog,
+      changed: () => this.#schedulePublish(),
+    });
+  }
+
+  /**
+   * Opens the state, cleans up after a crashed daemon, restores every resource and workload. A
+   * workload that cannot start is reported in `problems`, not fatal: the rest of the mesh comes up.
+   */
+  static async start(
+    state: StateDir,
+    options: DaemonOptions = {},
+  ): Promise<{
+    daemon: Daemon;
+    orphans: number;
+    started: readonly string[];
+    problems: readonly string[];
+    /** Until when waitForReady(started) should wait: the same budget as an apply's. */
+    readyBy: number;
+  }> {
+    const orphans = await cleanupOrphans(state.pidFile);
+    const daemon = new Daemon(state, options);
+    daemon.store.restore();
+    const readyBy = Date.now() + daemon.#readyWaitMs;
+    const { started, problems } = await daemon.#reconcile(readyBy);
+    return { daemon, orphans, started, problems, readyBy };
+  }
+
+  /** Runs mutations one at a time: two applies never interleave. */
+  #serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#mutations.then(work, work);
+    this.#mutations = run.catch(() => {});
+    return run;
+  }
+
+  /** Coalesces bursts (ten instances becoming ready) into one publish. */
+  #schedulePublish(): void {
+    if (this.#publishQueued) return;
+    this.#publishQueued = true;
+    queueMicrotask(() => {
+      this.#publishQueued = false;
+      this.#publish();
+    });
+  }
+
+  #publish(): void {
+    const resources = this.store.resources();
+    const endpoints = endpointsFor(resources, this.workloads.endpointInstances());
+    const { table, statuses } = compile(resources, endpoints);
+    this.#table = table;
+    this.#statuses = statuses;
+    this.config.publish(table);
+  }
+
+  get table(): RoutingTable | undefined {
+    return this.#table;
+  }
+
+  apply(req: ApplyRequest): Promise<ApplyResponse> {
+    return this.#serialize(async () => {
+      const broken = this.#failingConditions();
+      const { results, notes } = this.store.apply(req.sources, req.cluster);
+      const deadline = Date.now() + this.#readyWaitMs;
+      const { started, problems } = await this.#reconcile(deadline);
+      const waiting = await this.waitForReady(started, deadline);
+      return {
+        results,
+        notes: [
+          ...notes.map(formatIssue),
+          ...this.#newlyFailing(broken),
+          ...problems.map((p) => `warning: ${p}`),
+          ...waiting,
+        ],
+      };
+    });
+  }
+
+  delete(req: DeleteRequest): Promise<DeleteResponse> {
+    return this.#serialize(async () => {
+      const broken = this.#failingConditions();
+      const deleted = this.store.delete(req.sources, req.targets, req.cluster);
+      const { problems } = await this.#reconcile(Date.now() + this.#readyWaitMs);
+      return {
+        results: deleted.map((resource) => ({ resource, action: 'deleted' as const })),
+        notes: [...this.#newlyFailing(broken), ...problems.map((p) => `warning: ${p}`)],
+      };
+    });
+  }
+
+  /** Compiles, then brings listeners and processes in line; a replaced generation settles by `deadline`. */
+  async #reconcile(deadline: number): Promise<ReconcileResult> {
+    const resources = this.store.resources();
+    this.#publish();
+    await this.gateways.reconcile(resources);
+    const result = await this.workloads.reconcile(resources, deadline);
+    this.#publish();
+    return result;
+  }
+
+  /** `resource/condition` of every condition that is False now. */
+  #failingConditions(): Set<string> {
+    return new Set(
+      this.#statuses.flatMap((s) =>
+        s.conditions
+          .filter((c) => c.status === 'False')
+          .map((c) => `${resourceKey(s.id)}/${c.type}`),
+      ),
+    );
+  }
+
+  /**
+   * What a change broke elsewhere: deleting a lane leaves a VirtualService pointing at a subset
+   * that no longer exists. The change itself is valid, so it is a warning, not a rejection — but
+   * the user hears about it now, not from a 503 later.
+   */
+  #newlyFailing(before: ReadonlySet<string>): string[] {
+    const out: string[] = [];
+    for (const s of this.#statuses) {
+      for (const c of s.conditions) {
+        if (c.status !== 'False' || before.has(`${resourceKey(s.id)}/${c.type}`)) continue;
+        out.push(
+          `warning: ${resourceLabel(s.id)} is now ${c.type}=False (${c.reason}): ${c.message}`,
+        );
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Waits until the instances a change started are ready (or failed), so a curl right after apply
+   * works. Only those: an unrelated workload that never listens must not slow every apply down.
+   */
+  async waitForReady(keys: readonly string[], deadline: number): Promise<string[]> {
+    const mine = new Set(keys);
+    for (;;) {
+      const pending = this.workloads
+        .instances()
+        .filter(
+          (i) => mine.has(i.key) && !i.leaving && this.workloads.statusOf(i.key) === 'starting',
+        );
+      if (pending.length === 0 || Date.now() > deadline) {
+        return pending.map(
+          (i) =>
+            `${i.workload} instance ${i.index} is not ready yet (see lanes logs ${i.workload})`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.#readyWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  status(): StatusResponse {
+    const deployments = this.store.resources().filter(isDeployment);
+    const instances = this.workloads.instances();
+    return {
+      gateways: this.gateways.listeners().map((l) => ({
+        name: l.name,
+        namespace: l.namespace,
+        cluster: l.cluster,
+        url: `http://127.0.0.1:${l.port}`,
+      })),
+      workloads: deployments.map((d) => {
+        const mine = instances.filter(
+          (i) =>
+            !i.leaving &&
+            i.workload === `${d.metadata.namespace}/${d.metadata.name}` &&
+            i.cluster === d.id.cluster,
+        );
+        return {
+          name: d.metadata.name,
+          namespace: d.metadata.namespace,
+          cluster: d.id.cluster,
+          replicas: d.spec.replicas,
+          ready: mine.filter((i) => this.workloads.statusOf(i.key) === 'ready').length,
+          restarts: mine.reduce((n, i) => n + (this.workloads.state(i.key)?.restarts ?? 0), 0),
+        };
+      }),
+      lanes: Object.values(this.#table?.lanes ?? {}).map((l) => ({
+        name: l.name,
+        group: l.group.slice(l.group.indexOf('/') + 1),
+        services: [...l.services],
+        status: l.enabled ? 'enabled' : `disabled: ${l.disabledReason ?? 'disabled'}`,
+      })),
+    };
+  }
+
+  #instancesOf(d: Resource<string, DeploymentSpec>): InstanceView[] {
+    const name = `${d.metadata.namespace}/${d.metadata.name}`;
+    return this.workloads
+      .instances()
+      .filter((i) => i.workload === name && i.cluster === d.id.cluster && !i.leaving)
+      .sort((a, b) => a.index - b.index)
+      .map((i) => {
+        const s = this.workloads.state(i.key);
+        return {
+          index: i.index,
+          status: s?.status ?? 'starting',
+          pid: s?.pid ?? null,
+          port: i.appPort,
+          endpoint: `127.0.0.1:${i.inboundPort}`,
+          proxy: `http://127.0.0.1:${i.outboundPort}`,
+          restarts: s?.restarts ?? 0,
+          log: i.logFile,
+          lastExit: s?.lastExit ?? null,
+        };
+      });
+  }
+
+  resources(query: {
+    kind?: string;
+    name?: string;
+    namespace?: string;
+    cluster?: string;
+  }): ResourceView[] {
+    return this.store
+      .resources()
+      .filter(
+        (r) =>
+          (query.kind === undefined || r.kind === query.kind) &&
+          (query.name === undefined || r.metadata.name === query.name) &&
+          (query.namespace === undefined ||
+            r.metadata.namespace === query.namespace ||
+            r.metadata.namespace === '') &&
+          (query.cluster === undefined || r.id.cluster === '' || r.id.cluster === query.cluster),
+      )
+      .map((r) => {
+        const status = this.#statuses.find((s) => resourceKey(s.id) === resourceKey(r.id));
+        const view: ResourceView = {
+          apiVersion: r.apiVersion,
+          kind: r.kind,
+          name: r.metadata.name,
+          namespace: r.metadata.namespace,
+          cluster: r.id.cluster,
+          source: { file: r.origin.file ?? '', line: r.origin.line },
+          manifest: parseYaml(r.origin.text) as unknown,
+          conditions: status?.conditions ?? [],
+          notes: (status?.notes ?? []).map(formatIssue),
+          ...(isDeployment(r) ? { instances: this.#instancesOf(r) } : {}),
+        };
+        return view;
+      });
+  }
+
+  /** The model of the app behind an endpoint, for `explain`. */
+  #appOf(endpoint: TableEndpoint): AppModel | undefined {
+    const inst = this.workloads.instances().find((i) => i.inboundPort === endpoint.port);
+    if (!inst) return undefined;
+    const resources = this.store.resources();
+    const d = resources.find(
+      (r) =>
+        isDeployment(r) &&
+        `${r.metadata.namespace}/${r.metadata.name}` === inst.workload &&
+        r.id.cluster === inst.cluster,
+    ) as Resource<string, DeploymentSpec> | undefined;
+    const workload = {
+      namespace: inst.namespace,
+      labels: inst.labels,
+      cluster: inst.cluster,
+      name: inst.workload,
+    };
+    if (!d) return { workload, upstream: undefined, propagate: [] };
+    const container = d.spec.template.containers[0]!;
+    const runner = runnerOf(container);
+    if (typeof runner === 'string' || runner.kind === 'command') {
+      return {
+        workload,
+        upstream: undefined,
+        propagate: [],
+        opaque: `${inst.workload} runs its own command: where it calls next is up to its code`,
+      };
+    }
+    const upstreamUrl = container.env.find((e) => e.name === 'upstream_url')?.value;
+    let propagate: string[] = [];
+    const request = d.spec.template.instrumentation[0];
+    if (request) {
+      const ns = request.instrumentation?.namespace ?? d.metadata.namespace;
+      const inst = resources.find(
+        (r) =>
+          r.kind === 'Instrumentation' &&
+          r.metadata.namespace === ns &&
+          (!request.instrumentation || r.metadata.name === request.instrumentation.name),
+      );
+      const propagators = inst
+        ? (inst.spec as InstrumentationSpec).propagators
+        : ['tracecontext', 'baggage'];
+      propagate = propagators.flatMap((p) => PROPAGATOR_HEADERS[p] ?? []);
+    }
+    let url: URL | undefined;
+    try {
+      url = upstreamUrl ? new URL(upstreamUrl) : undefined;
+    } catch {
+      url = undefined;
+    }
+    if (!url) return { workload, upstream: undefined, propagate };
+    return {
+      workload,
+      upstream: url.host,
+      upstreamPath: `${url.pathname}${url.search}`,
+      propagate,
+    };
+  }
+
+  explain(req: ExplainRequest): ExplainResponse {
+    const table = this.#table;
+    if (!table) throw new RequestError(503, 'the daemon has no routing table yet');
+    const headers = req.headers ?? {};
+    if (req.gateway) {
+      return explainWalk(
+        table,
+        { kind: 'gateway', gateway: req.gateway, port: req.port },
+        req.method ?? 'GET',
+        req.path ?? '/',
+        headers,
+        (e) => this.#appOf(e),
+      );
+    }
+    if (!req.from || !req.to)
+      throw new RequestError(
+        400,
+        'explain needs --gateway NS/NAME, or --from WORKLOAD and --to SERVICE',
+      );
+    const from = req.from.includes('/') ? req.from : `default/${req.from}`;
+    const inst = this.workloads.instances().find((i) => i.workload === from && !i.leaving);
+    const d = this.store
+      .resources()
+      .find((r) => isDeployment(r) && `${r.metadata.namespace}/${r.metadata.name}` === from);
+    if (!inst && !d) throw new RequestError(404, `there is no Deployment ${from}`);
+    const workload = inst
+      ? {
+          namespace: inst.namespace,
+          labels: inst.labels,
+          cluster: inst.cluster,
+          name: inst.workload,
+        }
+      : {
+          namespace: d!.metadata.namespace,
+          labels: (d as Resource<string, DeploymentSpec>).spec.template.labels,
+          name: from,
+        };
+    return explainWalk(
+      table,
+      { kind: 'outbound', workload, to: req.to },
+      req.method ?? 'GET',
+      req.path ?? '/',
+      headers,
+      (e) => this.#appOf(e),
+    );
+  }
+
+  /** The log file of a workload's instance. */
+  logFile(workload: string, cluster: string | undefined, instance: number | undefined): string {
+    const name = workload.includes('/') ? workload : `default/${workload}`;
+    const candidates = this.workloads
+      .instances()
+      .filter((i) => i.workload === name && (cluster === undefined || i.cluster === cluster));
+    const chosen = candidates.find((i) => instance === undefined || i.index === instance);
+    if (!chosen) {
+      const known = this.store
+        .resources()
+        .filter(isDeployment)
+        .map((d) => `${d.metadata.namespace}/${d.metadata.name}`);
+      throw new RequestError(
+        404,
+        `no instance of ${name}${instance === undefined ? '' : ` #${instance}`}${cluster ? ` in cluster ${cluster}` : ''}; workloads: ${known.join(', ') || 'none'}`,
+      );
+    }
+    return chosen.logFile;
+  }
+
+  readLog(file: string): string {
+    return readFileSync(file, 'utf8');
+  }
+
+  async shutdown(): Promise<void> {
+    await this.#mutations.catch(() => {});
+    await this.workloads.stopAll();
+    await this.gateways.closeAll();
+    await this.accessLog.close();
+  }
+
+  describe(r: Resource): string {
+    return describe(r);
+  }
+
+  label(r: Resource): string {
+    return resourceLabel(r.id);
+  }
+}

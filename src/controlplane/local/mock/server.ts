@@ -1,0 +1,139 @@
+/**
+ * The built-in mock service: the local runner for Alibaba's demo image `…/asm-mock:*` (SPEC §6).
+ * Reads `app`, `version` and optionally `upstream_url` from the environment, listens on `PORT`
+ * (127.0.0.1 only) and answers every request with
+ *
+ *     -> <app>(version: <version>, ip: <address>)
+ *
+ * followed by the body of its upstream's answer when `upstream_url` is set. That is the format of
+ * the published walkthrough's output (`-> mocka(version: v1, ip: 192.168.1.27)-> mockb(version:
+ * v1, ip: 192.168.1.30)-> mockc(…)`): the parts are joined with nothing in between, so the answer
+ * has no trailing newline either.
+ *
+ * Like the original, its own code forwards no request header to the upstream. Baggage and
+ * traceparent reach the next hop only when OpenTelemetry instrumentation is injected
+ * (`src/controlplane/local/otel/register.ts`), which is what the lane demo is about. The upstream call is a plain
+ * node:http `http.get`, the call the instrumentation patches and that Node sends through the
+ * sidecar when `http_proxy` and `NODE_USE_ENV_PROXY=1` are set.
+ *
+ * Run it as `node src/controlplane/local/mock/server.ts`.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** This file, for starting the mock as its own process: `node <MOCK_SERVER_PATH>`. */
+export const MOCK_SERVER_PATH = fileURLToPath(import.meta.url);
+
+export interface MockConfig {
+  readonly app: string;
+  readonly version: string;
+  /** An http:// URL, or undefined for the last service of a chain. */
+  readonly upstreamUrl: string | undefined;
+  /** 0 picks a free port (the listening line on stdout says which). */
+  readonly port: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The configuration, or a one-line message saying what is wrong with the environment. */
+export function readMockConfig(env: Env): MockConfig | string {
+  const app = env.app;
+  const version = env.version;
+  if (!app) return 'env app is required: the service name the mock answers with';
+  if (!version) return 'env version is required: the version the mock answers with';
+  const rawPort = env.PORT;
+  if (rawPort === undefined || !/^\d{1,5}$/.test(rawPort) || Number(rawPort) > 65535) {
+    return `env PORT must be a port number from 0 to 65535, got ${JSON.stringify(rawPort ?? null)}`;
+  }
+  const upstreamUrl = env.upstream_url || undefined;
+  if (upstreamUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(upstreamUrl);
+    } catch {
+      return `env upstream_url must be an http:// URL, got ${JSON.stringify(upstreamUrl)}`;
+    }
+    if (url.protocol !== 'http:') {
+      return `env upstream_url must be an http:// URL, got ${JSON.stringify(upstreamUrl)}`;
+    }
+  }
+  return { app, version, upstreamUrl, port: Number(rawPort) };
+}
+
+export function createMockServer(config: MockConfig): http.Server {
+  let self = '';
+  const server = http.createServer((req, res) => {
+    // Whatever the client sent is not used; reading it keeps the connection reusable.
+    req.resume();
+    if (config.upstreamUrl === undefined) {
+      answer(res, 200, self);
+      return;
+    }
+    // No options and no headers: nothing from the incoming request is copied by this code.
+    const upstream = http.get(config.upstreamUrl, (up) => {
+      const chunks: Buffer[] = [];
+      up.on('data', (chunk: Buffer) => chunks.push(chunk));
+      up.on('end', () => {
+        // The upstream's status passes through, so a failure further down the chain (a mesh
+        // error, say) stays visible to the client along with its body.
+        answer(res, up.statusCode ?? 502, Buffer.concat([Buffer.from(self), ...chunks]));
+      });
+      up.on('error', (err) => answer(res, 502, `${self} upstream error: ${err.message}`));
+      up.on('close', () => {
+        if (!up.complete) answer(res, 502, `${self} upstream error: connection closed mid-answer`);
+      });
+    });
+    upstream.on('error', (err) => answer(res, 502, `${self} upstream error: ${err.message}`));
+    // The client went away: stop waiting for the upstream.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+  });
+  // Known once listening (PORT may be 0), and kept: after close() the address is gone, while
+  // requests in flight still need it.
+  server.once('listening', () => {
+    // Locally every instance has the same IP, so the port is what tells instances apart.
+    const { port } = server.address() as AddressInfo;
+    self = `-> ${config.app}(version: ${config.version}, ip: 127.0.0.1:${port})`;
+  });
+  return server;
+}
+
+function answer(res: http.ServerResponse, status: number, body: string | Buffer): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`mock: ${message}\n`);
+  process.exit(code);
+}
+
+function main(): void {
+  const config = readMockConfig(process.env);
+  if (typeof config === 'string') fail(config, 2);
+  const server = createMockServer(config);
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    fail(`cannot listen on 127.0.0.1:${config.port}: ${err.code ?? err.message}`, 1);
+  });
+  server.listen(config.port, '127.0.0.1', () => {
+    const { port } = server.address() as AddressInfo;
+    process.stdout.write(
+      `mock ${config.app} (version ${config.version}) listening on 127.0.0.1:${port}\n`,
+    );
+  });
+  process.once('SIGTERM', () => {
+    // Stop accepting, let requests in flight finish, then exit 0 by running out of work (no
+    // process.exit, so an injected SDK still flushes its spans). A second SIGTERM ends it at once.
+    server.close();
+    server.closeIdleConnections();
+    process.once('SIGTERM', () => process.exit(0));
+  });
+}
+
+if (import.meta.main) main();

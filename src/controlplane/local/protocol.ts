@@ -1,0 +1,149 @@
+/**
+ * The control API between the CLI and the local daemon: HTTP/JSON on 127.0.0.1, every request
+ * with `Authorization: Bearer <token>` (the token is in the state directory, mode 0600; wrong or
+ * missing → 401). These types are the contract; `src/controlplane/local/api.ts` serves them and
+ * `src/tools/cli/client.ts` calls them.
+ *
+ *   POST /v1/apply     ApplyRequest    → 200 ApplyResponse | 400 ErrorResponse (nothing applied)
+ *   POST /v1/delete    DeleteRequest   → 200 DeleteResponse | 400/404 ErrorResponse
+ *   GET  /v1/resources?kind=&name=&namespace=&cluster=   → 200 ResourcesResponse
+ *   GET  /v1/status                    → 200 StatusResponse
+ *   GET  /v1/logs?workload=ns/name&cluster=&instance=&follow=1 → 200 text/plain (streamed when follow)
+ *   POST /v1/explain   ExplainRequest  → 200 ExplainResponse | 400 ErrorResponse
+ *   POST /v1/shutdown                  → 200 {} (then the daemon stops every workload and exits)
+ */
+import type { Condition } from '../../core/compiler/status.ts';
+
+export const API_VERSION = 'v1';
+
+export interface SourceText {
+  /** Where the text came from (a path, or `<stdin>`), for error messages. */
+  readonly file: string;
+  readonly text: string;
+  /**
+   * Absolute directory the documents' relative paths resolve against (a Deployment's
+   * `workingDir`, or where its command runs when it has none): the file's own directory; for
+   * stdin, the CLI's working directory. Absent: the daemon's working directory.
+   */
+  readonly dir?: string;
+}
+
+export interface ErrorResponse {
+  /** One line: what went wrong. */
+  readonly error: string;
+  /** Every problem, one line each, `file:line:col: Kind ns/name: path: message`. */
+  readonly issues: readonly string[];
+}
+
+export interface ApplyRequest {
+  /** Cluster for Deployments, Services and Gateways; `default` when absent. */
+  readonly cluster?: string;
+  readonly sources: readonly SourceText[];
+}
+
+export type ApplyAction = 'created' | 'configured' | 'unchanged';
+
+export interface ApplyResponse {
+  readonly results: readonly { readonly resource: string; readonly action: ApplyAction }[];
+  /**
+   * Ignored fields, warnings, and what the change broke elsewhere, one line each (accepted, but
+   * the user should know). A line about something now broken starts with `warning: `.
+   */
+  readonly notes: readonly string[];
+}
+
+export interface DeleteTarget {
+  /** Canonical kind (`Deployment`, `ASMSwimLane`, …); the CLI resolves aliases. */
+  readonly kind: string;
+  readonly names: readonly string[];
+  readonly namespace?: string;
+}
+
+export interface DeleteRequest {
+  readonly cluster?: string;
+  /** Delete what these documents define… */
+  readonly sources?: readonly SourceText[];
+  /** …or these resources by kind and name. */
+  readonly targets?: readonly DeleteTarget[];
+}
+
+export interface DeleteResponse {
+  readonly results: readonly { readonly resource: string; readonly action: 'deleted' }[];
+  /** What the deletion broke elsewhere (a route to a lane that is gone), one line each. */
+  readonly notes: readonly string[];
+}
+
+export interface InstanceView {
+  readonly index: number;
+  readonly status: 'starting' | 'ready' | 'backoff' | 'stopping' | 'stopped' | 'failed';
+  readonly pid: number | null;
+  /** Where the app listens (its PORT). */
+  readonly port: number;
+  /** The sidecar's inbound listener: the instance's endpoint address. */
+  readonly endpoint: string;
+  /** The sidecar's outbound listener: the app's http_proxy. */
+  readonly proxy: string;
+  readonly restarts: number;
+  readonly log: string;
+  /** Why the last run ended, when it did. */
+  readonly lastExit: string | null;
+}
+
+export interface ResourceView {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  /** '' for cluster-scoped kinds. */
+  readonly namespace: string;
+  /** '' for mesh-wide kinds. */
+  readonly cluster: string;
+  readonly source: { readonly file: string; readonly line: number };
+  /** The document as applied (parsed YAML). */
+  readonly manifest: unknown;
+  readonly conditions: readonly Condition[];
+  /** Ignored fields and warnings. */
+  readonly notes: readonly string[];
+  /** Deployments: their instances. */
+  readonly instances?: readonly InstanceView[];
+}
+
+export interface ResourcesResponse {
+  readonly items: readonly ResourceView[];
+}
+
+export interface StatusResponse {
+  readonly gateways: readonly {
+    readonly name: string;
+    readonly namespace: string;
+    readonly cluster: string;
+    readonly url: string;
+  }[];
+  readonly workloads: readonly {
+    readonly name: string;
+    readonly namespace: string;
+    readonly cluster: string;
+    readonly replicas: number;
+    readonly ready: number;
+    readonly restarts: number;
+  }[];
+  readonly lanes: readonly {
+    readonly name: string;
+    readonly group: string;
+    readonly services: readonly string[];
+    readonly status: string;
+  }[];
+}
+
+export interface ExplainRequest {
+  /** Start at a gateway (`namespace/name`)… */
+  readonly gateway?: string;
+  readonly port?: number;
+  /** …or at a workload's sidecar outbound (`namespace/name` of a Deployment), calling `to`. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly method?: string;
+  readonly path?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type { ExplainHop, ExplainResponse } from '../../core/explain/walk.ts';

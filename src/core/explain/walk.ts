@@ -1,0 +1,205 @@
+/**
+ * `lanes explain`: where a request goes, hop by hop, and why. Each hop is a `decide()` with
+ * explanations on; between hops the walk follows what the app does when the daemon knows it
+ * (the mock service calls its `upstream_url` and forwards only what its OpenTelemetry
+ * propagators forward), and keeps each sidecar's trace memory as the proxies would.
+ */
+
+import { TRACE_ID_HEADERS } from '../../config/kinds/carrier-names.ts';
+import { type IdSource, traceStartFields } from '../carriers/trace-context.ts';
+import type { RoutingTable, TableEndpoint } from '../compiler/table.ts';
+import { applyHeaderOps, mapHeaders } from '../engine/apply-ops.ts';
+import { decide } from '../engine/decide.ts';
+import type { Decision, Hop, Workload } from '../engine/types.ts';
+import { requestView } from '../engine/view.ts';
+
+export interface ExplainHop {
+  /** `gateway istio-system/ingressgateway:80`, `sidecar outbound default/mocka-v2`, … */
+  readonly hop: string;
+  /** What the request looked like when it arrived (its authority and lane-relevant headers). */
+  readonly request: string;
+  /** The decision in one line: `→ default/mocka lane v2 (127.0.0.1:41231)` or `error NO_ROUTE (404)`. */
+  readonly outcome: string;
+  /** Every reason, in order. */
+  readonly steps: readonly string[];
+}
+
+export interface ExplainResponse {
+  readonly hops: readonly ExplainHop[];
+  /** Why the walk stopped: an app with no known upstream, an error, a loop. */
+  readonly end: string;
+}
+
+/** What the walk knows about the app behind an endpoint. */
+export interface AppModel {
+  readonly workload: Workload;
+  /** `host:port` the app calls next, when known. */
+  readonly upstream: string | undefined;
+  /** The path (and query) of that call; `/` when absent. */
+  readonly upstreamPath?: string;
+  /** Headers the app forwards on that call (its propagators'); empty when it forwards nothing. */
+  readonly propagate: readonly string[];
+  /** Why the walk cannot follow this app further, when `upstream` is undefined. */
+  readonly opaque?: string;
+}
+
+export type Start =
+  | { readonly kind: 'gateway'; readonly gateway: string; readonly port: number | undefined }
+  | { readonly kind: 'outbound'; readonly workload: Workload; readonly to: string };
+
+const MAX_HOPS = 12;
+
+function lanesHeaders(table: RoutingTable, headers: ReadonlyMap<string, string>): string {
+  const names = new Set<string>(['baggage', ...TRACE_ID_HEADERS]);
+  for (const c of table.tagContexts) {
+    names.add(c.routeHeader);
+    for (const h of c.headers) names.add(h);
+  }
+  const shown = [...headers.entries()].filter(([k]) => names.has(k)).map(([k, v]) => `${k}: ${v}`);
+  return shown.length > 0 ? ` (${shown.join('; ')})` : '';
+}
+
+function outcomeOf(d: Decision, chosen: TableEndpoint | undefined): string {
+  switch (d.kind) {
+    case 'forward': {
+      const target =
+        d.target.kind === 'lane'
+          ? `lane ${d.target.lane}`
+          : d.target.kind === 'subset'
+            ? `subset ${d.target.subset}`
+            : 'any endpoint';
+      const where = chosen
+        ? ` at ${chosen.id}${chosen.workload ? ` (${chosen.workload})` : ''}`
+        : '';
+      const more = d.endpoints.length > 1 ? `, 1 of ${d.endpoints.length} candidates` : '';
+      // The one line people read first: say that this is a fallback, and from which lane.
+      const first = d.fallback[0];
+      const fellBack = first ? `, a fallback for lane ${first.lane}` : '';
+      return `→ ${d.service} ${target}${where}${more}${fellBack}`;
+    }
+    case 'error':
+      return `error ${d.code} (${d.status}): ${d.message}`;
+    case 'respond':
+      return `answered by the proxy: ${d.status} (${d.reason})`;
+    case 'passthrough':
+      return `→ passes through to ${d.authority} (not a service of the mesh)`;
+    case 'local':
+      return '→ the local app';
+  }
+}
+
+/** Why the walk ends at a decision that forwards to no endpoint of the mesh. */
+function endOf(d: Decision): string {
+  switch (d.kind) {
+    case 'error':
+      return `the request fails with ${d.code}`;
+    case 'passthrough':
+      return `the request leaves the mesh for ${d.authority}; the walk stops here`;
+    case 'respond':
+      return 'the proxy answers; nothing is forwarded';
+    default:
+      return 'no endpoint of the mesh is chosen; the walk stops here';
+  }
+}
+
+/** Placeholder ids: the walk shows where ids would be created, not real ones. */
+const EXAMPLE_IDS: IdSource = {
+  traceId: () => '0af7651916cd43dd8448eb211c80319c',
+  spanId: () => 'b7ad6b7169203331',
+  requestId: () => '7f3e0b62-5c4a-4e8b-9d7e-2f6c1a9b3d10',
+};
+const exampleIds = (header: string) => traceStartFields(header, EXAMPLE_IDS);
+
+export function explainWalk(
+  table: RoutingTable,
+  start: Start,
+  method: string,
+  path: string,
+  headers: Readonly<Record<string, string>>,
+  appOf: (endpoint: TableEndpoint) => AppModel | undefined,
+): ExplainResponse {
+  const hops: ExplainHop[] = [];
+  const memories = new Map<string, Map<string, string>>();
+  const memoryOf = (id: string) => {
+    let m = memories.get(id);
+    if (!m) {
+      m = new Map();
+      memories.set(id, m);
+    }
+    return m;
+  };
+  let current = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  let hop: Hop;
+  let authority: string;
+  let label: string;
+  let memoryId: string | undefined;
+  if (start.kind === 'gateway') {
+    const gw = table.gateways[start.gateway];
+    if (!gw) return { hops, end: `there is no Gateway ${start.gateway}` };
+    const port = start.port ?? Number(Object.keys(gw.servers)[0] ?? 80);
+    hop = { kind: 'gateway', gateway: start.gateway, port };
+    authority = current.get('host') ?? 'localhost';
+    label = `gateway ${start.gateway}:${port}`;
+  } else {
+    hop = { kind: 'outbound', workload: start.workload };
+    authority = start.to;
+    label = `sidecar outbound ${start.workload.name ?? start.workload.namespace}`;
+    memoryId = `workload:${start.workload.name}`;
+  }
+  const visited = new Set<string>();
+  for (let n = 0; n < MAX_HOPS; n++) {
+    const memory = memoryId === undefined ? undefined : memoryOf(memoryId);
+    const request = `${method} http://${authority}${path}${lanesHeaders(table, current)}`;
+    const view = requestView({ method, authority, path, headers: Object.fromEntries(current) });
+    const d = decide(table, hop, view, Math.random, { traceMemory: memory, explain: true });
+    const chosen = d.kind === 'forward' ? d.endpoints[0] : undefined;
+    hops.push({ hop: label, request, outcome: outcomeOf(d, chosen), steps: d.steps });
+    if (d.kind !== 'forward' || !chosen) return { hops, end: endOf(d) };
+    applyHeaderOps(mapHeaders(current), d.requestOps, exampleIds);
+    const app = appOf(chosen);
+    // The inbound sidecar of the chosen instance records trace ids, as the real one would.
+    const inbound = decide(
+      table,
+      {
+        kind: 'inbound',
+        workload: app?.workload ?? {
+          namespace: chosen.service.split('/')[0] ?? 'default',
+          labels: chosen.labels,
+        },
+      },
+      requestView({ authority, path, headers: Object.fromEntries(current) }),
+      Math.random,
+      { explain: true },
+    );
+    if (inbound.kind === 'local')
+      for (const r of inbound.remember) memoryOf(chosen.id).set(r.traceKey, r.lane);
+    if (!app)
+      return { hops, end: `${chosen.id} is not an instance the daemon runs; the walk stops here` };
+    if (!app.upstream)
+      return { hops, end: app.opaque ?? `${app.workload.name} calls nothing further` };
+    if (visited.has(`${chosen.id}>${app.upstream}`))
+      return { hops, end: `a loop: ${app.workload.name} calls ${app.upstream} again` };
+    visited.add(`${chosen.id}>${app.upstream}`);
+    const next = new Map<string, string>();
+    for (const name of app.propagate) {
+      const v = current.get(name);
+      if (v !== undefined) next.set(name, v);
+    }
+    current = next;
+    hop = { kind: 'outbound', workload: app.workload };
+    authority = app.upstream;
+    path = app.upstreamPath ?? '/';
+    label = `sidecar outbound ${app.workload.name}`;
+    memoryId = chosen.id;
+    const forwarded =
+      app.propagate.length > 0 ? `forwards ${app.propagate.join(', ')}` : 'forwards no header';
+    hops[hops.length - 1] = {
+      ...hops[hops.length - 1]!,
+      steps: [
+        ...hops[hops.length - 1]!.steps,
+        `the app ${app.workload.name} calls http://${app.upstream}${path} and ${forwarded}`,
+      ],
+    };
+  }
+  return { hops, end: `stopped after ${MAX_HOPS} hops` };
+}

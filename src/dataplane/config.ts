@@ -1,0 +1,50 @@
+/**
+ * Routing-table snapshots and how proxies get them. A proxy subscribes to a config source and
+ * keeps the newest snapshot; each request captures the snapshot once when its head arrives and
+ * finishes on it, so a swap never changes a request midway. When the source goes away the last
+ * good snapshot stays in force.
+ */
+import type { RoutingTable } from '../core/compiler/table.ts';
+
+export interface Snapshot {
+  /** Increases with every publish; proxies report the version they run. */
+  readonly version: number;
+  readonly table: RoutingTable;
+}
+
+export interface ConfigSource {
+  /** Calls `listener` with the current snapshot (if any) and every later one; returns unsubscribe. */
+  subscribe(listener: (snapshot: Snapshot) => void): () => void;
+}
+
+/** The in-process source: the control plane publishes, proxies in the same process subscribe. */
+export class ConfigStore implements ConfigSource {
+  #current: Snapshot | undefined;
+  #version = 0;
+  readonly #listeners = new Set<(snapshot: Snapshot) => void>();
+
+  get current(): Snapshot | undefined {
+    return this.#current;
+  }
+
+  publish(table: RoutingTable): Snapshot {
+    this.#version += 1;
+    const snapshot: Snapshot = { version: this.#version, table };
+    this.#current = snapshot;
+    for (const listener of this.#listeners) listener(snapshot);
+    return snapshot;
+  }
+
+  subscribe(listener: (snapshot: Snapshot) => void): () => void {
+    this.#listeners.add(listener);
+    if (this.#current) listener(this.#current);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Disconnects every subscriber; they keep their last snapshot. */
+  close(): void {
+    this.#listeners.clear();
+  }
+}

@@ -1,0 +1,651 @@
+/**
+ * One request/response exchange between a downstream client and an upstream endpoint: endpoint
+ * choice, the upstream request, body streaming both ways with backpressure, retries (Istio
+ * `retries` semantics; a body is re-sent only while every byte of it is still buffered), route
+ * and per-try timeouts, outlier detection, and the access-log line.
+ */
+import type net from 'node:net';
+import type { RetryPolicy, TableEndpoint, UpstreamPolicy } from '../core/compiler/table.ts';
+import { applyHeaderOps } from '../core/engine/apply-ops.ts';
+import type { ErrorCode } from '../core/engine/errors.ts';
+import type { HeaderOp } from '../core/engine/types.ts';
+import { writeError } from './error-response.ts';
+import { endToEnd, responseHeadString } from './headers.ts';
+import { CHUNKED, CLOSE_DELIMITED, NO_BODY } from './http1/framing.ts';
+import { LAST_CHUNK, writeChunk } from './http1/serialize.ts';
+import type { Framing, ParseError, ResponseHead } from './http1/types.ts';
+import {
+  type AccessLog,
+  type AccessLogEntry,
+  type HopRecord,
+  hopEntry,
+} from './telemetry/access-log.ts';
+import type { EndpointStates } from './upstream/balancer.ts';
+import { pick } from './upstream/balancer.ts';
+import type { OutlierDetector } from './upstream/outlier.ts';
+import type { ResponseHandler, UpstreamConnection, UpstreamPool } from './upstream/pool.ts';
+
+/** Bytes of request body kept so an attempt can be retried (Envoy keeps a similar buffer). */
+export const REPLAY_LIMIT = 64 * 1024;
+
+/** Shared runtime state of one proxy. */
+export interface ProxyRuntime {
+  readonly pool: UpstreamPool;
+  readonly states: EndpointStates;
+  readonly outlier: OutlierDetector;
+  readonly log: AccessLog | undefined;
+  readonly random: () => number;
+  readonly now: () => number;
+}
+
+/** What the downstream connection offers an exchange. */
+export interface Downstream {
+  readonly socket: net.Socket;
+  pauseReading(): void;
+  resumeReading(): void;
+  /** The exchange is over; `keepAlive`: the connection may carry the next request. */
+  exchangeDone(keepAlive: boolean): void;
+}
+
+export type UpstreamTarget =
+  /** Endpoints chosen by a decision; the balancer picks one per attempt. */
+  | {
+      readonly kind: 'endpoints';
+      readonly service: string;
+      readonly endpoints: readonly TableEndpoint[];
+      readonly serviceSize: number;
+    }
+  /** A fixed address: the local app (inbound) or an external host (passthrough). */
+  | { readonly kind: 'fixed'; readonly host: string; readonly port: number };
+
+export interface ExchangeInit {
+  readonly runtime: ProxyRuntime;
+  readonly down: Downstream;
+  readonly method: string;
+  /** The whole upstream request head, written once per attempt. */
+  readonly upstreamHead: string;
+  /** How the request body is framed upstream. */
+  readonly requestFraming: Framing;
+  readonly downstreamMinor: 0 | 1;
+  readonly clientKeepAlive: boolean;
+  readonly upgrade: string | undefined;
+  readonly target: UpstreamTarget;
+  readonly policy: UpstreamPolicy;
+  readonly retries: RetryPolicy;
+  readonly timeoutMs: number | undefined;
+  readonly delayMs: number | undefined;
+  readonly responseOps: readonly HeaderOp[];
+  readonly log: AccessLogContext;
+}
+
+/** What the exchange logs about its request: the hop, plus the bytes of the head it read. */
+export interface AccessLogContext extends HopRecord {
+  readonly bytesIn: number;
+  readonly newTraceId: (header: string) => Record<string, string>;
+}
+
+type FailureKind = 'connect-failure' | 'reset' | 'timeout' | 'protocol';
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+export class Exchange implements ResponseHandler {
+  readonly #i: ExchangeInit;
+  readonly downstream: net.Socket;
+  readonly #tried = new Set<string>();
+  #attempt = 0;
+  #staleRetryUsed = false;
+  #endpoint: TableEndpoint | undefined;
+  /** `address:port` of the last attempt's upstream, for the access log. */
+  #upstream: string | null = null;
+  #conn: UpstreamConnection | undefined;
+  #cancelAcquire: (() => void) | undefined;
+  /** Body bytes kept for a retry; dropped (undefined) once they outgrow REPLAY_LIMIT. */
+  #replay: Buffer[] | undefined = [];
+  #replayBytes = 0;
+  /** Body bytes received while no upstream connection is attached, in order; sent on connect. */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #pausedForConnect = false;
+  /** Some body bytes went to an earlier attempt: a retry must re-send the replay buffer. */
+  #bodySent = false;
+  #requestDone = false;
+  #requestBytes = 0;
+  #responseStarted = false;
+  #responseFraming: Framing = NO_BODY;
+  #responseBytes = 0;
+  #status = 0;
+  #finished = false;
+  #routeTimer: NodeJS.Timeout | undefined;
+  #tryTimer: NodeJS.Timeout | undefined;
+  #lastError: { code: ErrorCode; message: string } | undefined;
+  #waitingForDrain = false;
+
+  constructor(init: ExchangeInit) {
+    this.#i = init;
+    this.downstream = init.down.socket;
+    if (init.delayMs !== undefined && init.delayMs > 0) {
+      setTimeout(() => this.#startAttempt(), init.delayMs);
+    } else {
+      this.#startAttempt();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Request body, fed by the downstream connection
+
+  requestBody(chunk: Buffer): void {
+    if (this.#finished) return;
+    this.#requestBytes += chunk.length;
+    if (this.#replay) {
+      this.#replayBytes += chunk.length;
+      if (this.#replayBytes > REPLAY_LIMIT) this.#replay = undefined;
+      else this.#replay.push(chunk);
+    }
+    const conn = this.#conn;
+    if (!conn) {
+      // Not connected (yet, or between attempts): queue, and push back on the client beyond a
+      // bound so a fast upload cannot fill memory while the connect takes its time.
+      this.#pending.push(chunk);
+      this.#pendingBytes += chunk.length;
+      if (this.#pendingBytes > REPLAY_LIMIT && !this.#pausedForConnect) {
+        this.#pausedForConnect = true;
+        this.#i.down.pauseReading();
+      }
+      return;
+    }
+    this.#bodySent = true;
+    if (!this.#writeBodyChunk(conn, chunk)) this.#awaitDrain(conn);
+  }
+
+  requestEnd(): void {
+    if (this.#finished) return;
+    this.#requestDone = true;
+    const conn = this.#conn;
+    if (conn && this.#i.requestFraming.kind === 'chunked') conn.socket.write(LAST_CHUNK);
+    const timeout = this.#i.timeoutMs;
+    // Envoy's route timeout runs from the end of the downstream request (route_components.proto).
+    if (timeout !== undefined && timeout > 0 && !this.#routeTimer) {
+      this.#routeTimer = setTimeout(() => this.#onRouteTimeout(), timeout);
+    }
+  }
+
+  /**
+   * Stops the exchange and closes its upstream connection: the client went away
+   * (`DOWNSTREAM_CLOSED`), or the rest of its request turned out malformed (`BAD_REQUEST`, whose
+   * answer the caller writes). The upstream never gets a complete message it should not get.
+   */
+  abort(reason: 'DOWNSTREAM_CLOSED' | 'BAD_REQUEST' = 'DOWNSTREAM_CLOSED'): void {
+    if (this.#finished) return;
+    this.#cancelAcquire?.();
+    if (this.#conn) this.#conn.socket.destroy();
+    this.#finish(reason === 'BAD_REQUEST' ? 400 : 499, reason, false, true);
+  }
+
+  /** Whether part of the response already went to the client (then only a reset can follow). */
+  get responseStarted(): boolean {
+    return this.#responseStarted;
+  }
+
+  #writeBodyChunk(conn: UpstreamConnection, chunk: Buffer): boolean {
+    return this.#i.requestFraming.kind === 'chunked'
+      ? writeChunk(conn.socket, chunk)
+      : conn.socket.write(chunk);
+  }
+
+  #awaitDrain(conn: UpstreamConnection): void {
+    if (this.#waitingForDrain) return;
+    this.#waitingForDrain = true;
+    this.#i.down.pauseReading();
+    conn.socket.once('drain', () => {
+      this.#waitingForDrain = false;
+      this.#i.down.resumeReading();
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Attempts
+
+  #pickEndpoint(): { host: string; port: number; endpoint: TableEndpoint | undefined } | undefined {
+    const t = this.#i.target;
+    if (t.kind === 'fixed') return { host: t.host, port: t.port, endpoint: undefined };
+    const rt = this.#i.runtime;
+    const ep = pick(
+      t.endpoints,
+      this.#i.policy,
+      rt.states,
+      rt.random,
+      rt.now(),
+      this.#tried.size > 0 ? this.#tried : undefined,
+    );
+    return ep ? { host: ep.address, port: ep.port, endpoint: ep } : undefined;
+  }
+
+  #startAttempt(): void {
+    if (this.#finished) return;
+    this.#attempt++;
+    const choice = this.#pickEndpoint();
+    if (!choice) {
+      this.#fail(
+        'NO_HEALTHY_ENDPOINTS',
+        'every endpoint is ejected or already failed this request',
+      );
+      return;
+    }
+    const rt = this.#i.runtime;
+    this.#endpoint = choice.endpoint;
+    this.#upstream = `${choice.host}:${choice.port}`;
+    if (choice.endpoint) {
+      this.#tried.add(choice.endpoint.id);
+      rt.states.begin(choice.endpoint);
+    }
+    this.#cancelAcquire = rt.pool.acquire(
+      choice.host,
+      choice.port,
+      this.#i.policy,
+      (error, conn) => {
+        this.#cancelAcquire = undefined;
+        if (this.#finished) {
+          if (conn) rt.pool.release(conn, true, this.#i.policy);
+          return;
+        }
+        if (error || !conn) {
+          const overflow = (error as { code?: string } | undefined)?.code === 'EOVERFLOW';
+          this.#attemptFailed(
+            overflow ? 'protocol' : 'connect-failure',
+            error?.message ?? 'connect failed',
+            overflow ? 'UPSTREAM_OVERFLOW' : 'UPSTREAM_CONNECT_FAILURE',
+          );
+          return;
+        }
+        this.#send(conn);
+      },
+    );
+  }
+
+  #send(conn: UpstreamConnection): void {
+    this.#conn = conn;
+    conn.handler = this;
+    conn.parser.expect(this.#i.method);
+    const socket = conn.socket;
+    socket.cork();
+    socket.write(this.#i.upstreamHead, 'latin1');
+    let ok = true;
+    // A retry re-sends everything (canRetry checked that the replay buffer still has it all); a
+    // first attempt sends what arrived while it connected.
+    const body = this.#bodySent ? (this.#replay ?? []) : this.#pending;
+    for (const chunk of body) ok = this.#writeBodyChunk(conn, chunk);
+    if (body.length > 0) this.#bodySent = true;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (this.#requestDone && this.#i.requestFraming.kind === 'chunked')
+      ok = socket.write(LAST_CHUNK, 'latin1');
+    socket.uncork();
+    if (!ok) this.#awaitDrain(conn);
+    if (this.#pausedForConnect) {
+      this.#pausedForConnect = false;
+      this.#i.down.resumeReading();
+    }
+    const perTry = this.#i.retries.perTryTimeoutMs;
+    if (perTry !== undefined && perTry > 0) {
+      this.#tryTimer = setTimeout(() => this.#onTryTimeout(), perTry);
+    }
+  }
+
+  /** Whether Istio's `retryOn` allows another attempt after this failure. */
+  #canRetry(kind: FailureKind | 'status', status: number | undefined): boolean {
+    const r = this.#i.retries;
+    if (this.#attempt > r.attempts) return false;
+    if (this.#responseStarted) return false;
+    // A body can be re-sent only while all of it is still buffered.
+    if (this.#requestBytes > 0 && !this.#replay) return false;
+    const on = r.retryOn;
+    switch (kind) {
+      case 'connect-failure':
+        return (
+          on.includes('connect-failure') ||
+          on.includes('5xx') ||
+          on.includes('gateway-error') ||
+          on.includes('reset')
+        );
+      case 'reset':
+      case 'timeout':
+        return on.includes('reset') || on.includes('5xx') || on.includes('gateway-error');
+      case 'protocol':
+        return on.includes('5xx');
+      case 'status': {
+        if (status === undefined) return false;
+        if (on.includes('5xx') && status >= 500) return true;
+        if (on.includes('gateway-error') && (status === 502 || status === 503 || status === 504))
+          return true;
+        if (on.includes('retriable-4xx') && status === 409) return true;
+        return on.includes('retriable-status-codes') && r.retriableStatusCodes.includes(status);
+      }
+    }
+  }
+
+  #recordOutcome(
+    outcome: 'success' | 'http-5xx' | 'gateway-error' | 'local-origin-failure',
+    status: number | undefined,
+  ): void {
+    const ep = this.#endpoint;
+    if (!ep) return;
+    const rt = this.#i.runtime;
+    rt.states.end(ep);
+    const t = this.#i.target;
+    if (t.kind !== 'endpoints') return;
+    const event = rt.outlier.record(
+      t.service,
+      ep,
+      outcome,
+      status,
+      this.#i.policy.outlier,
+      t.serviceSize,
+    );
+    if (event && rt.log) {
+      rt.log.write({
+        ...this.#baseEntry(),
+        status: status ?? 0,
+        error: null,
+        event: `ejected ${event.endpoint} of ${event.service} for ${Math.round((event.untilMs - rt.now()) / 1000)} s (${event.reason}, ejection #${event.times})`,
+      });
+    }
+    this.#endpoint = undefined;
+  }
+
+  /** Closes the current upstream connection (its state is unknown) and gives it back to the pool. */
+  #dropConnection(): void {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    // release() detaches the handler and destroys a connection that is not reusable.
+    if (conn) this.#i.runtime.pool.release(conn, false, this.#i.policy);
+  }
+
+  #attemptFailed(kind: FailureKind, message: string, code: ErrorCode): void {
+    clearTimeout(this.#tryTimer);
+    const staleConnection =
+      this.#conn?.reused === true && kind === 'reset' && !this.#responseStarted;
+    this.#dropConnection();
+    if (this.#endpoint) this.#recordOutcome('local-origin-failure', undefined);
+    this.#lastError = { code, message };
+    if (this.#responseStarted) {
+      // Part of the response is already with the client: the only honest signal left is a reset.
+      this.#i.down.socket.destroy();
+      this.#finish(this.#status, code, false);
+      return;
+    }
+    const replayable = this.#requestBytes === 0 || this.#replay !== undefined;
+    if (staleConnection && !this.#staleRetryUsed && replayable && IDEMPOTENT.has(this.#i.method)) {
+      // A kept-alive connection the upstream had already closed: not the endpoint's fault, and the
+      // request never reached it, so try once more on a fresh connection without using a retry.
+      this.#staleRetryUsed = true;
+      this.#attempt--;
+      this.#tried.clear();
+      this.#startAttempt();
+      return;
+    }
+    if (this.#canRetry(kind, undefined)) {
+      this.#retryAfterBackoff();
+      return;
+    }
+    this.#fail(code, message);
+  }
+
+  #retryAfterBackoff(): void {
+    // Envoy: a random wait in [0, base × 2^(n-1)], capped at 10 × base.
+    const base = this.#i.retries.backoffMs;
+    const max = Math.min(base * 2 ** (this.#attempt - 1), base * 10);
+    setTimeout(() => this.#startAttempt(), Math.floor(this.#i.runtime.random() * max));
+  }
+
+  #onTryTimeout(): void {
+    if (this.#finished || this.#responseStarted) return;
+    this.#attemptFailed(
+      'timeout',
+      `no response within the per-try timeout of ${this.#i.retries.perTryTimeoutMs} ms`,
+      'UPSTREAM_TIMEOUT',
+    );
+  }
+
+  #onRouteTimeout(): void {
+    if (this.#finished) return;
+    this.#cancelAcquire?.();
+    this.#dropConnection();
+    if (this.#endpoint) this.#recordOutcome('local-origin-failure', undefined);
+    if (this.#responseStarted) {
+      this.#i.down.socket.destroy();
+      this.#finish(this.#status, 'UPSTREAM_TIMEOUT', false);
+      return;
+    }
+    this.#fail(
+      'UPSTREAM_TIMEOUT',
+      `no complete response within the route timeout of ${this.#i.timeoutMs} ms`,
+    );
+  }
+
+  /** Answers the client with a mesh error. */
+  #fail(code: ErrorCode, message: string): void {
+    if (this.#finished) return;
+    const keepAlive = this.#i.clientKeepAlive && this.#requestDone;
+    const status = writeError(this.#i.down.socket, {
+      code,
+      message: this.#attempt > 1 ? `${message} (after ${this.#attempt} attempts)` : message,
+      service: this.#i.log.service,
+      lane: this.#i.log.tag?.lane ?? null,
+      fallback: this.#i.log.fallback,
+      hop: this.#i.log.listener,
+      keepAlive,
+    });
+    this.#status = status;
+    this.#finish(status, code, keepAlive);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Response, from the upstream connection's parser
+
+  onInformational(): void {
+    // The proxy already answered `Expect: 100-continue`; other 1xx responses are not forwarded.
+  }
+
+  onHead(head: ResponseHead): void {
+    if (this.#finished) return;
+    const status = head.status;
+    if (status >= 500 && this.#canRetry('status', status)) {
+      // Discard this response (close its connection: its body is unread) and try again.
+      clearTimeout(this.#tryTimer);
+      this.#dropConnection();
+      this.#recordOutcome(
+        status === 502 || status === 503 || status === 504 ? 'gateway-error' : 'http-5xx',
+        status,
+      );
+      this.#lastError = { code: 'UPSTREAM_RESET', message: `upstream answered ${status}` };
+      this.#retryAfterBackoff();
+      return;
+    }
+    clearTimeout(this.#tryTimer);
+    this.#status = status;
+    this.#responseStarted = true;
+    const minor = this.#i.downstreamMinor;
+    const names = head.rawHeaders;
+    const lower: string[] = new Array(names.length >> 1);
+    for (let i = 0; i < lower.length; i++) lower[i] = names[i * 2]!.toLowerCase();
+    const headers = endToEnd(names, lower, false);
+    applyHeaderOps(headers, this.#i.responseOps, this.#i.log.newTraceId);
+    let framing: Framing;
+    switch (head.framing.kind) {
+      case 'length':
+        framing = head.framing;
+        break;
+      case 'chunked':
+      case 'close':
+        // HTTP/1.0 clients cannot read chunked bodies: end those by closing.
+        framing = minor === 1 ? CHUNKED : CLOSE_DELIMITED;
+        break;
+      case 'none': {
+        framing = NO_BODY;
+        // HEAD and 304 responses say how long the body would be; pass that on unchanged.
+        const length = lower.indexOf('content-length');
+        if (length >= 0 && status !== 204 && (status < 100 || status >= 200)) {
+          headers.push('content-length', 'content-length', names[length * 2 + 1]!);
+        }
+        break;
+      }
+    }
+    this.#responseFraming = framing;
+    const upgraded = status === 101 && this.#i.upgrade !== undefined;
+    const keepAlive = this.#keepAliveAfter(head) && framing.kind !== 'close';
+    this.#i.down.socket.write(
+      responseHeadString(
+        status,
+        head.reason,
+        headers,
+        framing,
+        keepAlive,
+        minor,
+        upgraded ? this.#i.upgrade : undefined,
+      ),
+      'latin1',
+    );
+    if (upgraded) this.#tunnel();
+  }
+
+  #keepAliveAfter(head: ResponseHead): boolean {
+    return (
+      this.#i.clientKeepAlive &&
+      this.#requestDone &&
+      head.status !== 101 &&
+      this.#i.upgrade === undefined
+    );
+  }
+
+  onBody(chunk: Buffer): void {
+    if (this.#finished) return;
+    this.#responseBytes += chunk.length;
+    const down = this.#i.down.socket;
+    const ok =
+      this.#responseFraming.kind === 'chunked' ? writeChunk(down, chunk) : down.write(chunk);
+    const conn = this.#conn;
+    if (!ok && conn) {
+      conn.socket.pause();
+      down.once('drain', () => conn.socket.resume());
+    }
+  }
+
+  onEnd(): void {
+    if (this.#finished) return;
+    const conn = this.#conn!;
+    const framing = this.#responseFraming;
+    if (framing.kind === 'chunked') this.#i.down.socket.write(LAST_CHUNK, 'latin1');
+    this.#conn = undefined;
+    conn.handler = undefined;
+    // The upstream connection can carry the next exchange only if this request was sent whole.
+    const reusable = this.#requestDone && conn.parser.idle;
+    this.#i.runtime.pool.release(conn, reusable, this.#i.policy);
+    this.#recordOutcome(
+      this.#status >= 500
+        ? this.#status <= 504 && this.#status >= 502
+          ? 'gateway-error'
+          : 'http-5xx'
+        : 'success',
+      this.#status,
+    );
+    const keepAlive = this.#i.clientKeepAlive && this.#requestDone && framing.kind !== 'close';
+    if (framing.kind === 'close') this.#i.down.socket.end();
+    this.#finish(this.#status, null, keepAlive);
+  }
+
+  onError(err: ParseError): void {
+    if (this.#finished) return;
+    if (this.#conn?.closed) {
+      // finish() found the message cut short by the upstream closing: a reset, not bad syntax.
+      this.#attemptFailed(
+        'reset',
+        `upstream closed the connection in the middle of the response (${err.message})`,
+        'UPSTREAM_RESET',
+      );
+      return;
+    }
+    this.#attemptFailed(
+      'protocol',
+      `upstream sent a response the proxy cannot forward: ${err.message}`,
+      'UPSTREAM_PROTOCOL_ERROR',
+    );
+  }
+
+  onClose(error: Error | undefined): void {
+    if (this.#finished || !this.#conn) return;
+    this.#attemptFailed(
+      'reset',
+      `upstream closed the connection before a complete response${error ? ` (${error.message})` : ''}`,
+      'UPSTREAM_RESET',
+    );
+  }
+
+  /** After a 101: the two connections carry raw bytes both ways until either side closes. */
+  #tunnel(): void {
+    const conn = this.#conn!;
+    this.#conn = undefined;
+    conn.handler = undefined;
+    const up = conn.socket;
+    const down = this.#i.down.socket;
+    const rest = conn.parser.takeRemainder();
+    if (rest && rest.length > 0) down.write(rest);
+    up.removeAllListeners('data');
+    this.#finish(101, null, false, true);
+    up.pipe(down);
+    down.pipe(up);
+    up.on('close', () => down.destroy());
+    down.on('close', () => up.destroy());
+    this.#recordOutcome('success', 101);
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  #baseEntry(): AccessLogEntry {
+    const l = this.#i.log;
+    return hopEntry(
+      l,
+      {
+        upstream: this.#upstream,
+        status: this.#status,
+        bytesIn: l.bytesIn + this.#requestBytes,
+        bytesOut: this.#responseBytes,
+        error: null,
+        attempts: this.#attempt,
+      },
+      this.#i.runtime.now(),
+    );
+  }
+
+  /** `detached`: the downstream connection is taken care of by someone else (tunnel, abort). */
+  #finish(
+    status: number,
+    error: ErrorCode | 'DOWNSTREAM_CLOSED' | null,
+    keepAlive: boolean,
+    detached = false,
+  ): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    clearTimeout(this.#routeTimer);
+    clearTimeout(this.#tryTimer);
+    this.#status = status;
+    // Give back any pause this exchange holds on the client's socket.
+    if (this.#pausedForConnect || this.#waitingForDrain) {
+      this.#pausedForConnect = false;
+      this.#waitingForDrain = false;
+      this.#i.down.resumeReading();
+    }
+    const log = this.#i.runtime.log;
+    if (log) {
+      const entry = this.#baseEntry();
+      log.write({
+        ...entry,
+        status,
+        error: error ?? null,
+        ...(this.#lastError && error === null && this.#attempt > 1
+          ? { event: `retried after ${this.#lastError.message}` }
+          : {}),
+      });
+    }
+    if (!detached) this.#i.down.exchangeDone(keepAlive);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Header rewriting on raw header arrays: hop-by-hop fields are removed (RFC 9110 §7.6.1:
+ * Connection and the fields it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,
+ * Proxy-*), the decision's operations are applied in order, and the message head is written as
+ * one latin1 string. No header object is built per request.
+ */
+import { type HeaderTarget, joinFieldValues } from '../core/engine/apply-ops.ts';
+import { isHopByHop } from '../util/hop-by-hop.ts';
+import type { Framing } from './http1/types.ts';
+
+/**
+ * A mutable header list for one message: parallel arrays, deleted entries blanked. The decision's
+ * operations are applied to it with applyHeaderOps (`add` is another field line).
+ */
+export class HeaderList implements HeaderTarget {
+  readonly names: string[] = [];
+  readonly lower: string[] = [];
+  readonly values: string[] = [];
+
+  push(name: string, lower: string, value: string): void {
+    this.names.push(name);
+    this.lower.push(lower);
+    this.values.push(value);
+  }
+
+  get(lower: string): string | undefined {
+    let out: string | undefined;
+    for (let i = 0; i < this.lower.length; i++) {
+      if (this.lower[i] === lower)
+        out = out === undefined ? this.values[i] : joinFieldValues(lower, out, this.values[i]!);
+    }
+    return out;
+  }
+
+  remove(lower: string): void {
+    for (let i = 0; i < this.lower.length; i++) if (this.lower[i] === lower) this.lower[i] = '';
+  }
+
+  set(lower: string, value: string): void {
+    this.remove(lower);
+    this.push(lower, lower, value);
+  }
+
+  add(lower: string, value: string): void {
+    this.push(lower, lower, value);
+  }
+
+  /** `name: value\r\n` lines of every live entry. */
+  serialize(): string {
+    let out = '';
+    for (let i = 0; i < this.lower.length; i++) {
+      if (this.lower[i] !== '') out += `${this.names[i]}: ${this.values[i]}\r\n`;
+    }
+    return out;
+  }
+}
+
+/** Lower-cased tokens of every Connection header (the fields it names are hop-by-hop too). */
+function connectionTokens(
+  raw: readonly string[],
+  lower: readonly string[],
+): Set<string> | undefined {
+  let tokens: Set<string> | undefined;
+  for (let j = 0; j < lower.length; j++) {
+    if (lower[j] !== 'connection' && lower[j] !== 'proxy-connection') continue;
+    for (const t of raw[j * 2 + 1]!.split(',')) {
+      const token = t.trim().toLowerCase();
+      if (token === '') continue;
+      tokens ??= new Set();
+      tokens.add(token);
+    }
+  }
+  return tokens;
+}
+
+/**
+ * The end-to-end fields of a message: everything but hop-by-hop fields, `Proxy-*` fields, fields
+ * named by Connection, and `host` when `dropHost` (requests get a fresh Host line first).
+ */
+export function endToEnd(
+  raw: readonly string[],
+  lower: readonly string[],
+  dropHost: boolean,
+): HeaderList {
+  const list = new HeaderList();
+  const named = connectionTokens(raw, lower);
+  for (let j = 0; j < lower.length; j++) {
+    const name = lower[j]!;
+    if (isHopByHop(name) || named?.has(name)) continue;
+    if (dropHost && name === 'host') continue;
+    list.push(raw[j * 2]!, name, raw[j * 2 + 1]!);
+  }
+  return list;
+}
+
+function framingLine(framing: Framing): string {
+  switch (framing.kind) {
+    case 'length':
+      return `content-length: ${framing.length}\r\n`;
+    case 'chunked':
+      return 'transfer-encoding: chunked\r\n';
+    case 'none':
+    case 'close':
+      return '';
+  }
+}
+
+export function requestHeadString(
+  method: string,
+  target: string,
+  host: string,
+  headers: HeaderList,
+  framing: Framing,
+  upgrade: string | undefined,
+): string {
+  const connection = upgrade === undefined ? '' : `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
+  return `${method} ${target} HTTP/1.1\r\nhost: ${host}\r\n${headers.serialize()}${framingLine(framing)}${connection}\r\n`;
+}
+
+export function responseHeadString(
+  status: number,
+  reason: string,
+  headers: HeaderList,
+  framing: Framing,
+  keepAlive: boolean,
+  minor: 0 | 1,
+  upgrade: string | undefined,
+): string {
+  let connection = '';
+  if (upgrade !== undefined) connection = `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
+  else if (!keepAlive) connection = 'connection: close\r\n';
+  else if (minor === 0) connection = 'connection: keep-alive\r\n';
+  return `HTTP/1.1 ${status} ${reason}\r\n${headers.serialize()}${framingLine(framing)}${connection}\r\n`;
+}

@@ -1,0 +1,190 @@
+/** `lanes apply -f PATH…` and `lanes delete`. */
+import type { DeleteTarget } from '../../../controlplane/local/protocol.ts';
+import { resolveStateDir } from '../../../controlplane/local/state/state-dir.ts';
+import {
+  type CommandSpec,
+  listFlag,
+  maxPositionals,
+  type Parsed,
+  parseCommand,
+  stringFlag,
+} from '../args.ts';
+import { connect } from '../client.ts';
+import { type CommandContext, UsageError } from '../io.ts';
+import { type KindInfo, qualifiedName, resolveKind, unknownKindMessage } from '../kinds.ts';
+import { resourceRef } from '../render.ts';
+import { readPaths } from './sources.ts';
+
+export const applySpec: CommandSpec = {
+  name: 'apply',
+  help: `Create or update resources. All or nothing: when any document has an error, nothing is
+applied and every error is printed, one per line, as file:line:col.
+
+Usage: lanes apply -f PATH... [--cluster CLUSTER]
+
+Flags:
+  -f, --filename PATH   a file, a directory (its .yaml, .yml and .json files, recursively) or -
+                        for stdin; repeatable
+      --cluster NAME    cluster for Deployments, Services and Gateways (default: default)
+      --state DIR       state directory (default $LANES_HOME, else ./.lanes)
+
+Examples:
+  lanes apply -f gateways.yaml -f mock.yaml
+  lanes apply --cluster dev -f dev/
+  cat lanes.yaml | lanes apply -f -
+`,
+  options: {
+    filename: { type: 'string', short: 'f', multiple: true },
+    cluster: { type: 'string' },
+  },
+};
+
+export const deleteSpec: CommandSpec = {
+  name: 'delete',
+  help: `Delete resources: those the files define, or the named ones.
+
+Usage: lanes delete -f PATH... [--cluster CLUSTER]
+       lanes delete KIND NAME... [-n NAMESPACE] [--cluster CLUSTER]
+       lanes delete KIND/NAME... [-n NAMESPACE] [--cluster CLUSTER]
+
+Flags:
+  -f, --filename PATH    a file, a directory or - for stdin; repeatable
+  -n, --namespace NS     namespace of the named resources (default: default)
+      --cluster NAME     cluster of Deployments, Services and Gateways (default: default)
+      --state DIR        state directory (default $LANES_HOME, else ./.lanes)
+
+Examples:
+  lanes delete deployment mocka-v1 mockc-v1
+  lanes delete asmswimlane/v1 vs/swimlane-ingress-vs -n istio-system
+  lanes delete -f swimlane-v3.yaml
+`,
+  options: {
+    filename: { type: 'string', short: 'f', multiple: true },
+    namespace: { type: 'string', short: 'n' },
+    cluster: { type: 'string' },
+  },
+};
+
+export async function apply(ctx: CommandContext): Promise<number> {
+  const p = parseCommand(applySpec, ctx);
+  if (!p) return 0;
+  maxPositionals(applySpec, p, 0, 'its files with -f');
+  const paths = listFlag(p, 'filename');
+  if (paths.length === 0) {
+    throw new UsageError(
+      'lanes apply needs -f PATH (a file, a directory, or - for stdin); see `lanes apply --help`',
+    );
+  }
+  checkStdinOnce(paths);
+  const cluster = clusterFlag(p);
+  const client = connect(resolveStateDir(p.state, ctx.io.env, ctx.io.cwd));
+  const sources = await readPaths(paths, ctx.io);
+  const res = await client.apply({ ...(cluster !== undefined ? { cluster } : {}), sources });
+  for (const r of res.results) ctx.io.stdout.write(`${resourceRef(r.resource)} ${r.action}\n`);
+  printNotes(ctx, res.notes);
+  return 0;
+}
+
+/** Notes on stderr, each marked: `warning:` for something the change broke, else `note:`. */
+function printNotes(ctx: CommandContext, notes: readonly string[]): void {
+  for (const note of notes)
+    ctx.io.stderr.write(note.startsWith('warning: ') ? `${note}\n` : `note: ${note}\n`);
+}
+
+export async function remove(ctx: CommandContext): Promise<number> {
+  const p = parseCommand(deleteSpec, ctx);
+  if (!p) return 0;
+  const paths = listFlag(p, 'filename');
+  const namespace = stringFlag(p, 'namespace');
+  const cluster = clusterFlag(p);
+  if (namespace === '') throw new UsageError('-n needs a namespace');
+  let targets: DeleteTarget[] | undefined;
+  if (paths.length > 0) {
+    if (p.positionals.length > 0) {
+      throw new UsageError(
+        'lanes delete takes either -f PATH or KIND NAME, not both; see `lanes delete --help`',
+      );
+    }
+    if (namespace !== undefined) {
+      throw new UsageError('-n goes with KIND NAME; with -f, the documents name their namespaces');
+    }
+    checkStdinOnce(paths);
+  } else {
+    targets = deleteTargets(p, namespace);
+  }
+  const client = connect(resolveStateDir(p.state, ctx.io.env, ctx.io.cwd));
+  const res = await client.delete({
+    ...(cluster !== undefined ? { cluster } : {}),
+    ...(targets ? { targets } : { sources: await readPaths(paths, ctx.io) }),
+  });
+  for (const r of res.results) ctx.io.stdout.write(`${resourceRef(r.resource)} ${r.action}\n`);
+  printNotes(ctx, res.notes);
+  return 0;
+}
+
+/** `KIND NAME…` or `KIND/NAME…`, grouped by kind in the order given. */
+function deleteTargets(p: Parsed, namespace: string | undefined): DeleteTarget[] {
+  const [first, ...rest] = p.positionals;
+  if (first === undefined) {
+    throw new UsageError(
+      'lanes delete needs -f PATH, KIND NAME... or KIND/NAME...; see `lanes delete --help`',
+    );
+  }
+  const byKind = new Map<KindInfo, string[]>();
+  const add = (info: KindInfo, name: string): void => {
+    const names = byKind.get(info) ?? [];
+    if (!names.includes(name)) names.push(name);
+    byKind.set(info, names);
+  };
+  if (first.includes('/')) {
+    for (const arg of p.positionals) {
+      const slash = arg.indexOf('/');
+      if (slash <= 0 || slash === arg.length - 1 || arg.indexOf('/', slash + 1) >= 0) {
+        throw new UsageError(
+          `expected KIND/NAME, got ${JSON.stringify(arg)}; with KIND/NAME every argument has that form`,
+        );
+      }
+      add(kindArg(arg.slice(0, slash)), arg.slice(slash + 1));
+    }
+  } else {
+    const info = kindArg(first);
+    if (rest.length === 0) {
+      throw new UsageError(
+        `lanes delete ${first} needs at least one NAME (deleting every ${qualifiedName(info)} is not supported)`,
+      );
+    }
+    for (const name of rest) {
+      if (name.includes('/')) {
+        throw new UsageError(
+          `expected a NAME, got ${JSON.stringify(name)}; use -n NAMESPACE for the namespace`,
+        );
+      }
+      add(info, name);
+    }
+  }
+  return [...byKind].map(([info, names]) => ({
+    kind: info.kind,
+    names,
+    // Like kubectl: `default` unless -n says otherwise, so a same-named resource in another
+    // namespace is never the one deleted. Cluster-scoped kinds have no namespace.
+    ...(info.namespaced && { namespace: namespace ?? 'default' }),
+  }));
+}
+
+function checkStdinOnce(paths: readonly string[]): void {
+  if (paths.filter((path) => path === '-').length > 1) {
+    throw new UsageError('-f - (stdin) can be given only once');
+  }
+}
+
+export function kindArg(text: string): KindInfo {
+  const info = resolveKind(text);
+  if (!info) throw new UsageError(unknownKindMessage(text));
+  return info;
+}
+
+export function clusterFlag(p: Parsed): string | undefined {
+  const cluster = stringFlag(p, 'cluster');
+  if (cluster === '') throw new UsageError('--cluster needs a cluster name');
+  return cluster;
+}

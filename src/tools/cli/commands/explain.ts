@@ -1,0 +1,140 @@
+/** `lanes explain`: where a request would go, hop by hop, and why. */
+import type { ExplainRequest } from '../../../controlplane/local/protocol.ts';
+import { resolveStateDir } from '../../../controlplane/local/state/state-dir.ts';
+import {
+  type CommandSpec,
+  intFlag,
+  listFlag,
+  maxPositionals,
+  namespacedName,
+  OUTPUT_OPTION,
+  outputFlag,
+  parseCommand,
+  stringFlag,
+} from '../args.ts';
+import { connect } from '../client.ts';
+import { type CommandContext, UsageError } from '../io.ts';
+import { renderData, renderExplain } from '../render.ts';
+
+export const explainSpec: CommandSpec = {
+  name: 'explain',
+  help: `Show where a request would go, hop by hop, and why: which rule matched, which lane was
+chosen, which fallbacks were tried. Nothing is sent to any workload.
+
+Usage: lanes explain --gateway NAMESPACE/NAME [--port P] [-H 'name: value']... [PATH]
+       lanes explain --from WORKLOAD --to SERVICE[:PORT] [-H 'name: value']... [PATH]
+
+Flags:
+      --gateway NS/NAME     start at this Istio Gateway
+      --port P              the gateway server's port (optional when it has one)
+      --from WORKLOAD       start at this Deployment's sidecar (NAME or NAMESPACE/NAME)
+      --to SERVICE[:PORT]   the service the workload calls (name, name.ns or a full host)
+  -H, --header 'k: v'       a request header; repeatable
+  -X, --method METHOD       the request method (default GET)
+  -o, --output FORMAT       table (default), json or yaml
+      --state DIR           state directory (default $LANES_HOME, else ./.lanes)
+
+PATH defaults to /.
+
+Examples:
+  lanes explain --gateway istio-system/ingressgateway-dev -H 'alice-dev: true' /
+  lanes explain --from mocka-v1 --to mockb:8000 -H 'baggage: version=v2'
+`,
+  options: {
+    gateway: { type: 'string' },
+    port: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    header: { type: 'string', short: 'H', multiple: true },
+    method: { type: 'string', short: 'X' },
+    ...OUTPUT_OPTION,
+  },
+};
+
+export async function explain(ctx: CommandContext): Promise<number> {
+  const p = parseCommand(explainSpec, ctx);
+  if (!p) return 0;
+  const format = outputFlag(p);
+  maxPositionals(explainSpec, p, 1, 'one PATH');
+  const req = explainRequest(
+    stringFlag(p, 'gateway'),
+    intFlag(p, 'port', 1, 65535),
+    stringFlag(p, 'from'),
+    stringFlag(p, 'to'),
+    listFlag(p, 'header'),
+    stringFlag(p, 'method'),
+    p.positionals[0],
+  );
+  const client = connect(resolveStateDir(p.state, ctx.io.env, ctx.io.cwd));
+  const res = await client.explain(req);
+  ctx.io.stdout.write(format === 'table' ? renderExplain(res) : renderData(format, res));
+  return 0;
+}
+
+/** The request for the flags, or a usage error saying which combination is wrong. */
+export function explainRequest(
+  gateway: string | undefined,
+  port: number | undefined,
+  from: string | undefined,
+  to: string | undefined,
+  headerArgs: readonly string[],
+  method: string | undefined,
+  path: string | undefined,
+): ExplainRequest {
+  const start = (() => {
+    if (gateway !== undefined && from !== undefined) {
+      throw new UsageError('lanes explain starts at --gateway or at --from, not both');
+    }
+    if (gateway !== undefined) {
+      if (to !== undefined) {
+        throw new UsageError('--to goes with --from; a gateway request goes where its routes say');
+      }
+      return {
+        gateway: namespacedName(gateway, '--gateway'),
+        ...(port !== undefined ? { port } : {}),
+      };
+    }
+    if (from !== undefined) {
+      if (to === undefined || to === '') {
+        throw new UsageError('--from needs --to SERVICE[:PORT]: the service the workload calls');
+      }
+      if (port !== undefined)
+        throw new UsageError('--port goes with --gateway; give --to SERVICE:PORT');
+      return { from: namespacedName(from, '--from'), to };
+    }
+    throw new UsageError(
+      'lanes explain needs --gateway NAMESPACE/NAME or --from WORKLOAD --to SERVICE; see `lanes explain --help`',
+    );
+  })();
+  if (path !== undefined && !path.startsWith('/')) {
+    throw new UsageError(`PATH must start with /, got ${JSON.stringify(path)}`);
+  }
+  if (method !== undefined && !/^[A-Za-z]+$/.test(method)) {
+    throw new UsageError(
+      `-X needs an HTTP method such as GET or POST, got ${JSON.stringify(method)}`,
+    );
+  }
+  const headers = parseHeaders(headerArgs);
+  return {
+    ...start,
+    ...(method !== undefined ? { method: method.toUpperCase() } : {}),
+    path: path ?? '/',
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+  };
+}
+
+/** `-H 'name: value'` → lowercase names; repeated names joined with `, ` as HTTP folds them. */
+export function parseHeaders(args: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const arg of args) {
+    const colon = arg.indexOf(':');
+    const name = colon < 0 ? '' : arg.slice(0, colon).trim().toLowerCase();
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
+      throw new UsageError(`-H needs 'name: value', got ${JSON.stringify(arg)}`);
+    }
+    const value = arg.slice(colon + 1).trim();
+    const previous = Object.hasOwn(headers, name) ? headers[name] : undefined;
+    headers[name] = previous === undefined ? value : `${previous}, ${value}`;
+  }
+  return headers;
+}

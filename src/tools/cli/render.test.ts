@@ -1,0 +1,520 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type {
+  ExplainResponse,
+  InstanceView,
+  ResourceView,
+  StatusResponse,
+} from '../../controlplane/local/protocol.ts';
+import type { Condition } from '../../core/compiler/status.ts';
+import { resolveKind } from './kinds.ts';
+import {
+  renderData,
+  renderDescribe,
+  renderExplain,
+  renderResourceTable,
+  renderStatus,
+  renderTable,
+  resourceRef,
+} from './render.ts';
+
+const OK: readonly Condition[] = [
+  { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'accepted' },
+  {
+    type: 'ResolvedRefs',
+    status: 'True',
+    reason: 'ResolvedRefs',
+    message: 'all references resolved',
+  },
+];
+
+function view(
+  kind: string,
+  apiVersion: string,
+  name: string,
+  namespace: string,
+  cluster: string,
+  manifest: unknown,
+  extra: Partial<ResourceView> = {},
+): ResourceView {
+  return {
+    apiVersion,
+    kind,
+    name,
+    namespace,
+    cluster,
+    source: { file: 'mock.yaml', line: 1 },
+    manifest,
+    conditions: OK,
+    notes: [],
+    ...extra,
+  };
+}
+
+function instance(index: number, status: InstanceView['status'], restarts = 0): InstanceView {
+  return {
+    index,
+    status,
+    pid: status === 'ready' ? 4100 + index : null,
+    port: 41000 + index,
+    endpoint: `127.0.0.1:${42000 + index}`,
+    proxy: `127.0.0.1:${43000 + index}`,
+    restarts,
+    log: `/tmp/s/logs/default.mocka-v1.${index}.log`,
+    lastExit: restarts > 0 ? 'exit code 1' : null,
+  };
+}
+
+const table = (kind: string, items: ResourceView[]): string =>
+  renderResourceTable(resolveKind(kind)!, items);
+
+describe('get tables', () => {
+  test('Deployment: READY, STATUS, RESTARTS from the instances', () => {
+    const deploy = (
+      name: string,
+      cluster: string,
+      replicas: number | undefined,
+      inst: InstanceView[],
+    ) =>
+      view(
+        'Deployment',
+        'apps/v1',
+        name,
+        'default',
+        cluster,
+        { spec: { replicas } },
+        { instances: inst },
+      );
+    assert.equal(
+      table('deploy', [
+        deploy('mocka-v1', 'default', 1, [instance(0, 'ready')]),
+        deploy('mocka-dev-alice', 'dev', 2, [instance(0, 'ready', 2), instance(1, 'backoff', 3)]),
+        deploy('mockc-v1', 'default', undefined, []),
+        view(
+          'Deployment',
+          'apps/v1',
+          'java-app',
+          'shop',
+          'default',
+          { spec: {} },
+          {
+            instances: [],
+            conditions: [
+              { type: 'Accepted', status: 'False', reason: 'NoLocalRunner', message: 'image x' },
+              OK[1]!,
+            ],
+          },
+        ),
+      ]),
+      `NAME              NAMESPACE   CLUSTER   READY   STATUS          RESTARTS
+mocka-v1          default     default   1/1     Ready           0
+mocka-dev-alice   default     dev       1/2     Backoff         5
+mockc-v1          default     default   0/1     Pending         0
+java-app          shop        default   0/1     NoLocalRunner   0
+`,
+    );
+  });
+
+  test('Service and Gateway: ports', () => {
+    assert.equal(
+      table('svc', [
+        view('Service', 'v1', 'mocka', 'default', 'default', {
+          spec: {
+            ports: [
+              { port: 8000, name: 'http' },
+              { port: 9000, protocol: 'UDP' },
+            ],
+          },
+        }),
+      ]),
+      `NAME    NAMESPACE   CLUSTER   PORTS               ACCEPTED
+mocka   default     default   8000/TCP,9000/UDP   True
+`,
+    );
+    assert.equal(
+      table('gw', [
+        view(
+          'Gateway',
+          'networking.istio.io/v1beta1',
+          'ingressgateway-dev',
+          'istio-system',
+          'dev',
+          {
+            spec: {
+              servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }],
+            },
+          },
+        ),
+      ]),
+      `NAME                 NAMESPACE      CLUSTER   PORTS     ACCEPTED
+ingressgateway-dev   istio-system   dev       80/HTTP   True
+`,
+    );
+  });
+
+  test('VirtualService and DestinationRule: hosts, gateways, subsets, both conditions', () => {
+    assert.equal(
+      table('vs', [
+        view(
+          'VirtualService',
+          'networking.istio.io/v1beta1',
+          'swimlane-ingress-vs',
+          'istio-system',
+          '',
+          {
+            spec: { hosts: ['*'], gateways: ['istio-system/ingressgateway'] },
+          },
+        ),
+        view(
+          'VirtualService',
+          'networking.istio.io/v1',
+          'reviews',
+          'default',
+          '',
+          { spec: { hosts: ['reviews', 'reviews.shop'] } },
+          {
+            conditions: [
+              OK[0]!,
+              {
+                type: 'ResolvedRefs',
+                status: 'False',
+                reason: 'NoSuchSubset',
+                message: 'subset v9',
+              },
+            ],
+          },
+        ),
+      ]),
+      `NAME                  NAMESPACE      HOSTS                  GATEWAYS                      ACCEPTED   RESOLVEDREFS
+swimlane-ingress-vs   istio-system   *                      istio-system/ingressgateway   True       True
+reviews               default        reviews,reviews.shop   <none>                        True       False (NoSuchSubset)
+`,
+    );
+    assert.equal(
+      table('dr', [
+        view('DestinationRule', 'networking.istio.io/v1', 'reviews', 'default', '', {
+          spec: { host: 'reviews', subsets: [{ name: 'v1' }, { name: 'v2' }] },
+        }),
+      ]),
+      `NAME      NAMESPACE   HOST      SUBSETS   ACCEPTED   RESOLVEDREFS
+reviews   default     reviews   v1,v2     True       True
+`,
+    );
+  });
+
+  test('lane groups: mode, route header, service count', () => {
+    assert.equal(
+      table('asmswimlanegroup', [
+        view('ASMSwimLaneGroup', 'istio.alibabacloud.com/v1', 'mock', '', '', {
+          spec: {
+            isPermissive: true,
+            permissiveModeConfiguration: { routeHeader: 'version' },
+            services: [{ name: 'mocka' }, { name: 'mockb' }, { name: 'mockc' }],
+          },
+        }),
+        view('ASMSwimLaneGroup', 'istio.alibabacloud.com/v1', 'strict', '', '', {
+          spec: { services: [] },
+        }),
+      ]),
+      `NAME     MODE         ROUTEHEADER   SERVICES   ACCEPTED   RESOLVEDREFS
+mock     permissive   version       3          True       True
+strict   strict       default       0          True       True
+`,
+    );
+    assert.equal(
+      table('lanegroup', [
+        view('LaneGroup', 'lanes.dev/v1alpha1', 'shop', '', '', {
+          spec: { routeHeader: 'x-lane', services: ['frontend', { name: 'checkout' }] },
+        }),
+      ]),
+      `NAME   MODE         ROUTEHEADER   SERVICES   ACCEPTED   RESOLVEDREFS
+shop   permissive   x-lane        2          True       True
+`,
+    );
+  });
+
+  test('lanes: NAME GROUP ACCEPTED RESOLVEDREFS', () => {
+    assert.equal(
+      table('asmswimlane', [
+        view('ASMSwimLane', 'istio.alibabacloud.com/v1', 'v1', '', '', {
+          metadata: { name: 'v1', labels: { 'swimlane-group': 'mock' } },
+        }),
+        view(
+          'ASMSwimLane',
+          'istio.alibabacloud.com/v1',
+          'orphan',
+          '',
+          '',
+          { metadata: { name: 'orphan' } },
+          {
+            conditions: [
+              OK[0]!,
+              { type: 'ResolvedRefs', status: 'False', reason: 'NoSuchGroup', message: 'no group' },
+            ],
+          },
+        ),
+      ]),
+      `NAME     GROUP    ACCEPTED   RESOLVEDREFS
+v1       mock     True       True
+orphan   <none>   True       False (NoSuchGroup)
+`,
+    );
+    assert.equal(
+      table('lane', [
+        view('Lane', 'lanes.dev/v1alpha1', 'dev-alice', '', '', { spec: { group: 'shop' } }),
+      ]),
+      `NAME        GROUP   ACCEPTED   RESOLVEDREFS
+dev-alice   shop    True       True
+`,
+    );
+  });
+
+  test('other kinds: the generic columns, NAMESPACE only when namespaced', () => {
+    assert.equal(
+      table('mesh', [
+        view('Mesh', 'lanes.dev/v1alpha1', 'default', '', '', {}, { conditions: [] }),
+      ]),
+      `NAME      ACCEPTED   RESOLVEDREFS
+default   -          -
+`,
+    );
+    assert.equal(
+      table('instrumentation', [
+        view('Instrumentation', 'opentelemetry.io/v1alpha1', 'otel', 'default', '', {}),
+      ]),
+      `NAME   NAMESPACE   ACCEPTED   RESOLVEDREFS
+otel   default     True       True
+`,
+    );
+  });
+});
+
+describe('status', () => {
+  const status: StatusResponse = {
+    gateways: [
+      {
+        name: 'ingressgateway',
+        namespace: 'istio-system',
+        cluster: 'default',
+        url: 'http://127.0.0.1:40001',
+      },
+      {
+        name: 'ingressgateway-dev',
+        namespace: 'istio-system',
+        cluster: 'dev',
+        url: 'http://127.0.0.1:40002',
+      },
+    ],
+    workloads: [
+      {
+        name: 'mocka-v1',
+        namespace: 'default',
+        cluster: 'default',
+        replicas: 1,
+        ready: 1,
+        restarts: 0,
+      },
+      {
+        name: 'mocka-dev-alice',
+        namespace: 'default',
+        cluster: 'dev',
+        replicas: 2,
+        ready: 1,
+        restarts: 3,
+      },
+    ],
+    lanes: [
+      {
+        name: 'v1',
+        group: 'mock',
+        services: ['default/mocka', 'default/mockb', 'default/mockc'],
+        status: 'Ready',
+      },
+      { name: 'dev-alice', group: 'mock', services: ['default/mocka'], status: 'Ready' },
+    ],
+  };
+
+  test('three sections, with the daemon on top', () => {
+    assert.equal(
+      renderStatus(status, {
+        stateDir: '/home/dev/.lanes',
+        info: { pid: 4242, api: 'http://127.0.0.1:39999', startedAt: '2026-01-02T03:04:05.000Z' },
+      }),
+      `Daemon: pid 4242, http://127.0.0.1:39999, started 2026-01-02T03:04:05.000Z, state /home/dev/.lanes
+
+Gateways:
+  NAME                 NAMESPACE      CLUSTER   URL
+  ingressgateway       istio-system   default   http://127.0.0.1:40001
+  ingressgateway-dev   istio-system   dev       http://127.0.0.1:40002
+
+Workloads:
+  NAME              NAMESPACE   CLUSTER   READY   RESTARTS
+  mocka-v1          default     default   1/1     0
+  mocka-dev-alice   default     dev       1/2     3
+
+Lanes:
+  NAME        GROUP   SERVICES                                    STATUS
+  v1          mock    default/mocka,default/mockb,default/mockc   Ready
+  dev-alice   mock    default/mocka                               Ready
+`,
+    );
+  });
+
+  test('empty sections say so', () => {
+    assert.equal(
+      renderStatus({ gateways: [], workloads: [], lanes: [] }),
+      'Gateways:\n  <none>\n\nWorkloads:\n  <none>\n\nLanes:\n  <none>\n',
+    );
+  });
+
+  test('json is exactly the StatusResponse; yaml the same data', () => {
+    assert.deepEqual(JSON.parse(renderData('json', status)), status);
+    assert.equal(
+      renderData('yaml', { gateways: status.gateways.slice(0, 1), workloads: [], lanes: [] }),
+      `gateways:
+  - name: ingressgateway
+    namespace: istio-system
+    cluster: default
+    url: http://127.0.0.1:40001
+workloads: []
+lanes: []
+`,
+    );
+  });
+});
+
+describe('explain', () => {
+  const res: ExplainResponse = {
+    hops: [
+      {
+        hop: 'gateway istio-system/ingressgateway:80',
+        request: 'GET / host 127.0.0.1:40001',
+        outcome: '→ default/mocka lane v2 (127.0.0.1:41231)',
+        steps: ['route 1 of istio-system/swimlane-ingress-vs: weight 20 of 100', 'set version: v2'],
+      },
+      {
+        hop: 'sidecar outbound default/mocka-v2',
+        request: 'GET / host mockb:8000 baggage version=v2',
+        outcome: '→ default/mockb lane v1 (127.0.0.1:41300)',
+        steps: ['tag v2 from baggage', 'lane v2 has no mockb: fallback v1'],
+      },
+    ],
+    end: 'mockb-v1 has no upstream',
+  };
+
+  test('hop by hop: hop, request, outcome, indented steps, then why it ended', () => {
+    assert.equal(
+      renderExplain(res),
+      `1. gateway istio-system/ingressgateway:80
+   request: GET / host 127.0.0.1:40001
+   outcome: → default/mocka lane v2 (127.0.0.1:41231)
+     - route 1 of istio-system/swimlane-ingress-vs: weight 20 of 100
+     - set version: v2
+
+2. sidecar outbound default/mocka-v2
+   request: GET / host mockb:8000 baggage version=v2
+   outcome: → default/mockb lane v1 (127.0.0.1:41300)
+     - tag v2 from baggage
+     - lane v2 has no mockb: fallback v1
+
+end: mockb-v1 has no upstream
+`,
+    );
+  });
+
+  test('json', () => {
+    assert.equal(renderData('json', { hops: [], end: 'x' }), '{\n  "hops": [],\n  "end": "x"\n}\n');
+  });
+});
+
+describe('describe', () => {
+  test('fields, conditions, notes, instances, manifest', () => {
+    const r = view(
+      'Deployment',
+      'apps/v1',
+      'mocka-v1',
+      'default',
+      'default',
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'mocka-v1' },
+        spec: { replicas: 1 },
+      },
+      {
+        notes: [
+          'mock.yaml:30:9: spec.template.spec.containers[0].imagePullPolicy: ignored in local mode',
+        ],
+        instances: [instance(0, 'ready')],
+      },
+    );
+    assert.equal(
+      renderDescribe(r),
+      `Name:       mocka-v1
+Namespace:  default
+Cluster:    default
+Kind:       Deployment (apps/v1)
+Source:     mock.yaml:1
+Conditions:
+  TYPE           STATUS   REASON         MESSAGE
+  Accepted       True     Accepted       accepted
+  ResolvedRefs   True     ResolvedRefs   all references resolved
+Notes:
+  mock.yaml:30:9: spec.template.spec.containers[0].imagePullPolicy: ignored in local mode
+Instances:
+  INSTANCE   STATUS   PID    PORT    ENDPOINT          PROXY             RESTARTS   LAST EXIT   LOG
+  0          ready    4100   41000   127.0.0.1:42000   127.0.0.1:43000   0          -           /tmp/s/logs/default.mocka-v1.0.log
+Manifest:
+  apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: mocka-v1
+  spec:
+    replicas: 1
+`,
+    );
+  });
+
+  test('a cluster-scoped, mesh-wide kind has neither namespace nor cluster', () => {
+    const out = renderDescribe(
+      view('Lane', 'lanes.dev/v1alpha1', 'v2', '', '', { spec: { group: 'shop' } }),
+    );
+    assert.match(out, /^Name: {7}v2\nKind: {7}Lane \(lanes\.dev\/v1alpha1\)\n/);
+    assert.match(out, /\nNotes:\n {2}<none>\nManifest:\n/);
+    assert.doesNotMatch(out, /Instances:/);
+  });
+});
+
+describe('helpers', () => {
+  test('renderTable pads every column but the last', () => {
+    assert.equal(
+      renderTable(
+        ['A', 'LONGER'],
+        [
+          ['xyz', ''],
+          ['', 'q'],
+        ],
+      ),
+      'A     LONGER\nxyz\n      q\n',
+    );
+  });
+
+  test('resourceRef: kubectl form from any of the daemon forms', () => {
+    assert.equal(resourceRef('Deployment default/mocka-v1'), 'deployment.apps/mocka-v1');
+    assert.equal(
+      resourceRef('Deployment default/mocka-v1 (cluster dev)'),
+      'deployment.apps/mocka-v1',
+    );
+    assert.equal(resourceRef('ASMSwimLane v1'), 'asmswimlane.istio.alibabacloud.com/v1');
+    assert.equal(resourceRef('Service default/mocka'), 'service/mocka');
+    assert.equal(resourceRef('apps/Deployment default/mocka-v1@dev'), 'deployment.apps/mocka-v1');
+    assert.equal(resourceRef('/Service default/mocka'), 'service/mocka');
+    assert.equal(resourceRef('lanes.dev/Lane v2'), 'lane.lanes.dev/v2');
+    assert.equal(resourceRef('deployment.apps/mocka-v1'), 'deployment.apps/mocka-v1');
+  });
+
+  test('yaml keeps long lines whole', () => {
+    const long = 'x'.repeat(150);
+    assert.equal(renderData('yaml', { message: long }), `message: ${long}\n`);
+  });
+});

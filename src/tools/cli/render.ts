@@ -1,0 +1,387 @@
+/**
+ * Output formatting: kubectl-style tables, `-o json|yaml`, and the human views of describe,
+ * status and explain. Pure functions of API responses, so tests compare golden strings.
+ */
+import { stringify } from 'yaml';
+import type {
+  ExplainResponse,
+  InstanceView,
+  ResourceView,
+  StatusResponse,
+} from '../../controlplane/local/protocol.ts';
+import type { DaemonInfo } from '../../controlplane/local/state/state-dir.ts';
+import { type KindInfo, kindByName, qualifiedName } from './kinds.ts';
+
+/** kubectl's column gap (its tabwriter pads with three spaces). */
+const GAP = '   ';
+/** What kubectl prints for an empty field. */
+const NONE = '<none>';
+
+/** `-o json` / `-o yaml` of API data; always ends with a newline. */
+export function renderData(format: 'json' | 'yaml', data: unknown): string {
+  if (format === 'json') return `${JSON.stringify(data, null, 2)}\n`;
+  // lineWidth 0: long messages stay on one line instead of being folded.
+  return stringify(data, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** Aligned columns, headers as given (caps), no trailing spaces. */
+export function renderTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const widths = headers.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => [...(r[i] ?? '')].length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join(GAP)
+      .trimEnd();
+  return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
+}
+
+/**
+ * `deployment.apps/mocka-v1` for an apply or delete result. The daemon may send that form, the
+ * registry's key (`apps/Deployment default/mocka-v1@dev`) or the daemon's label
+ * (`Deployment default/mocka-v1 (cluster dev)`); the last two are turned into the first. The
+ * cluster is left out, as kubectl leaves out the namespace: the command line said which.
+ */
+export function resourceRef(resource: string): string {
+  const key = /^([^\s/]*)\/([A-Za-z]\w*) (?:[^\s/]+\/)?([^\s@/]+)(?:@\S+)?$/.exec(resource);
+  if (key) return `${qualifiedName({ group: key[1]!, kind: key[2]! })}/${key[3]}`;
+  const label = /^([A-Z]\w*) (?:[^\s/]+\/)?([^\s/]+)(?: \(cluster [^)]*\))?$/.exec(resource);
+  if (label) {
+    const info = kindByName(label[1]!);
+    return `${info ? qualifiedName(info) : label[1]!.toLowerCase()}/${label[2]}`;
+  }
+  return resource;
+}
+
+// ---------------------------------------------------------------------------------------------
+// get
+
+interface Column {
+  readonly header: string;
+  readonly value: (item: ResourceView) => string;
+}
+
+const NAME: Column = { header: 'NAME', value: (r) => r.name };
+const NAMESPACE: Column = { header: 'NAMESPACE', value: (r) => r.namespace || NONE };
+const CLUSTER: Column = { header: 'CLUSTER', value: (r) => r.cluster || NONE };
+const ACCEPTED: Column = { header: 'ACCEPTED', value: (r) => conditionCell(r, 'Accepted') };
+const RESOLVED: Column = { header: 'RESOLVEDREFS', value: (r) => conditionCell(r, 'ResolvedRefs') };
+
+/** Columns per kind: what a user checks first about each. */
+function columnsFor(kind: KindInfo): readonly Column[] {
+  switch (kind.kind) {
+    case 'Deployment':
+      return [
+        NAME,
+        NAMESPACE,
+        CLUSTER,
+        { header: 'READY', value: deploymentReady },
+        { header: 'STATUS', value: deploymentStatus },
+        { header: 'RESTARTS', value: (r) => String(sum(r.instances ?? [], (i) => i.restarts)) },
+      ];
+    case 'Service':
+      return [NAME, NAMESPACE, CLUSTER, { header: 'PORTS', value: servicePorts }, ACCEPTED];
+    case 'Gateway':
+      return [NAME, NAMESPACE, CLUSTER, { header: 'PORTS', value: gatewayPorts }, ACCEPTED];
+    case 'VirtualService':
+      return [
+        NAME,
+        NAMESPACE,
+        { header: 'HOSTS', value: (r) => list(get(r.manifest, 'spec', 'hosts')) },
+        { header: 'GATEWAYS', value: (r) => list(get(r.manifest, 'spec', 'gateways')) },
+        ACCEPTED,
+        RESOLVED,
+      ];
+    case 'DestinationRule':
+      return [
+        NAME,
+        NAMESPACE,
+        { header: 'HOST', value: (r) => text(get(r.manifest, 'spec', 'host')) },
+        { header: 'SUBSETS', value: drSubsets },
+        ACCEPTED,
+        RESOLVED,
+      ];
+    case 'LaneGroup':
+      return [
+        NAME,
+        { header: 'MODE', value: (r) => text(get(r.manifest, 'spec', 'mode'), 'permissive') },
+        { header: 'ROUTEHEADER', value: (r) => text(get(r.manifest, 'spec', 'routeHeader')) },
+        { header: 'SERVICES', value: (r) => count(get(r.manifest, 'spec', 'services')) },
+        ACCEPTED,
+        RESOLVED,
+      ];
+    case 'ASMSwimLaneGroup':
+      return [
+        NAME,
+        { header: 'MODE', value: asmGroupMode },
+        {
+          header: 'ROUTEHEADER',
+          value: (r) =>
+            text(get(r.manifest, 'spec', 'permissiveModeConfiguration', 'routeHeader'), 'default'),
+        },
+        { header: 'SERVICES', value: (r) => count(get(r.manifest, 'spec', 'services')) },
+        ACCEPTED,
+        RESOLVED,
+      ];
+    case 'Lane':
+      return [
+        NAME,
+        { header: 'GROUP', value: (r) => text(get(r.manifest, 'spec', 'group')) },
+        ACCEPTED,
+        RESOLVED,
+      ];
+    case 'ASMSwimLane':
+      return [
+        NAME,
+        {
+          header: 'GROUP',
+          value: (r) => text(get(r.manifest, 'metadata', 'labels', 'swimlane-group')),
+        },
+        ACCEPTED,
+        RESOLVED,
+      ];
+    default:
+      return [
+        NAME,
+        ...(kind.namespaced ? [NAMESPACE] : []),
+        ...(kind.placement === 'cluster' ? [CLUSTER] : []),
+        ACCEPTED,
+        RESOLVED,
+      ];
+  }
+}
+
+export function renderResourceTable(kind: KindInfo, items: readonly ResourceView[]): string {
+  const columns = columnsFor(kind);
+  return renderTable(
+    columns.map((c) => c.header),
+    items.map((item) => columns.map((c) => c.value(item))),
+  );
+}
+
+function conditionCell(r: ResourceView, type: 'Accepted' | 'ResolvedRefs'): string {
+  const c = r.conditions.find((x) => x.type === type);
+  if (!c) return '-';
+  return c.status === 'True' ? 'True' : `False (${c.reason})`;
+}
+
+function desiredReplicas(r: ResourceView): number {
+  const replicas = get(r.manifest, 'spec', 'replicas');
+  // Kubernetes' default when the field is absent.
+  return typeof replicas === 'number' ? replicas : 1;
+}
+
+function deploymentReady(r: ResourceView): string {
+  const ready = (r.instances ?? []).filter((i) => i.status === 'ready').length;
+  return `${ready}/${desiredReplicas(r)}`;
+}
+
+/** Rejected first, then the most urgent instance state, like a pod's STATUS column. */
+function deploymentStatus(r: ResourceView): string {
+  const accepted = r.conditions.find((c) => c.type === 'Accepted');
+  if (accepted?.status === 'False') return accepted.reason;
+  const instances = r.instances ?? [];
+  if (instances.length === 0) return desiredReplicas(r) === 0 ? 'ScaledDown' : 'Pending';
+  for (const status of ['failed', 'backoff', 'starting', 'stopping', 'stopped'] as const) {
+    if (instances.some((i) => i.status === status)) return capitalize(status);
+  }
+  return 'Ready';
+}
+
+function servicePorts(r: ResourceView): string {
+  const ports = get(r.manifest, 'spec', 'ports');
+  if (!Array.isArray(ports) || ports.length === 0) return NONE;
+  return ports
+    .map((p) => `${text(get(p, 'port'), '?')}/${text(get(p, 'protocol'), 'TCP')}`)
+    .join(',');
+}
+
+function gatewayPorts(r: ResourceView): string {
+  const servers = get(r.manifest, 'spec', 'servers');
+  if (!Array.isArray(servers) || servers.length === 0) return NONE;
+  return servers
+    .map((s) => `${text(get(s, 'port', 'number'), '?')}/${text(get(s, 'port', 'protocol'), '?')}`)
+    .join(',');
+}
+
+function drSubsets(r: ResourceView): string {
+  const subsets = get(r.manifest, 'spec', 'subsets');
+  if (!Array.isArray(subsets) || subsets.length === 0) return NONE;
+  return subsets.map((s) => text(get(s, 'name'), '?')).join(',');
+}
+
+function asmGroupMode(r: ResourceView): string {
+  // ASM groups are strict unless isPermissive is true.
+  return get(r.manifest, 'spec', 'isPermissive') === true ? 'permissive' : 'strict';
+}
+
+// ---------------------------------------------------------------------------------------------
+// describe
+
+export function renderDescribe(r: ResourceView): string {
+  const info = kindByName(r.kind);
+  const lines: string[] = [];
+  const field = (label: string, value: string): void => {
+    lines.push(`${`${label}:`.padEnd(12)}${value}`);
+  };
+  field('Name', r.name);
+  if (r.namespace !== '' || info?.namespaced) field('Namespace', r.namespace || NONE);
+  if (r.cluster !== '' || info?.placement === 'cluster') field('Cluster', r.cluster || NONE);
+  field('Kind', `${r.kind} (${r.apiVersion})`);
+  field('Source', r.source.file ? `${r.source.file}:${r.source.line}` : NONE);
+  lines.push('Conditions:');
+  if (r.conditions.length === 0) lines.push(`  ${NONE}`);
+  else {
+    lines.push(
+      indent(
+        renderTable(
+          ['TYPE', 'STATUS', 'REASON', 'MESSAGE'],
+          r.conditions.map((c) => [c.type, c.status, c.reason, c.message]),
+        ),
+        '  ',
+      ),
+    );
+  }
+  lines.push('Notes:');
+  if (r.notes.length === 0) lines.push(`  ${NONE}`);
+  else for (const note of r.notes) lines.push(`  ${note}`);
+  if (r.instances !== undefined) {
+    lines.push('Instances:');
+    if (r.instances.length === 0) lines.push(`  ${NONE}`);
+    else lines.push(indent(instanceTable(r.instances), '  '));
+  }
+  lines.push('Manifest:');
+  lines.push(indent(renderData('yaml', r.manifest), '  '));
+  return `${lines.join('\n')}\n`;
+}
+
+function instanceTable(instances: readonly InstanceView[]): string {
+  return renderTable(
+    ['INSTANCE', 'STATUS', 'PID', 'PORT', 'ENDPOINT', 'PROXY', 'RESTARTS', 'LAST EXIT', 'LOG'],
+    instances.map((i) => [
+      String(i.index),
+      i.status,
+      i.pid === null ? '-' : String(i.pid),
+      String(i.port),
+      i.endpoint,
+      i.proxy,
+      String(i.restarts),
+      i.lastExit ?? '-',
+      i.log,
+    ]),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// status
+
+export function renderStatus(
+  s: StatusResponse,
+  daemon?: { stateDir: string; info: DaemonInfo },
+): string {
+  const parts: string[] = [];
+  if (daemon) {
+    parts.push(
+      `Daemon: pid ${daemon.info.pid}, ${daemon.info.api}, started ${daemon.info.startedAt}, state ${daemon.stateDir}\n`,
+    );
+  }
+  parts.push(
+    section(
+      'Gateways',
+      ['NAME', 'NAMESPACE', 'CLUSTER', 'URL'],
+      s.gateways.map((g) => [g.name, g.namespace, g.cluster, g.url]),
+    ),
+  );
+  parts.push(
+    section(
+      'Workloads',
+      ['NAME', 'NAMESPACE', 'CLUSTER', 'READY', 'RESTARTS'],
+      s.workloads.map((w) => [
+        w.name,
+        w.namespace,
+        w.cluster,
+        `${w.ready}/${w.replicas}`,
+        String(w.restarts),
+      ]),
+    ),
+  );
+  parts.push(
+    section(
+      'Lanes',
+      ['NAME', 'GROUP', 'SERVICES', 'STATUS'],
+      s.lanes.map((l) => [l.name, l.group, l.services.join(',') || NONE, l.status]),
+    ),
+  );
+  return parts.join('\n');
+}
+
+function section(title: string, headers: readonly string[], rows: readonly string[][]): string {
+  if (rows.length === 0) return `${title}:\n  ${NONE}\n`;
+  return `${title}:\n${indent(renderTable(headers, rows), '  ')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// explain
+
+export function renderExplain(e: ExplainResponse): string {
+  const blocks = e.hops.map((hop, i) => {
+    const lines = [
+      `${i + 1}. ${hop.hop}`,
+      `   request: ${hop.request}`,
+      `   outcome: ${hop.outcome}`,
+      ...hop.steps.map((step) => `     - ${step}`),
+    ];
+    return `${lines.join('\n')}\n`;
+  });
+  blocks.push(`end: ${e.end}\n`);
+  return blocks.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers over untyped manifests
+
+/** A nested field of a parsed document, or undefined. */
+function get(value: unknown, ...path: string[]): unknown {
+  let v = value;
+  for (const key of path) {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v;
+}
+
+function text(value: unknown, fallback = NONE): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : fallback;
+}
+
+function list(value: unknown): string {
+  if (!Array.isArray(value) || value.length === 0) return NONE;
+  return value.map((v) => text(v, '?')).join(',');
+}
+
+function count(value: unknown): string {
+  return String(Array.isArray(value) ? value.length : 0);
+}
+
+function sum<T>(items: readonly T[], f: (item: T) => number): number {
+  return items.reduce((total, item) => total + f(item), 0);
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Indents every non-empty line; keeps the text's final newline out of the result. */
+function indent(block: string, prefix: string): string {
+  return block
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((line) => (line === '' ? line : prefix + line))
+    .join('\n');
+}
