@@ -26,7 +26,7 @@ const PLATFORM =
   /-(android|darwin|linux|win32|freebsd|openbsd|sunos|aix)-(x64|arm64|arm|ia32|ppc64|s390x|riscv64)(-(musl|gnu|msvc))?$/;
 
 if (!process.argv.includes('--no-install'))
-  execSync('npm install --no-audit --no-fund', { stdio: 'inherit' });
+  execSync('npm install --no-audit --no-fund --loglevel=warn', { stdio: 'inherit' });
 
 const path = new URL('../package-lock.json', import.meta.url);
 const lock = JSON.parse(readFileSync(path, 'utf8')) as { packages: Record<string, LockEntry> };
@@ -42,14 +42,15 @@ for (const [key, entry] of Object.entries(lock.packages)) {
         `${name} (optional dependency of ${key || 'the root'}) is missing from the lock file and is not a platform package`,
       );
     const [, os, cpu, , abi] = m;
+    // Keys in the order npm writes them, so that `npm install` in a fresh clone rewrites nothing.
     const child: LockEntry = {
       version,
+      cpu: [cpu!],
       ...(entry.dev ? { dev: true } : {}),
+      ...(os === 'linux' ? { libc: [abi === 'musl' ? 'musl' : 'glibc'] } : {}),
       optional: true,
       os: [os!],
-      cpu: [cpu!],
     };
-    if (os === 'linux') child.libc = [abi === 'musl' ? 'musl' : 'glibc'];
     lock.packages[siblingKey] = child;
     added++;
   }
