@@ -1,12 +1,13 @@
 /**
  * The conformance case format (`conformance/*.yaml`): steps that apply and delete resources,
  * set instance health, and send requests with expected outcomes. File paths are relative to the
- * case file; `shared:` means the shared directory beside the repository (`../shared`).
+ * case file, or under a named root: `repo:` (the repository) or `story:` (the story's YAML).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { publishedStory, STORY_DIR } from '../scripts/story.ts';
 import type { AppBehaviour } from './mesh-state.ts';
 
 export interface ApplySpec {
@@ -94,12 +95,28 @@ export interface ConformanceCase {
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-export const SHARED_DIR = resolve(HERE, '../../shared');
+const REPO = resolve(HERE, '..');
 
-function resolvePath(base: string, p: string): string {
-  return p.startsWith('shared:')
-    ? join(SHARED_DIR, p.slice('shared:'.length))
-    : resolve(dirname(base), p);
+/**
+ * Where a case's `dir:` and `files:` point: relative to the case file, or under a named root:
+ * `repo:` the repository (vendored test data, examples), `story:` the reference story's YAML
+ * (ours, examples/story, unless the caller runs the case on another copy such as the published
+ * walkthrough).
+ */
+export interface CaseRoots {
+  readonly story: string;
+}
+
+export const DEFAULT_ROOTS: CaseRoots = { story: STORY_DIR };
+
+function resolvePath(base: string, p: string, roots: CaseRoots): string {
+  if (p.startsWith('repo:')) return join(REPO, p.slice('repo:'.length));
+  if (p.startsWith('story:')) return join(roots.story, p.slice('story:'.length));
+  return resolve(dirname(base), p);
+}
+
+function isRooted(p: string): boolean {
+  return p.startsWith('repo:') || p.startsWith('story:');
 }
 
 type Raw = Record<string, unknown>;
@@ -164,14 +181,14 @@ function parseEntry(r: Raw, file: string): Entry {
   };
 }
 
-export function loadCase(path: string): ConformanceCase {
+export function loadCase(path: string, roots: CaseRoots = DEFAULT_ROOTS): ConformanceCase {
   const file = resolve(path);
   const raw = parse(readFileSync(file, 'utf8')) as Raw;
   const steps = (req(raw.steps as Raw[] | undefined, 'steps', file) ?? []).map((s, i): StepCase => {
     const apply = ((s.apply as Raw[] | undefined) ?? []).map((a): ApplySpec => {
-      const dir = typeof a.dir === 'string' ? resolvePath(file, a.dir) : dirname(file);
+      const dir = typeof a.dir === 'string' ? resolvePath(file, a.dir, roots) : dirname(file);
       const files = ((a.files as string[] | undefined) ?? []).map((f) =>
-        f.startsWith('shared:') ? resolvePath(file, f) : join(dir, f),
+        isRooted(f) ? resolvePath(file, f, roots) : join(dir, f),
       );
       return {
         files,
@@ -235,4 +252,20 @@ export function allCases(): ConformanceCase[] {
     .filter((f) => f.endsWith('.yaml'))
     .sort()
     .map((f) => loadCase(join(HERE, f)));
+}
+
+/**
+ * Every case, plus the story case once more on the published walkthrough's own files when they
+ * sit beside the repository; `skipped` says what could not run and why.
+ */
+export function suiteCases(): {
+  readonly cases: readonly ConformanceCase[];
+  readonly skipped: readonly { readonly name: string; readonly reason: string }[];
+} {
+  const cases = allCases();
+  const name = 'ASM reference story, on the published YAML files';
+  const published = publishedStory();
+  if ('skip' in published) return { cases, skipped: [{ name, reason: published.skip }] };
+  const story = loadCase(join(HERE, 'asm-story.yaml'), { story: published.dir });
+  return { cases: [...cases, { ...story, name }], skipped: [] };
 }

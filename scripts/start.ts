@@ -1,6 +1,6 @@
 /**
  * `npm start`: the local mesh in the foreground with step 1 of the reference story applied
- * (../shared/examples/asm-lanes), then the gateway URLs and three `curl` lines to try. Ctrl-C
+ * (examples/story), then the gateway URLs and three `curl` lines to try. Ctrl-C
  * stops it. The state goes where `lanes` puts it (`$LANES_HOME`, else ./.lanes), so the
  * quickstart's `npx lanes …` commands talk to this mesh.
  */

@@ -7,12 +7,14 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { storyCopies } from '../scripts/story.ts';
 import { loadResources } from '../src/config/load/resources.ts';
 import { formatIssue } from '../src/config/source/issues.ts';
 import { formatFieldErrors, loadCrdSchemas, validateAgainstCrd } from './support/crd-schema.ts';
+import { testDataPath } from './support/test-data.ts';
 
-const SHARED = new URL('../../shared/', import.meta.url);
 const ISTIO_KINDS = new Set(['Gateway', 'VirtualService', 'DestinationRule']);
 
 function istioDocs(
@@ -39,18 +41,14 @@ function acceptedByLanes(doc: unknown): { ok: boolean; errors: string[] } {
 }
 
 const schemas = loadCrdSchemas();
-const storyDir = new URL('examples/asm-lanes/', SHARED);
-const bookinfoDir = new URL('testdata/istio/bookinfo/', SHARED);
+const istioData = pathToFileURL(testDataPath('istio/'));
+const bookinfoDir = new URL('bookinfo/', istioData);
+const yamlIn = (dir: URL) => readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+const storyDirs = storyCopies().flatMap((c) => ('dir' in c ? [pathToFileURL(`${c.dir}/`)] : []));
 const corpus = [
-  ...istioDocs(
-    storyDir,
-    readdirSync(storyDir).filter((f) => f.endsWith('.yaml')),
-  ),
-  ...istioDocs(
-    bookinfoDir,
-    readdirSync(bookinfoDir).filter((f) => f.endsWith('.yaml')),
-  ),
-  ...istioDocs(new URL('testdata/istio/', SHARED), ['destinationrule-valid.yaml']),
+  ...storyDirs.flatMap((dir) => istioDocs(dir, yamlIn(dir))),
+  ...istioDocs(bookinfoDir, yamlIn(bookinfoDir)),
+  ...istioDocs(istioData, ['destinationrule-valid.yaml']),
 ];
 
 describe('Istio kinds against the CRD schemas', () => {

@@ -1,7 +1,8 @@
 /**
- * The reference story (../shared/examples/asm-lanes/STORY.md) end to end, the way a user runs it:
+ * The reference story (examples/story/README.md) end to end, the way a user runs it:
  * `lanes up -d`, then every step's `lanes apply`/`lanes delete` as a separate CLI process in the
- * examples directory (the YAML files unchanged), and `curl`s through the real gateways into real
+ * story's directory (the YAML files unchanged; on our copy, and on the published walkthrough's
+ * own files when they sit beside the repository), and `curl`s through the real gateways into real
  * workload processes with OpenTelemetry auto-instrumentation. Then a `kill -9` of the daemon and a
  * second `lanes up`, which must give the same answers.
  */
@@ -10,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { STORY_DIR } from '../scripts/story.ts';
+import { storyCopies } from '../scripts/story.ts';
 import { type CliResult, chainOf, curl, lanes, teardown } from './support/cli.ts';
 
 const ALICE = { 'alice-dev': 'true' };
@@ -211,11 +212,15 @@ function startLoop(loop: Loop, url: string): { stop(): Promise<LoopReport> } {
   };
 }
 
-describe('the reference story through the CLI, with the shared YAML unchanged', {
-  timeout: 300_000,
-}, () => {
+for (const copy of storyCopies()) {
+  const title = `the reference story through the CLI, on ${copy.name} unchanged`;
+  if ('skip' in copy) describe(title, () => test('runs', { skip: copy.skip }));
+  else describe(title, { timeout: 300_000 }, () => storyThroughCli(copy.dir));
+}
+
+function storyThroughCli(storyDir: string): void {
   const state = mkdtempSync(join(tmpdir(), 'lanes-story-'));
-  const cli = (...args: string[]) => lanes(args, { cwd: STORY_DIR, state });
+  const cli = (...args: string[]) => lanes(args, { cwd: storyDir, state });
   const urls = new Map<Gateway, string>();
   const daemonPid = () =>
     (JSON.parse(readFileSync(join(state, 'daemon.json'), 'utf8')) as { pid: number }).pid;
@@ -261,7 +266,7 @@ describe('the reference story through the CLI, with the shared YAML unchanged', 
   });
 
   after(async () => {
-    await teardown(state, STORY_DIR);
+    await teardown(state, storyDir);
     rmSync(state, { recursive: true, force: true });
   });
 
@@ -380,4 +385,4 @@ describe('the reference story through the CLI, with the shared YAML unchanged', 
     assert.match(explain.stdout, /NO_SUCH_SUBSET/);
     assert.match(explain.stdout, /\bv1\b/);
   });
-});
+}

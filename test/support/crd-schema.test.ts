@@ -16,7 +16,7 @@ import {
   validateAgainstCrd,
 } from './crd-schema.ts';
 
-const ISTIO = new URL('../../../shared/testdata/istio/', import.meta.url);
+const ISTIO = new URL('../data/istio/', import.meta.url);
 const schemas = loadCrdSchemas();
 
 type Obj = Record<string, unknown>;

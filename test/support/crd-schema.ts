@@ -1,6 +1,6 @@
 /**
  * Test support: validates a plain JS object (one parsed YAML document) against Istio's official
- * CustomResourceDefinition schemas (../shared/testdata/istio/crds.gen.yaml), the way the
+ * CustomResourceDefinition schemas (test/data/istio/crds.gen.yaml), the way the
  * Kubernetes API server's structural-schema validation would, so tests can cross-check lanes' own
  * validation against the upstream contract.
  *
@@ -110,10 +110,7 @@ export interface CelRuleSite {
 /** `format` values this module checks; loading a schema with any other format throws. */
 export const SUPPORTED_FORMATS: readonly string[] = ['int32', 'double', 'date-time', 'byte'];
 
-export const DEFAULT_CRD_FILE: URL = new URL(
-  '../../../shared/testdata/istio/crds.gen.yaml',
-  import.meta.url,
-);
+export const DEFAULT_CRD_FILE: URL = new URL('../data/istio/crds.gen.yaml', import.meta.url);
 
 // ---------------------------------------------------------------------------------------------
 // Loading

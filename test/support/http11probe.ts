@@ -1,10 +1,10 @@
 /**
- * The Http11Probe cases (../shared/testdata/http11probe) as byte strings, shared by the parser
+ * The Http11Probe cases (test/data/http11probe) as byte strings, shared by the parser
  * replay (src/dataplane/http1/probe.test.ts) and the gateway replay (test/http11probe-gateway.test.ts).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { seededRandom } from '../../src/util/seeded-random.ts';
+import { readTestData } from './test-data.ts';
 
 export interface ProbeCase {
   readonly id: string;
@@ -17,11 +17,9 @@ export interface ProbeCase {
   readonly requests: (string | null)[];
 }
 
-const file = new URL(
-  '../../../shared/testdata/http11probe/http11probe-cases.json',
-  import.meta.url,
-);
-export const cases = (JSON.parse(readFileSync(file, 'utf8')) as { cases: ProbeCase[] }).cases;
+export const cases = (
+  JSON.parse(readTestData('http11probe/http11probe-cases.json')) as { cases: ProbeCase[] }
+).cases;
 
 const HOST = 'localhost:8080';
 

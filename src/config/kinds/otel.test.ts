@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { STORY_DIR } from '../../../scripts/story.ts';
 import type { Issue } from '../source/issues.ts';
 import { parseYamlDocuments } from '../yaml/parse.ts';
 import { type ParsedResource, parseResource } from './document.ts';
@@ -34,7 +36,7 @@ ${spec}
 describe('Instrumentation', () => {
   it('the example instrumentation.yaml parses into propagators and sampler', () => {
     const r = parseOne(
-      readFileSync('/work/shared/examples/asm-lanes/instrumentation.yaml', 'utf8'),
+      readFileSync(join(STORY_DIR, 'instrumentation.yaml'), 'utf8'),
       'instrumentation.yaml',
     );
     assert.deepEqual(r.issues, []);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { readTestData } from '../../../test/support/test-data.ts';
 import { isValidBaggageKey } from '../../config/kinds/carrier-names.ts';
 import { seededRandom } from '../../util/seeded-random.ts';
 import {
@@ -32,8 +32,8 @@ type Vector =
     }
   | { test: string; kind: 'list-member'; input: string; expect: VectorEntry };
 
-const vectorFile = new URL('../../../../shared/testdata/w3c/baggage-vectors.json', import.meta.url);
-const vectors = (JSON.parse(readFileSync(vectorFile, 'utf8')) as { vectors: Vector[] }).vectors;
+const vectors = (JSON.parse(readTestData('w3c/baggage-vectors.json')) as { vectors: Vector[] })
+  .vectors;
 
 /** What a vector asserts: decoded key, value and properties; wire bytes differ between encoders. */
 function decoded(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { readTestData } from '../../../test/support/test-data.ts';
 import {
   type HeaderValue,
   MAX_OPAQUE_ID_LENGTH,
@@ -32,11 +32,8 @@ interface Vector {
   asserts: Assertion[];
 }
 
-const vectorFile = new URL(
-  '../../../../shared/testdata/w3c/tracecontext-vectors.json',
-  import.meta.url,
-);
-const vectors = (JSON.parse(readFileSync(vectorFile, 'utf8')) as { vectors: Vector[] }).vectors;
+const vectors = (JSON.parse(readTestData('w3c/tracecontext-vectors.json')) as { vectors: Vector[] })
+  .vectors;
 
 const TRACEPARENT_UNCHANGED =
   'a pass-through proxy forwards traceparent unchanged; a new parent-id is the job of the ' +

@@ -1,5 +1,5 @@
 /**
- * Replays every case of the Http11Probe suite (../shared/testdata/http11probe) against
+ * Replays every case of the Http11Probe suite (test/data/http11probe) against
  * RequestParser and checks the outcome against the case's coarse verdict. Cases where we
  * deliberately differ are listed, with the reason, in DEVIATIONS.md: this test fails when a case
  * deviates without being listed there (or with another outcome than listed), and when a listed

@@ -193,8 +193,11 @@ describe('usage errors per command', () => {
       ['explain', '--gateway', 'istio-system/gw', '/', '/x'],
       /^unexpected argument "\/x" for `lanes explain`/,
     ],
-    [['mock'], 'lanes mock needs --app APP: the name it answers with'],
-    [['mock', '--app', 'a'], 'lanes mock needs --version VERSION: the version it answers with'],
+    [['mock'], 'lanes mock needs --app APP (or $app): the name it answers with'],
+    [
+      ['mock', '--app', 'a'],
+      'lanes mock needs --version VERSION (or $version): the version it answers with',
+    ],
     [
       ['mock', '--app', 'a', '--version', 'v1', '--port', '70000'],
       '--port must be a whole number from 0 to 65535, got "70000"',
@@ -245,18 +248,54 @@ describe('explain and mock arguments', () => {
     });
   });
 
-  test('mock environment: the flags, nothing inherited about the upstream', () => {
-    assert.deepEqual(
-      mockEnv(
-        { HOME: '/h', upstream_url: 'http://old/' },
-        { app: 'mocka', version: 'v1', upstream: undefined, port: undefined },
-      ),
-      { HOME: '/h', app: 'mocka', version: 'v1', PORT: '8000' },
-    );
-    assert.deepEqual(
-      mockEnv({}, { app: 'mocka', version: 'v2', upstream: 'http://127.0.0.1:9000/', port: 0 }),
-      { app: 'mocka', version: 'v2', PORT: '0', upstream_url: 'http://127.0.0.1:9000/' },
-    );
+  test('mock environment: the flags first, else the variables the asm-mock image reads', () => {
+    const cases: [
+      string,
+      Record<string, string>,
+      Parameters<typeof mockEnv>[1],
+      Record<string, string> | RegExp,
+    ][] = [
+      [
+        'flags only',
+        {},
+        { app: 'mocka', version: 'v2', upstream: 'http://127.0.0.1:9000/', port: 0 },
+        { app: 'mocka', version: 'v2', PORT: '0', upstream_url: 'http://127.0.0.1:9000/' },
+      ],
+      [
+        'a workload: everything from its env and the PORT lanes gave it',
+        { app: 'mockb', version: 'v1', upstream_url: 'http://mockc:8000/', PORT: '41000' },
+        { app: undefined, version: undefined, upstream: undefined, port: undefined },
+        { app: 'mockb', version: 'v1', PORT: '41000', upstream_url: 'http://mockc:8000/' },
+      ],
+      [
+        'flags override the env; no PORT anywhere is 8000',
+        { HOME: '/h', app: 'x', version: 'y', upstream_url: 'http://old/' },
+        { app: 'mocka', version: 'v1', upstream: 'http://new/', port: undefined },
+        { HOME: '/h', app: 'mocka', version: 'v1', PORT: '8000', upstream_url: 'http://new/' },
+      ],
+      [
+        'no app',
+        {},
+        { app: undefined, version: 'v1', upstream: undefined, port: undefined },
+        /needs --app APP \(or \$app\)/,
+      ],
+      [
+        'an upstream from the env that is not http',
+        { app: 'a', version: 'v1', upstream_url: 'ftp://x/' },
+        { app: undefined, version: undefined, upstream: undefined, port: undefined },
+        /^\$upstream_url must be an http:\/\/ URL, got "ftp:\/\/x\/"$/,
+      ],
+      [
+        'a PORT that is not a port',
+        { app: 'a', version: 'v1', PORT: '80a' },
+        { app: undefined, version: undefined, upstream: undefined, port: undefined },
+        /^\$PORT must be a port number \(0-65535\), got "80a"$/,
+      ],
+    ];
+    for (const [what, env, flags, want] of cases) {
+      if (want instanceof RegExp) assert.throws(() => mockEnv(env, flags), { message: want }, what);
+      else assert.deepEqual(mockEnv(env, flags), want, what);
+    }
   });
 });
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { STORY_DIR, storyCopies } from '../../../../scripts/story.ts';
 import { loadResources } from '../../load/resources.ts';
 import { formatIssue } from '../../source/issues.ts';
 import type { AsmSwimLaneGroupSpec } from './swim-lane-group.ts';
-
-const STORY = new URL('../../../../../shared/examples/asm-lanes/', import.meta.url);
 
 function load(text: string) {
   const result = loadResources([{ file: 'a.yaml', text }]);
@@ -16,18 +16,25 @@ function load(text: string) {
 }
 
 describe('ASM kinds', () => {
-  for (const file of readdirSync(STORY).filter((f) => f.endsWith('.yaml'))) {
-    it(`accepts ${file} from the reference story unchanged`, () => {
-      const result = loadResources([{ file, text: readFileSync(new URL(file, STORY), 'utf8') }]);
-      assert.deepEqual(result.issues.filter((i) => i.severity === 'error').map(formatIssue), []);
-    });
+  for (const copy of storyCopies()) {
+    if ('skip' in copy) {
+      it(`accepts every file of ${copy.name} unchanged`, { skip: copy.skip }, () => {});
+      continue;
+    }
+    for (const file of readdirSync(copy.dir).filter((f) => f.endsWith('.yaml'))) {
+      it(`accepts ${file} of ${copy.name} unchanged`, () => {
+        const text = readFileSync(join(copy.dir, file), 'utf8');
+        const result = loadResources([{ file, text }]);
+        assert.deepEqual(result.issues.filter((i) => i.severity === 'error').map(formatIssue), []);
+      });
+    }
   }
 
   it('reads the story group: permissive, route header version, baggage, per-service baselines', () => {
     const result = loadResources([
       {
         file: 'g.yaml',
-        text: readFileSync(new URL('swimlane-v1-baseline-v2.yaml', STORY), 'utf8'),
+        text: readFileSync(join(STORY_DIR, 'swimlane-v1-baseline-v2.yaml'), 'utf8'),
       },
     ]);
     const group = result.resources.find((r) => r.kind === 'ASMSwimLaneGroup')!;
@@ -40,8 +47,26 @@ describe('ASM kinds', () => {
       'default/mockb': 'v1',
       'default/mockc': 'v2',
     });
-    assert.ok(
-      result.issues.some((i) => i.severity === 'ignored' && i.path === 'spec.services[0].cluster'),
+  });
+
+  it("reports a service's cluster as ignored, at its position: lanes merges services across clusters", () => {
+    const text = [
+      'apiVersion: istio.alibabacloud.com/v1',
+      'kind: ASMSwimLaneGroup',
+      'metadata: {name: mock}',
+      'spec:',
+      '  services:',
+      '  - name: mocka',
+      '    namespace: default',
+      '    cluster: {id: c0123}',
+      '',
+    ].join('\n');
+    const result = loadResources([{ file: 'g.yaml', text }]);
+    assert.ok(result.ok, result.issues.map(formatIssue).join('\n'));
+    const ignored = result.issues.filter((i) => i.severity === 'ignored');
+    assert.deepEqual(
+      ignored.map((i) => [i.path, i.line]),
+      [['spec.services[0].cluster', 8]],
     );
   });
 

@@ -1,5 +1,5 @@
 /**
- * Every field of Istio's CRDs (shared/testdata/istio/crds.gen.yaml) is declared by the lanes
+ * Every field of Istio's CRDs (test/data/istio/crds.gen.yaml) is declared by the lanes
  * schema: as supported, ignored or unsupported. None may come back as "unknown field".
  */
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { nodeFromValue } from '../../source/node.ts';
 import { parseResource } from '../document.ts';
-import { sharedFile } from './test-support.ts';
+import { testDataFile } from './test-support.ts';
 
 interface OpenApi {
   readonly type?: string;
@@ -28,7 +28,7 @@ interface Crd {
   };
 }
 
-const { text } = sharedFile('testdata/istio/crds.gen.yaml');
+const { text } = testDataFile('istio/crds.gen.yaml');
 const crds = parseAllDocuments(text).map((d) => d.toJS() as Crd);
 
 function specSchema(kind: string, version: string): OpenApi {

@@ -3,7 +3,7 @@
  * issue must point by quoting the text it must point at.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readTestData } from '../../../../test/support/test-data.ts';
 import type { Issue } from '../../source/issues.ts';
 import { parseYamlDocuments, type SourceDocument } from '../../yaml/parse.ts';
 import { type ParsedResource, parseResource } from '../document.ts';
@@ -72,10 +72,9 @@ export function errors(issues: readonly Issue[]): Issue[] {
   return issues.filter((i) => i.severity === 'error');
 }
 
-/** Reads a file of the shared test data, relative to this directory. */
-export function sharedFile(relative: string): { text: string; file: string } {
-  const url = new URL(`../../../../../shared/${relative}`, import.meta.url);
-  return { text: readFileSync(url, 'utf8'), file: relative.split('/').pop() ?? relative };
+/** Reads a file of the vendored test data (test/data/), with its base name for positions. */
+export function testDataFile(relative: string): { text: string; file: string } {
+  return { text: readTestData(relative), file: relative.split('/').pop() ?? relative };
 }
 
 /** Removes the `_err` annotation from a test-data document, returning it (Istio's CRD tests). */

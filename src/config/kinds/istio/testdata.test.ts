@@ -1,21 +1,24 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { storyCopies } from '../../../../scripts/story.ts';
+import { testDataPath } from '../../../../test/support/test-data.ts';
 import { mapGet, valueFromNode } from '../../source/node.ts';
 import { parseYamlDocuments } from '../../yaml/parse.ts';
 import { parseResource } from '../document.ts';
-import { errors, parseText, sharedFile, stripErr } from './test-support.ts';
+import { errors, parseText, stripErr, testDataFile } from './test-support.ts';
 
-describe('Istio CRD test data (shared/testdata/istio)', () => {
+describe('Istio CRD test data (test/data/istio)', () => {
   test('every document of destinationrule-valid.yaml is accepted', () => {
-    const { text, file } = sharedFile('testdata/istio/destinationrule-valid.yaml');
+    const { text, file } = testDataFile('istio/destinationrule-valid.yaml');
     const parsed = parseText(text, file);
     assert.equal(parsed.length, 4);
     for (const p of parsed) assert.deepEqual(errors(p.issues), []);
   });
 
   test('the http2KeepAlive of destinationrule-valid.yaml is accepted as ignored', () => {
-    const { text, file } = sharedFile('testdata/istio/destinationrule-valid.yaml');
+    const { text, file } = testDataFile('istio/destinationrule-valid.yaml');
     const last = parseText(text, file).at(-1);
     assert.deepEqual(
       last?.issues.map((i) => [i.severity, i.path]),
@@ -23,7 +26,7 @@ describe('Istio CRD test data (shared/testdata/istio)', () => {
     );
   });
 
-  const invalid = sharedFile('testdata/istio/destinationrule-invalid.yaml');
+  const invalid = testDataFile('istio/destinationrule-invalid.yaml');
   const invalidDocs = parseYamlDocuments(invalid.text, invalid.file).documents.map(stripErr);
 
   test('destinationrule-invalid.yaml has an _err annotation on every document', () => {
@@ -44,8 +47,8 @@ describe('Istio CRD test data (shared/testdata/istio)', () => {
   }
 });
 
-describe('Istio bookinfo samples (shared/testdata/istio/bookinfo)', () => {
-  const dir = new URL('../../../../../shared/testdata/istio/bookinfo/', import.meta.url);
+describe('Istio bookinfo samples (test/data/istio/bookinfo)', () => {
+  const dir = testDataPath('istio/bookinfo/');
   const routing = readdirSync(dir).filter((f) => f !== 'egress-rule-google-apis.yaml');
 
   test('the bookinfo directory holds the routing samples', () => {
@@ -54,7 +57,7 @@ describe('Istio bookinfo samples (shared/testdata/istio/bookinfo)', () => {
 
   for (const name of routing) {
     test(`every document of ${name} is accepted`, () => {
-      const { text, file } = sharedFile(`testdata/istio/bookinfo/${name}`);
+      const { text, file } = testDataFile(`istio/bookinfo/${name}`);
       const parsed = parseText(text, file);
       assert.ok(parsed.length > 0);
       for (const p of parsed) {
@@ -65,7 +68,7 @@ describe('Istio bookinfo samples (shared/testdata/istio/bookinfo)', () => {
   }
 
   test('destination-rule-all-mtls.yaml notes tls ISTIO_MUTUAL as ignored on every rule', () => {
-    const { text, file } = sharedFile('testdata/istio/bookinfo/destination-rule-all-mtls.yaml');
+    const { text, file } = testDataFile('istio/bookinfo/destination-rule-all-mtls.yaml');
     const parsed = parseText(text, file);
     assert.equal(parsed.length, 4);
     for (const p of parsed) {
@@ -84,7 +87,7 @@ describe('Istio bookinfo samples (shared/testdata/istio/bookinfo)', () => {
   });
 
   test('fault-injection-details-v1.yaml gets Istio’s unreachable-rule warning for its second catch-all', () => {
-    const { text, file } = sharedFile('testdata/istio/bookinfo/fault-injection-details-v1.yaml');
+    const { text, file } = testDataFile('istio/bookinfo/fault-injection-details-v1.yaml');
     const [vs] = parseText(text, file);
     assert.deepEqual(
       vs?.issues.map((i) => [i.severity, i.path, i.message]),
@@ -99,7 +102,7 @@ describe('Istio bookinfo samples (shared/testdata/istio/bookinfo)', () => {
   });
 
   describe('egress-rule-google-apis.yaml', () => {
-    const { text, file } = sharedFile('testdata/istio/bookinfo/egress-rule-google-apis.yaml');
+    const { text, file } = testDataFile('istio/bookinfo/egress-rule-google-apis.yaml');
     const [serviceEntry, vs, dr] = parseText(text, file);
 
     test('its ServiceEntry is rejected as a kind lanes does not support yet', () => {
@@ -136,7 +139,7 @@ describe('Istio bookinfo samples (shared/testdata/istio/bookinfo)', () => {
   });
 });
 
-describe('the asm-lanes story files (shared/examples/asm-lanes)', () => {
+describe('the Istio documents of the story files', () => {
   const files = [
     'gateways.yaml',
     'ingress-vs.yaml',
@@ -147,21 +150,27 @@ describe('the asm-lanes story files (shared/examples/asm-lanes)', () => {
     'bob-dev.yaml',
     'caros-dev.yaml',
   ];
-  for (const name of files) {
-    test(`the Istio documents of ${name} are accepted with no notes`, () => {
-      const { text, file } = sharedFile(`examples/asm-lanes/${name}`);
-      // Only the Istio documents: the other kinds in these files belong to other tests.
-      const istio = parseYamlDocuments(text, file).documents.filter((d) =>
-        String(valueFromNode(mapGet(d.node, 'apiVersion') ?? d.node)).startsWith(
-          'networking.istio.io/',
-        ),
-      );
-      assert.ok(istio.length > 0, 'the file has Istio documents');
-      for (const d of istio) {
-        const { resource, issues } = parseResource(d);
-        assert.deepEqual(issues, []);
-        assert.ok(resource);
-      }
-    });
+  for (const copy of storyCopies()) {
+    if ('skip' in copy) {
+      test(`the Istio documents of ${copy.name} are accepted with no notes`, { skip: copy.skip });
+      continue;
+    }
+    for (const file of files) {
+      test(`the Istio documents of ${file} of ${copy.name} are accepted with no notes`, () => {
+        const text = readFileSync(join(copy.dir, file), 'utf8');
+        // Only the Istio documents: the other kinds in these files belong to other tests.
+        const istio = parseYamlDocuments(text, file).documents.filter((d) =>
+          String(valueFromNode(mapGet(d.node, 'apiVersion') ?? d.node)).startsWith(
+            'networking.istio.io/',
+          ),
+        );
+        assert.ok(istio.length > 0, 'the file has Istio documents');
+        for (const d of istio) {
+          const { resource, issues } = parseResource(d);
+          assert.deepEqual(issues, []);
+          assert.ok(resource);
+        }
+      });
+    }
   }
 });

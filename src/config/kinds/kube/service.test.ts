@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { storyCopies } from '../../../../scripts/story.ts';
 import type { Issue } from '../../source/issues.ts';
 import { parseYamlDocuments } from '../../yaml/parse.ts';
 import { type ParsedResource, parseResource } from '../document.ts';
 import type { ServiceSpec } from './index.ts';
-
-const EXAMPLES = '/work/shared/examples/asm-lanes';
 
 function parseAll(text: string, file = 'svc.yaml') {
   const { documents, issues } = parseYamlDocuments(text, file);
@@ -41,22 +41,28 @@ const PORTS = '  ports:\n  - port: 8000\n    name: http';
 const SELECTOR = '  selector:\n    app: mocka';
 
 describe('Service', () => {
-  for (const file of ['mock.yaml', 'dev-services.yaml']) {
-    it(`every Service in ${file} parses with no errors and no notes`, () => {
-      const services = parseAll(readFileSync(`${EXAMPLES}/${file}`, 'utf8'), file).filter(
-        (r) => r.resource?.kind === 'Service',
-      );
-      assert.equal(services.length, 3);
-      for (const r of services) {
-        assert.deepEqual(r.issues, []);
-        const spec = specOf<ServiceSpec>(r);
-        assert.deepEqual(spec.ports, [
-          { name: 'http', port: 8000, targetPort: 8000, protocol: 'TCP', appProtocol: undefined },
-        ]);
-        assert.equal(spec.headless, false);
-        assert.deepEqual(spec.selector, { app: r.resource?.metadata.name });
+  for (const copy of storyCopies()) {
+    for (const file of ['mock.yaml', 'dev-services.yaml']) {
+      const title = `every Service in ${file} of ${copy.name} parses with no errors and no notes`;
+      if ('skip' in copy) {
+        it(title, { skip: copy.skip }, () => {});
+        continue;
       }
-    });
+      it(title, () => {
+        const text = readFileSync(join(copy.dir, file), 'utf8');
+        const services = parseAll(text, file).filter((r) => r.resource?.kind === 'Service');
+        assert.equal(services.length, 3);
+        for (const r of services) {
+          assert.deepEqual(r.issues, []);
+          const spec = specOf<ServiceSpec>(r);
+          assert.deepEqual(spec.ports, [
+            { name: 'http', port: 8000, targetPort: 8000, protocol: 'TCP', appProtocol: undefined },
+          ]);
+          assert.equal(spec.headless, false);
+          assert.deepEqual(spec.selector, { app: r.resource?.metadata.name });
+        }
+      });
+    }
   }
 
   it('targetPort keeps a number or a container port name, and appProtocol is read', () => {

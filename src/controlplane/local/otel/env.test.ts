@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { STORY_DIR } from '../../../../scripts/story.ts';
 import type { InstrumentationSpec } from '../../../config/kinds/otel.ts';
 import { loadResources } from '../../../config/load/resources.ts';
 import { mergeNodeOptions, NODE_OPTIONS_FRAGMENT, otelEnv, REGISTER_URL } from './env.ts';
@@ -20,8 +22,8 @@ describe('otelEnv', () => {
     });
   });
 
-  test("the walkthrough's instrumentation.yaml: baggage only, ratio sampler with its argument", () => {
-    const file = '/work/shared/examples/asm-lanes/instrumentation.yaml';
+  test("the story's instrumentation.yaml: baggage only, ratio sampler with its argument", () => {
+    const file = join(STORY_DIR, 'instrumentation.yaml');
     const loaded = loadResources([{ file, text: readFileSync(file, 'utf8') }]);
     assert.ok(loaded.ok, JSON.stringify(loaded.issues));
     const spec = loaded.resources[0]!.spec as InstrumentationSpec;

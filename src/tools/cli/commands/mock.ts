@@ -8,15 +8,16 @@ export const mockSpec: CommandSpec = {
   name: 'mock',
   help: `Run the built-in mock service in the foreground (the local stand-in for Alibaba's asm-mock).
 It answers every request with '-> APP(version: VERSION, ip: ADDRESS)', followed by the answer
-of its upstream when --upstream is given.
+of its upstream when there is one. Each flag defaults to the environment variable the asm-mock
+image reads, so a Deployment can run it with 'command: [lanes, mock]' and the usual env.
 
-Usage: lanes mock --app APP --version VERSION [--upstream URL] [--port P]
+Usage: lanes mock [--app APP] [--version VERSION] [--upstream URL] [--port P]
 
 Flags:
-      --app APP          the service name it answers with
-      --version VERSION  the version it answers with
-      --upstream URL     an http:// URL to call and append the answer of
-      --port P           the port on 127.0.0.1 (default 8000; 0 picks a free one)
+      --app APP          the service name it answers with (default $app)
+      --version VERSION  the version it answers with (default $version)
+      --upstream URL     an http:// URL to call and append the answer of (default $upstream_url)
+      --port P           the port on 127.0.0.1 (default $PORT, else 8000; 0 picks a free one)
 `,
   options: {
     app: { type: 'string' },
@@ -61,7 +62,11 @@ export async function mock(ctx: CommandContext): Promise<number> {
   }
 }
 
-/** The mock's environment: ours, with the flags as `app`, `version`, `upstream_url`, `PORT`. */
+/**
+ * The mock's environment: ours, with the flags as `app`, `version`, `upstream_url`, `PORT`. A flag
+ * left out keeps the inherited variable, as the asm-mock image reads them: that is how a workload
+ * (`command: [lanes, mock]`, its env, the `PORT` lanes gives it) configures it.
+ */
 export function mockEnv(
   base: Readonly<Record<string, string | undefined>>,
   flags: {
@@ -71,31 +76,43 @@ export function mockEnv(
     port: number | undefined;
   },
 ): Record<string, string | undefined> {
-  if (!flags.app) throw new UsageError('lanes mock needs --app APP: the name it answers with');
-  if (!flags.version) {
-    throw new UsageError('lanes mock needs --version VERSION: the version it answers with');
+  const app = flags.app ?? nonEmpty(base.app);
+  const version = flags.version ?? nonEmpty(base.version);
+  const upstream = flags.upstream ?? nonEmpty(base.upstream_url);
+  if (!app) throw new UsageError('lanes mock needs --app APP (or $app): the name it answers with');
+  if (!version) {
+    throw new UsageError(
+      'lanes mock needs --version VERSION (or $version): the version it answers with',
+    );
   }
-  if (flags.upstream !== undefined) {
+  if (upstream !== undefined) {
     let url: URL | undefined;
     try {
-      url = new URL(flags.upstream);
+      url = new URL(upstream);
     } catch {
       url = undefined;
     }
     if (url?.protocol !== 'http:') {
-      throw new UsageError(
-        `--upstream must be an http:// URL, got ${JSON.stringify(flags.upstream)}`,
-      );
+      const from = flags.upstream !== undefined ? '--upstream' : '$upstream_url';
+      throw new UsageError(`${from} must be an http:// URL, got ${JSON.stringify(upstream)}`);
     }
   }
-  const env: Record<string, string | undefined> = {
-    ...base,
-    app: flags.app,
-    version: flags.version,
-    PORT: String(flags.port ?? DEFAULT_PORT),
-  };
-  // The flags alone say where it calls: an inherited upstream_url would be a surprise.
+  const port = flags.port ?? portOf(base.PORT) ?? DEFAULT_PORT;
+  const env: Record<string, string | undefined> = { ...base, app, version, PORT: String(port) };
   delete env.upstream_url;
-  if (flags.upstream !== undefined) env.upstream_url = flags.upstream;
+  if (upstream !== undefined) env.upstream_url = upstream;
   return env;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function portOf(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535 || !/^\d+$/.test(value)) {
+    throw new UsageError(`$PORT must be a port number (0-65535), got ${JSON.stringify(value)}`);
+  }
+  return n;
 }
