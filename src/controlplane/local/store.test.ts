@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { STORY_DIR, STORY_STEP_1 } from '../../../scripts/story.ts';
 import { positionOf, type Resource, resourceKey } from '../../config/resource/resource.ts';
-import { formatIssue } from '../../config/source/issues.ts';
 import type { DeleteTarget, SourceText } from './protocol.ts';
 import { StateDir, StateError } from './state/state.ts';
 import { describe as label, RequestError, ResourceStore } from './store.ts';
@@ -16,6 +15,40 @@ function example(name: string): SourceText {
   return { file, text: readFileSync(file, 'utf8') };
 }
 const examplePath = (name: string) => join(STORY_DIR, name);
+
+/** The 1-based line of the first line of `text` matching `pattern` after the one matching `after`. */
+function lineOf(text: string, pattern: RegExp, after?: RegExp): number {
+  const lines = text.split('\n');
+  const start = after ? lines.findIndex((l) => after.test(l)) : 0;
+  assert.ok(start >= 0, `no line matches ${after}`);
+  const i = lines.findIndex((l, n) => n >= start && pattern.test(l));
+  assert.ok(i >= 0, `no line matches ${pattern}`);
+  return i + 1;
+}
+
+/**
+ * The story's mock.yaml with an `imagePullPolicy` under every `image:`, as the published
+ * walkthrough writes it: a field local mode accepts and reports as ignored. Written beside the
+ * test's state so the CLI-style absolute path is real.
+ */
+function withPullPolicy(): SourceText {
+  const text = readFileSync(examplePath('mock.yaml'), 'utf8').replace(
+    /^( *)(- )?image: (.*)$/gm,
+    (line, indent: string, dash: string | undefined) =>
+      `${line}\n${indent}${dash ? '  ' : ''}imagePullPolicy: IfNotPresent`,
+  );
+  const file = join(root, 'mock-with-pull-policy.yaml');
+  writeFileSync(file, text);
+  return { file, text };
+}
+
+/** Where each `imagePullPolicy` of withPullPolicy() is, `line:col`, in file order. */
+function pullPolicyPositions(text: string): string[] {
+  return text.split('\n').flatMap((l, i) => {
+    const m = /^( *)imagePullPolicy:/.exec(l);
+    return m ? [`${i + 1}:${m[1]!.length + 1}`] : [];
+  });
+}
 
 const DEV = ['dev-services.yaml', 'caros-dev.yaml'];
 
@@ -111,7 +144,10 @@ describe('ResourceStore.apply', () => {
     assert.equal(docs.length, 12);
     const mocka = docs.find((d) => d.text.includes('name: mocka-v1'))!;
     assert.equal(mocka.file, examplePath('mock.yaml'));
-    assert.equal(mocka.line, 15);
+    assert.equal(
+      mocka.line,
+      lineOf(example('mock.yaml').text, /^apiVersion: apps\/v1$/, /^# mocka v1/),
+    );
     assert.equal(mocka.cluster, 'default');
     assert.ok(mocka.text.startsWith('apiVersion: apps/v1\nkind: Deployment\n'), mocka.text);
     assert.ok(!mocka.text.includes('---'), mocka.text);
@@ -119,12 +155,15 @@ describe('ResourceStore.apply', () => {
 
   test('notes (ignored fields) come back with file:line:col and are not errors', () => {
     const { store } = fresh();
-    const { notes } = store.apply([example('mock.yaml')], undefined);
+    const mock = withPullPolicy();
+    const { notes } = store.apply([mock], undefined);
+    const positions = pullPolicyPositions(mock.text);
+    assert.equal(positions.length, 3);
     assert.deepEqual(
       notes.map((n) => `${n.line}:${n.col} ${n.path} ${n.severity}`),
-      [42, 94, 146].map((l) => `${l}:9 spec.template.spec.containers[0].imagePullPolicy ignored`),
+      positions.map((p) => `${p} spec.template.spec.containers[0].imagePullPolicy ignored`),
     );
-    assert.ok(notes.every((n) => n.file === examplePath('mock.yaml')));
+    assert.ok(notes.every((n) => n.file === mock.file));
   });
 
   const again: {
@@ -381,30 +420,28 @@ describe('ResourceStore.restore', () => {
     }
     const mockc = [...after.values()].find((r) => r.metadata.name === 'mockc-v1')!;
     assert.equal(mockc.origin.file, examplePath('mock.yaml'));
+    const text = example('mock.yaml').text;
+    const line = lineOf(text, /^\s+image: /, /name: mockc-v1/);
     assert.deepEqual(positionOf(mockc, 'spec.template.spec.containers[0].image'), {
-      line: 145,
-      col: 16,
+      line,
+      col: (text.split('\n')[line - 1] ?? '').indexOf('image: ') + 'image: '.length + 1,
     });
   });
 
   test('notes of a restored document keep the original file:line:col', () => {
-    const { state } = story();
+    const { state, store } = fresh();
+    const mock = withPullPolicy();
+    store.apply([mock], undefined);
     const restored = restoredStore(state);
     const notes = restored
       .resources()
       .filter((r) => r.kind === 'Deployment')
-      .flatMap((r) => r.notes.map(formatIssue))
-      .sort();
-    const mock = examplePath('mock.yaml');
-    const caros = examplePath('caros-dev.yaml');
+      .flatMap((r) => r.notes.map((n) => `${n.file}:${n.line}:${n.col}: ${n.resource}`));
     assert.deepEqual(
-      notes.map((n) => n.split(': ').slice(0, 2).join(': ')),
-      [
-        `${caros}:27:9: Deployment default/mockc-dev-caros`,
-        `${mock}:146:9: Deployment default/mockc-v1`,
-        `${mock}:42:9: Deployment default/mocka-v1`,
-        `${mock}:94:9: Deployment default/mockb-v1`,
-      ].sort(),
+      notes,
+      pullPolicyPositions(mock.text).map(
+        (p, i) => `${mock.file}:${p}: Deployment default/mock${'abc'[i]}-v1`,
+      ),
     );
   });
 
@@ -434,7 +471,7 @@ describe('ResourceStore.restore', () => {
       (error: unknown) =>
         error instanceof StateError &&
         error.message.includes(
-          `${examplePath('mock.yaml')}:75:13: Deployment default/mockb-v1: spec.replicas`,
+          `${examplePath('mock.yaml')}:${lineOf(example('mock.yaml').text, /^\s+replicas: 1$/, /name: mockb-v1/)}:13: Deployment default/mockb-v1: spec.replicas`,
         ) &&
         error.message.includes('replicas') &&
         error.message.includes(join(state.dir, 'resources.json')),
