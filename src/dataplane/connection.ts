@@ -207,7 +207,12 @@ export class DownstreamConnection implements RequestEvents {
    * Answers a request that never became one (a malformed or late head, a malformed body) and
    * closes the connection. It is logged like any answer, so an operator sees why clients got it.
    */
-  #answerAndClose(code: ErrorCode, message: string, startedAt: number): void {
+  #answerAndClose(
+    code: ErrorCode,
+    message: string,
+    startedAt: number,
+    delivered: 'none' | 'unknown' = 'none',
+  ): void {
     const status = writeError(this.socket, {
       code,
       message,
@@ -216,6 +221,7 @@ export class DownstreamConnection implements RequestEvents {
       fallback: [],
       hop: this.#core.listenerName,
       keepAlive: false,
+      delivered,
     });
     this.#logLocal(undefined, undefined, status, code, startedAt, undefined, null, []);
     this.socket.end();
@@ -302,6 +308,19 @@ export class DownstreamConnection implements RequestEvents {
         return;
       case 'local': {
         for (const r of decision.remember) core.traceMemory?.set(r.traceKey, r.lane);
+        if (core.appDown !== undefined) {
+          this.#respondError(
+            head,
+            'UPSTREAM_CONNECT_FAILURE',
+            `the app is not running: ${core.appDown}`,
+            undefined,
+            [],
+            startedAt,
+            view,
+            tag,
+          );
+          return;
+        }
         const app = core.app!;
         this.#forward(
           head,
@@ -330,7 +349,8 @@ export class DownstreamConnection implements RequestEvents {
         return;
       }
       case 'forward': {
-        const svc = snapshot.table.services[decision.service];
+        const table = snapshot.table;
+        const svc = table.services[decision.service];
         this.#forward(
           head,
           view,
@@ -341,6 +361,7 @@ export class DownstreamConnection implements RequestEvents {
             service: decision.service,
             endpoints: decision.endpoints,
             serviceSize: svc?.all.length ?? decision.endpoints.length,
+            decided: { table, decision },
           },
           startedAt,
           {
@@ -555,6 +576,8 @@ export class DownstreamConnection implements RequestEvents {
           PARSE_CODES[err.code],
           `${err.message} (in the request body)`,
           startedAt,
+          // The head (and maybe some of the body) went upstream already.
+          'unknown',
         );
       return;
     }

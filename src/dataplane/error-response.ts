@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type net from 'node:net';
 import { type ErrorCode, statusOf } from '../core/engine/errors.ts';
 import type { FallbackStep } from '../core/engine/types.ts';
+import { DELIVERED_HEADER, ERROR_HEADER } from './attempt.ts';
 
 export interface ErrorDetails {
   readonly code: ErrorCode;
@@ -17,6 +18,11 @@ export interface ErrorDetails {
   /** Which hop answered, e.g. `gateway istio-system/ingressgateway:80`. */
   readonly hop: string;
   readonly keepAlive: boolean;
+  /**
+   * Whether the request can have reached an application: `none` when nothing of it was
+   * forwarded (the caller's proxy may then send it elsewhere, whatever its method). Default none.
+   */
+  readonly delivered?: 'none' | 'unknown';
 }
 
 /** Node's own table of reason phrases; the phrase means nothing to a client, but "503 OK" misleads a reader. */
@@ -53,7 +59,8 @@ export function writeError(socket: net.Socket, d: ErrorDetails): number {
   const body = errorBody(d);
   const head =
     `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n` +
-    `x-lanes-error: ${d.code}\r\n` +
+    `${ERROR_HEADER}: ${d.code}\r\n` +
+    `${DELIVERED_HEADER}: ${d.delivered ?? 'none'}\r\n` +
     'content-type: text/plain; charset=utf-8\r\n' +
     `content-length: ${Buffer.byteLength(body)}\r\n` +
     (d.keepAlive ? '' : 'connection: close\r\n') +

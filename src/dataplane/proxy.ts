@@ -74,6 +74,8 @@ export class ProxyCore {
   readonly runtime: ProxyRuntime;
   readonly traceMemory: TraceMemory | undefined;
   readonly app: { readonly host: string; readonly port: number } | undefined;
+  /** Inbound: why the app is not running now (its supervisor said so); undefined while it is. */
+  appDown: string | undefined;
   readonly defaultPolicy: UpstreamPolicy = DEFAULT_POLICY;
   readonly defaultRetries: RetryPolicy;
   readonly decideContext: DecideContext;
@@ -167,6 +169,15 @@ export interface ProxyServer {
   /** Stops accepting, lets requests in flight finish for `graceMs`, then closes everything. */
   close(graceMs?: number): Promise<void>;
   stats(): ProxyStats;
+  /**
+   * Inbound only: the app stopped running (`reason`, e.g. "killed by SIGKILL after 2.1 s"), or
+   * runs again (undefined). While it is down, requests are answered at once with
+   * UPSTREAM_CONNECT_FAILURE and `x-lanes-delivered: none` — so the caller's proxy sends them to
+   * another instance, whatever their method — instead of meeting the dead app's connections, and
+   * the connections kept open to it are closed. The supervisor knows of an exit before the next
+   * routing table can say it: this closes the moment between the two.
+   */
+  setAppDown(reason: string | undefined): void;
 }
 
 export function createProxy(options: ProxyOptions): ProxyServer {
@@ -199,6 +210,11 @@ export function createProxy(options: ProxyOptions): ProxyServer {
       await closed;
       clearTimeout(deadline);
       core.runtime.pool.destroy();
+    },
+    setAppDown(reason) {
+      if (core.app === undefined) return;
+      core.appDown = reason;
+      if (reason !== undefined) core.runtime.pool.closeIdle();
     },
     stats() {
       return {

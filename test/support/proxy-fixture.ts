@@ -68,6 +68,8 @@ export interface Fixture {
   readonly lines: () => Record<string, unknown>[];
   gateway(limits?: Partial<ProxyLimits>): Promise<number>;
   outbound(workload?: Workload): Promise<number>;
+  /** A sidecar's inbound side in front of the app on `appPort`: an endpoint as local mode has them. */
+  inbound(appPort: number, workload?: Workload): Promise<{ port: number; proxy: ProxyServer }>;
   close(): Promise<void>;
 }
 
@@ -112,6 +114,18 @@ export function fixture(): Fixture {
       });
       proxies.push(proxy);
       return (await proxy.listen()).port;
+    },
+    async inbound(
+      appPort,
+      workload = { namespace: 'default', labels: { app: 'app' }, name: 'default/app' },
+    ) {
+      const proxy = createProxy({
+        role: { kind: 'inbound', workload, app: { host: '127.0.0.1', port: appPort } },
+        source: store,
+        accessLog: log,
+      });
+      proxies.push(proxy);
+      return { port: (await proxy.listen()).port, proxy };
     },
     close() {
       open.delete(f);

@@ -99,18 +99,19 @@ interface Destination {
   readonly waiting: Waiter[];
 }
 
+/**
+ * Why no connection could be lent. Either way no byte of the request left the proxy; `overflow`
+ * is the proxy's own limit, not the endpoint's failure.
+ */
+export interface AcquireFailure {
+  readonly kind: 'connect-failed' | 'overflow';
+  readonly message: string;
+}
+
 export type AcquireCallback = (
-  error: Error | undefined,
+  failure: AcquireFailure | undefined,
   connection: UpstreamConnection | undefined,
 ) => void;
-
-export class ConnectError extends Error {
-  readonly code: 'ECONNECT_TIMEOUT' | 'EOVERFLOW' | string;
-  constructor(message: string, code: string) {
-    super(message);
-    this.code = code;
-  }
-}
 
 export class UpstreamPool {
   readonly #destinations = new Map<string, Destination>();
@@ -166,10 +167,10 @@ export class UpstreamPool {
       const pendingLimit = policy.http1MaxPendingRequests ?? 2 ** 32 - 1;
       if (d.waiting.length >= pendingLimit) {
         callback(
-          new ConnectError(
-            `${key} has ${limit} busy connections and ${d.waiting.length} waiting requests (DestinationRule connectionPool limits)`,
-            'EOVERFLOW',
-          ),
+          {
+            kind: 'overflow',
+            message: `${key} has ${limit} busy connections and ${d.waiting.length} waiting requests (DestinationRule connectionPool limits)`,
+          },
           undefined,
         );
         return noop;
@@ -204,21 +205,16 @@ export class UpstreamPool {
     const conn = new UpstreamConnection(key, socket, this.#limits);
     this.#all.add(conn);
     const timer = setTimeout(() => {
-      fail(
-        new ConnectError(
-          `connect to ${key} timed out after ${policy.connectTimeoutMs} ms`,
-          'ECONNECT_TIMEOUT',
-        ),
-      );
+      fail(`connect to ${key} timed out after ${policy.connectTimeoutMs} ms`);
       socket.destroy();
     }, policy.connectTimeoutMs);
-    const fail = (error: Error) => {
+    const fail = (message: string) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       d.connecting--;
       this.#next(d);
-      if (!cancelled) callback(error, undefined);
+      if (!cancelled) callback({ kind: 'connect-failed', message }, undefined);
     };
     socket.once('connect', () => {
       if (done) return;
@@ -233,13 +229,13 @@ export class UpstreamPool {
       d.busy++;
       callback(undefined, conn);
     });
-    socket.once('error', fail);
+    socket.once('error', (error) => fail(error.message));
     socket.once('close', () => {
       this.#open--;
       this.#all.delete(conn);
       const i = d.idle.indexOf(conn);
       if (i >= 0) d.idle.splice(i, 1);
-      fail(new ConnectError(`connection to ${key} closed while connecting`, 'ECONNRESET'));
+      fail(`connection to ${key} closed while connecting`);
     });
     return () => {
       cancelled = true;
@@ -289,6 +285,13 @@ export class UpstreamPool {
           conn.socket.destroy();
         }
       }
+    }
+  }
+
+  /** Closes every idle connection (their peer is known to be gone). */
+  closeIdle(): void {
+    for (const d of this.#destinations.values()) {
+      for (const conn of d.idle.splice(0)) conn.socket.destroy();
     }
   }
 
