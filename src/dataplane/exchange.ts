@@ -42,6 +42,7 @@ import type { EndpointStates } from './upstream/balancer.ts';
 import { pick } from './upstream/balancer.ts';
 import type { OutlierDetector } from './upstream/outlier.ts';
 import type { ResponseHandler, UpstreamConnection, UpstreamPool } from './upstream/pool.ts';
+import type { RetryCircuit } from './upstream/retry-circuit.ts';
 
 /** Bytes of request body kept so an attempt can be retried (Envoy keeps a similar buffer). */
 export const REPLAY_LIMIT = 64 * 1024;
@@ -49,6 +50,7 @@ export const REPLAY_LIMIT = 64 * 1024;
 /** Shared runtime state of one proxy. */
 export interface ProxyRuntime {
   readonly pool: UpstreamPool;
+  readonly retries: RetryCircuit;
   readonly states: EndpointStates;
   readonly outlier: OutlierDetector;
   readonly log: AccessLog | undefined;
@@ -148,6 +150,10 @@ export class Exchange implements ResponseHandler {
   #responseOutlier: Verdict['outlier'] = 'success';
   /** Retries that took the fallback chain, for the access log. */
   #rerouted: string | undefined;
+  /** The destination whose retry slot this exchange holds (connectionPool.http.maxRetries). */
+  #retrySlot: string | undefined;
+  /** A retry the verdict allowed was refused by the retry circuit, for the access log. */
+  #retryRefused: string | undefined;
   #waitingForDrain = false;
 
   constructor(init: ExchangeInit) {
@@ -337,11 +343,24 @@ export class Exchange implements ResponseHandler {
     }
   }
 
-  /** Whether another attempt may follow one the verdict allows: the budget and the body. */
+  /**
+   * Whether another attempt may follow one the verdict allows: the budget, the body, and the
+   * destination's bound on outstanding retries.
+   */
   #mayRetry(): boolean {
     if (this.#attempt > this.#i.retries.attempts || this.#responseStarted) return false;
     // A body can be re-sent only while all of it is still buffered.
-    return this.#requestBytes === 0 || this.#replay !== undefined;
+    if (this.#requestBytes > 0 && this.#replay === undefined) return false;
+    if (this.#retrySlot !== undefined) return true;
+    const t = this.#i.target;
+    const destination = t.kind === 'endpoints' ? t.service : `${t.host}:${t.port}`;
+    const max = this.#i.policy.maxRetries;
+    if (!this.#i.runtime.retries.tryBegin(destination, max)) {
+      this.#retryRefused = `not retried: ${max} retries to ${destination} outstanding (connectionPool.http.maxRetries)`;
+      return false;
+    }
+    this.#retrySlot = destination;
+    return true;
   }
 
   /** Tells the balancer and the outlier detector how the attempt on the current endpoint ended. */
@@ -408,7 +427,10 @@ export class Exchange implements ResponseHandler {
       this.#retryAfterBackoff();
       return;
     }
-    this.#fail(code, outcome.message);
+    this.#fail(
+      code,
+      this.#retryRefused ? `${outcome.message}; ${this.#retryRefused}` : outcome.message,
+    );
   }
 
   #noteDelivery(delivered: Delivery): void {
@@ -671,6 +693,7 @@ export class Exchange implements ResponseHandler {
     this.#finished = true;
     clearTimeout(this.#routeTimer);
     clearTimeout(this.#tryTimer);
+    if (this.#retrySlot !== undefined) this.#i.runtime.retries.end(this.#retrySlot);
     this.#status = status;
     // Give back any pause this exchange holds on the client's socket.
     if (this.#pausedForConnect || this.#waitingForDrain) {
@@ -685,12 +708,8 @@ export class Exchange implements ResponseHandler {
         this.#lastError && this.#attempt > 1
           ? `retried after ${this.#lastError}${this.#rerouted ? `, ${this.#rerouted}` : ''}`
           : undefined;
-      log.write({
-        ...entry,
-        status,
-        error: error ?? null,
-        ...(retried && error === null ? { event: retried } : {}),
-      });
+      const event = this.#retryRefused ?? (error === null ? retried : undefined);
+      log.write({ ...entry, status, error: error ?? null, ...(event ? { event } : {}) });
     }
     if (!detached) this.#i.down.exchangeDone(keepAlive);
   }

@@ -18,6 +18,7 @@ import { TraceMemory } from './trace-memory.ts';
 import { EndpointStates } from './upstream/balancer.ts';
 import { OutlierDetector } from './upstream/outlier.ts';
 import { UpstreamPool } from './upstream/pool.ts';
+import { RetryCircuit } from './upstream/retry-circuit.ts';
 
 export type ProxyRole =
   | { readonly kind: 'gateway'; readonly gateway: string; readonly port: number }
@@ -88,6 +89,7 @@ export class ProxyCore {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.runtime = {
       pool: new UpstreamPool(now, this.limits),
+      retries: new RetryCircuit(),
       states: new EndpointStates(now),
       outlier: new OutlierDetector(now),
       log: options.accessLog,

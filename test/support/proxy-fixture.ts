@@ -81,7 +81,9 @@ export async function closeOpenFixtures(): Promise<void> {
   await Promise.all([...open].map((f) => f.close()));
 }
 
-export function fixture(): Fixture {
+/** `now`: the proxies' monotonic clock (ms), for tests that move time themselves. */
+export function fixture(options: { now?: () => number } = {}): Fixture {
+  const clock = options.now ? { now: options.now } : {};
   const store = new ConfigStore();
   const sink = memorySink();
   const log = new AccessLogClass(sink, { flushBytes: 1, flushMs: 1 });
@@ -99,6 +101,7 @@ export function fixture(): Fixture {
         role: { kind: 'gateway', gateway: 'default/gw', port: 80 },
         source: store,
         accessLog: log,
+        ...clock,
         ...(limits ? { limits } : {}),
       });
       proxies.push(proxy);
@@ -111,6 +114,7 @@ export function fixture(): Fixture {
         role: { kind: 'outbound', workload },
         source: store,
         accessLog: log,
+        ...clock,
       });
       proxies.push(proxy);
       return (await proxy.listen()).port;
@@ -123,6 +127,7 @@ export function fixture(): Fixture {
         role: { kind: 'inbound', workload, app: { host: '127.0.0.1', port: appPort } },
         source: store,
         accessLog: log,
+        ...clock,
       });
       proxies.push(proxy);
       return { port: (await proxy.listen()).port, proxy };
