@@ -99,6 +99,8 @@ export class DownstreamConnection implements RequestEvents {
   #paused = 0;
   #closed = false;
   #detached = false;
+  /** The client ended its side (half-close): answer what it sent, then end ours. */
+  #clientEnded = false;
   /** True while the parser is running our callbacks: resuming it then must wait. */
   #inParser = false;
   #resumePending = false;
@@ -109,8 +111,9 @@ export class DownstreamConnection implements RequestEvents {
     this.#parser = new RequestParser(this, core.limits);
     socket.setNoDelay(true);
     socket.setTimeout(core.limits.idleTimeoutMs, () => {
-      // Idle between requests, or a stalled body: either way nothing is moving.
-      if (this.#parser.idle && !this.#exchange) socket.end();
+      // Idle between requests, or a stalled body: either way nothing is moving. A client that
+      // never ends its side after we ended ours is not waited for twice.
+      if (this.#parser.idle && !this.#exchange && !socket.writableEnded) socket.end();
       else socket.destroy();
     });
     socket.on('data', (chunk: Buffer) => {
@@ -120,6 +123,7 @@ export class DownstreamConnection implements RequestEvents {
       }
       this.#runParser(chunk);
     });
+    socket.on('end', () => this.#onClientEnd());
     socket.on('error', () => {});
     socket.on('close', () => {
       this.#closed = true;
@@ -201,6 +205,31 @@ export class DownstreamConnection implements RequestEvents {
     // A body still arriving for a request already answered is read and dropped.
     if (!this.#requestComplete) this.#discardBody = true;
     this.#resumeParser();
+    // A client that ended its side gets answers to the requests it sent (pipelined ones run
+    // above), then the connection ends.
+    if (this.#clientEnded && this.#answered) this.#endAfterClient();
+  }
+
+  /**
+   * The client ended its side. Whatever it sent completely is still answered; a request it can
+   * no longer finish (a partial head, a body cut short) is dropped with the connection.
+   */
+  #onClientEnd(): void {
+    this.#clientEnded = true;
+    if (this.#detached || this.#closed) return;
+    if (!this.#requestComplete && this.#exchange) {
+      this.#exchange.abort();
+      this.#exchange = undefined;
+      this.socket.destroy();
+      return;
+    }
+    if (this.#answered) this.#endAfterClient();
+  }
+
+  /** Nothing is left to answer: end our side too, or drop a partial head that cannot complete. */
+  #endAfterClient(): void {
+    if (this.#parser.idle) this.socket.end();
+    else this.socket.destroy();
   }
 
   /**

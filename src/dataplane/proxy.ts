@@ -185,7 +185,9 @@ export interface ProxyServer {
 export function createProxy(options: ProxyOptions): ProxyServer {
   const core = new ProxyCore(options);
   const unsubscribe = options.source.subscribe((snapshot) => core.install(snapshot));
-  const server = net.createServer({ noDelay: true }, (socket) => {
+  // Half-open allowed: a client may end its side once its request is sent and still read the
+  // answer (HAProxy and nginx answer it too); the connection decides when to end ours.
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
     core.connections.add(new DownstreamConnection(socket, core));
   });
   const sweeper = setInterval(() => core.sweep(), 1000);
