@@ -13,8 +13,10 @@ import type { ErrorCode } from '../core/engine/errors.ts';
 import type { Decision, HeaderOp, Hop, Respond, Tag } from '../core/engine/types.ts';
 import { reasonPhrase, writeError } from './error-response.ts';
 import { type AccessLogContext, Exchange } from './exchange.ts';
-import { endToEnd, requestHeadString } from './headers.ts';
+import { endToEnd, HeaderList } from './headers.ts';
+import { lengthFraming } from './http1/framing.ts';
 import { RequestParser } from './http1/request-parser.ts';
+import { requestHead, responseHead } from './http1/serialize.ts';
 import { splitAbsoluteForm } from './http1/target.ts';
 import type { ParseError, RequestEvents, RequestHead } from './http1/types.ts';
 import type { ProxyCore } from './proxy.ts';
@@ -435,14 +437,14 @@ export class DownstreamConnection implements RequestEvents {
       headers.set('x-forwarded-host', view.authority);
     }
     const framing = head.framing;
-    const upstreamHead = requestHeadString(
-      head.method,
-      target.pathAndQuery,
-      target.authority,
-      headers,
+    const upstreamHead = requestHead({
+      method: head.method,
+      target: target.pathAndQuery,
+      host: target.authority,
+      fields: headers.serialize(),
       framing,
-      head.upgrade,
-    );
+      upgrade: head.upgrade,
+    });
     if (head.expect === '100-continue' && framing.kind !== 'none') {
       // RFC 9110 §10.1.1: a proxy may answer 100 itself once it knows it will forward the body.
       this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
@@ -484,10 +486,17 @@ export class DownstreamConnection implements RequestEvents {
 
   #respond(head: RequestHead, decision: Respond, startedAt: number, view: RawRequestView): void {
     const keepAlive = head.keepAlive && head.framing.kind === 'none';
-    let out = `HTTP/1.1 ${decision.status} ${reasonPhrase(decision.status)}\r\n`;
-    for (const [name, value] of decision.headers) out += `${name}: ${value}\r\n`;
-    if (decision.reason === 'fault-abort') out += 'x-lanes-fault: abort\r\n';
-    out += `content-length: ${Buffer.byteLength(decision.body)}\r\n${keepAlive ? '' : 'connection: close\r\n'}\r\n`;
+    const fields = new HeaderList();
+    for (const [name, value] of decision.headers) fields.push(name, name, value);
+    if (decision.reason === 'fault-abort') fields.push('x-lanes-fault', 'x-lanes-fault', 'abort');
+    const out = responseHead({
+      status: decision.status,
+      reason: reasonPhrase(decision.status),
+      fields: fields.serialize(),
+      framing: lengthFraming(Buffer.byteLength(decision.body)),
+      keepAlive,
+      minor: head.minor,
+    });
     this.socket.write(out + decision.body);
     this.#logLocal(head, view, decision.status, null, startedAt, undefined, null, []);
     this.#afterLocalAnswer(keepAlive);
@@ -514,6 +523,7 @@ export class DownstreamConnection implements RequestEvents {
       fallback,
       hop: this.#core.listenerName,
       keepAlive,
+      minor: head.minor,
     });
     this.#logLocal(
       head,

@@ -28,9 +28,9 @@ import {
   type Verdict,
 } from './attempt.ts';
 import { writeError } from './error-response.ts';
-import { endToEnd, responseHeadString } from './headers.ts';
+import { endToEnd } from './headers.ts';
 import { CHUNKED, CLOSE_DELIMITED, NO_BODY } from './http1/framing.ts';
-import { LAST_CHUNK, writeChunk } from './http1/serialize.ts';
+import { LAST_CHUNK, responseHead, writeChunk } from './http1/serialize.ts';
 import type { Framing, ParseError, ResponseHead } from './http1/types.ts';
 import {
   type AccessLog,
@@ -481,6 +481,7 @@ export class Exchange implements ResponseHandler {
       fallback: this.#log.fallback,
       hop: this.#log.listener,
       keepAlive,
+      minor: this.#i.downstreamMinor,
       delivered: this.#mayHaveDelivered ? 'unknown' : 'none',
     });
     this.#status = status;
@@ -553,15 +554,15 @@ export class Exchange implements ResponseHandler {
     const upgraded = status === 101 && this.#i.upgrade !== undefined;
     const keepAlive = this.#keepAliveAfter(head) && framing.kind !== 'close';
     this.#i.down.socket.write(
-      responseHeadString(
+      responseHead({
         status,
-        head.reason,
-        headers,
+        reason: head.reason,
+        fields: headers.serialize(),
         framing,
         keepAlive,
         minor,
-        upgraded ? this.#i.upgrade : undefined,
-      ),
+        upgrade: upgraded ? this.#i.upgrade : undefined,
+      }),
       'latin1',
     );
     if (upgraded) this.#tunnel();
