@@ -1,18 +1,19 @@
 /**
- * A lane's only instance dies under load: every request enters lane v2 (lane-v2-mesh.yaml, the
- * story at step 5), clients call the gateway in loops, and mockc-v2 — the only instance of mockc
- * in lane v2 — is killed with SIGKILL several times, each time once it is back and serving. What
+ * A lane's only instance dies under load: every request enters lane v2 (examples/story at step 5,
+ * with the 100 % route), clients call the gateway in loops, and mockc-v2 — the only instance of
+ * mockc in lane v2 — is killed with SIGKILL several times, each time once it is back and serving. What
  * a client may see: the chain in lane v2 (`mocka v2 → mockb v1 → mockc v2`) or, while mockc-v2
  * is down, its fallback to the baseline (`… → mockc v1`). Anything else is a failed request.
  *
- * Shared by `npm run bench:instance-death` (the issue's figure: 4 clients, 5 kills) and
+ * Shared by `npm run bench:instance-death` (4 clients, 5 kills, as issue 8 measured) and
  * test/instance-death.test.ts (the same scenario, asserting zero failures).
  */
-import { fileURLToPath } from 'node:url';
+import { STORY_DIR, STORY_STEP_1 } from '../../scripts/story.ts';
 import { connect } from '../../src/tools/cli/client.ts';
 import { chainOf, curl, lanes } from './cli.ts';
 
-export const LANE_V2_MESH = fileURLToPath(new URL('lane-v2-mesh.yaml', import.meta.url));
+/** Step 1, then v2 of mocka and mockc in lane v2 with every request routed into the lane. */
+const STEPS = [STORY_STEP_1, ['mock-v2.yaml', 'swimlane-v2.yaml', 'ingress-vs-v2-100.yaml']];
 
 const IN_LANE = 'mocka v2 → mockb v1 → mockc v2';
 const FELL_BACK = 'mocka v2 → mockb v1 → mockc v1';
@@ -39,7 +40,7 @@ export interface DeathOptions {
 }
 
 async function cli(state: string, ...args: string[]): Promise<string> {
-  const r = await lanes(args, { cwd: process.cwd(), state });
+  const r = await lanes(args, { cwd: STORY_DIR, state });
   if (r.code !== 0) throw new Error(`lanes ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
 }
@@ -69,7 +70,7 @@ async function readyPid(
 export async function instanceDeathUnderLoad(o: DeathOptions): Promise<DeathReport> {
   const log = o.log ?? (() => {});
   await cli(o.state, 'up', '--detach', '--quiet');
-  await cli(o.state, 'apply', '-f', LANE_V2_MESH);
+  for (const files of STEPS) await cli(o.state, 'apply', ...files.flatMap((f) => ['-f', f]));
   const status = JSON.parse(await cli(o.state, 'status', '-o', 'json')) as {
     gateways: { name: string; url: string }[];
   };
