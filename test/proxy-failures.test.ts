@@ -318,7 +318,7 @@ spec:
     await f.close();
   });
 
-  it('never re-sends a body it no longer holds: a 200 KiB upload is not retried', async () => {
+  it('never re-sends a body it no longer holds (a 200 KiB upload), nor a POST the app answered', async () => {
     let calls = 0;
     const port = await app((_req, res) => {
       calls++;
@@ -330,13 +330,16 @@ spec:
       '    - retries: { attempts: 3, retryOn: 5xx }\n      route: [{ destination: { host: app } }]';
     f.store.publish(table(GATEWAY_YAML(routes), [endpoint('app', port)]));
     const gw = await f.gateway();
-    const res = await request(gw, { method: 'POST', path: '/', body: Buffer.alloc(200 * 1024, 1) });
+    const res = await request(gw, { method: 'PUT', path: '/', body: Buffer.alloc(200 * 1024, 1) });
     assert.equal(res.status, 503);
     assert.equal(res.headers['x-lanes-error'], undefined, 'the upstream 503 is passed on as is');
     assert.equal(calls, 1);
-    const small = await request(gw, { method: 'POST', path: '/', body: 'small' });
+    const small = await request(gw, { method: 'PUT', path: '/', body: 'small' });
     assert.equal(small.status, 503);
     assert.equal(calls, 5, 'a small body is kept, so it is retried three times');
+    const post = await request(gw, { method: 'POST', path: '/', body: 'small' });
+    assert.equal(post.status, 503);
+    assert.equal(calls, 6, 'a POST the app answered is never sent again, whatever retryOn says');
     await f.close();
   });
 

@@ -13,8 +13,10 @@ import type { ErrorCode } from '../core/engine/errors.ts';
 import type { Decision, HeaderOp, Hop, Respond, Tag } from '../core/engine/types.ts';
 import { reasonPhrase, writeError } from './error-response.ts';
 import { type AccessLogContext, Exchange } from './exchange.ts';
-import { endToEnd, requestHeadString } from './headers.ts';
+import { endToEnd, HeaderList } from './headers.ts';
+import { lengthFraming } from './http1/framing.ts';
 import { RequestParser } from './http1/request-parser.ts';
+import { requestHead, responseHead } from './http1/serialize.ts';
 import { splitAbsoluteForm } from './http1/target.ts';
 import type { ParseError, RequestEvents, RequestHead } from './http1/types.ts';
 import type { ProxyCore } from './proxy.ts';
@@ -99,6 +101,8 @@ export class DownstreamConnection implements RequestEvents {
   #paused = 0;
   #closed = false;
   #detached = false;
+  /** The client ended its side (half-close): answer what it sent, then end ours. */
+  #clientEnded = false;
   /** True while the parser is running our callbacks: resuming it then must wait. */
   #inParser = false;
   #resumePending = false;
@@ -109,8 +113,9 @@ export class DownstreamConnection implements RequestEvents {
     this.#parser = new RequestParser(this, core.limits);
     socket.setNoDelay(true);
     socket.setTimeout(core.limits.idleTimeoutMs, () => {
-      // Idle between requests, or a stalled body: either way nothing is moving.
-      if (this.#parser.idle && !this.#exchange) socket.end();
+      // Idle between requests, or a stalled body: either way nothing is moving. A client that
+      // never ends its side after we ended ours is not waited for twice.
+      if (this.#parser.idle && !this.#exchange && !socket.writableEnded) socket.end();
       else socket.destroy();
     });
     socket.on('data', (chunk: Buffer) => {
@@ -120,6 +125,7 @@ export class DownstreamConnection implements RequestEvents {
       }
       this.#runParser(chunk);
     });
+    socket.on('end', () => this.#onClientEnd());
     socket.on('error', () => {});
     socket.on('close', () => {
       this.#closed = true;
@@ -201,13 +207,43 @@ export class DownstreamConnection implements RequestEvents {
     // A body still arriving for a request already answered is read and dropped.
     if (!this.#requestComplete) this.#discardBody = true;
     this.#resumeParser();
+    // A client that ended its side gets answers to the requests it sent (pipelined ones run
+    // above), then the connection ends.
+    if (this.#clientEnded && this.#answered) this.#endAfterClient();
+  }
+
+  /**
+   * The client ended its side. Whatever it sent completely is still answered; a request it can
+   * no longer finish (a partial head, a body cut short) is dropped with the connection.
+   */
+  #onClientEnd(): void {
+    this.#clientEnded = true;
+    if (this.#detached || this.#closed) return;
+    if (!this.#requestComplete && this.#exchange) {
+      this.#exchange.abort();
+      this.#exchange = undefined;
+      this.socket.destroy();
+      return;
+    }
+    if (this.#answered) this.#endAfterClient();
+  }
+
+  /** Nothing is left to answer: end our side too, or drop a partial head that cannot complete. */
+  #endAfterClient(): void {
+    if (this.#parser.idle) this.socket.end();
+    else this.socket.destroy();
   }
 
   /**
    * Answers a request that never became one (a malformed or late head, a malformed body) and
    * closes the connection. It is logged like any answer, so an operator sees why clients got it.
    */
-  #answerAndClose(code: ErrorCode, message: string, startedAt: number): void {
+  #answerAndClose(
+    code: ErrorCode,
+    message: string,
+    startedAt: number,
+    delivered: 'none' | 'unknown' = 'none',
+  ): void {
     const status = writeError(this.socket, {
       code,
       message,
@@ -216,6 +252,7 @@ export class DownstreamConnection implements RequestEvents {
       fallback: [],
       hop: this.#core.listenerName,
       keepAlive: false,
+      delivered,
     });
     this.#logLocal(undefined, undefined, status, code, startedAt, undefined, null, []);
     this.socket.end();
@@ -302,6 +339,19 @@ export class DownstreamConnection implements RequestEvents {
         return;
       case 'local': {
         for (const r of decision.remember) core.traceMemory?.set(r.traceKey, r.lane);
+        if (core.appDown !== undefined) {
+          this.#respondError(
+            head,
+            'UPSTREAM_CONNECT_FAILURE',
+            `the app is not running: ${core.appDown}`,
+            undefined,
+            [],
+            startedAt,
+            view,
+            tag,
+          );
+          return;
+        }
         const app = core.app!;
         this.#forward(
           head,
@@ -330,7 +380,8 @@ export class DownstreamConnection implements RequestEvents {
         return;
       }
       case 'forward': {
-        const svc = snapshot.table.services[decision.service];
+        const table = snapshot.table;
+        const svc = table.services[decision.service];
         this.#forward(
           head,
           view,
@@ -341,6 +392,7 @@ export class DownstreamConnection implements RequestEvents {
             service: decision.service,
             endpoints: decision.endpoints,
             serviceSize: svc?.all.length ?? decision.endpoints.length,
+            decided: { table, decision },
           },
           startedAt,
           {
@@ -385,14 +437,14 @@ export class DownstreamConnection implements RequestEvents {
       headers.set('x-forwarded-host', view.authority);
     }
     const framing = head.framing;
-    const upstreamHead = requestHeadString(
-      head.method,
-      target.pathAndQuery,
-      target.authority,
-      headers,
+    const upstreamHead = requestHead({
+      method: head.method,
+      target: target.pathAndQuery,
+      host: target.authority,
+      fields: headers.serialize(),
       framing,
-      head.upgrade,
-    );
+      upgrade: head.upgrade,
+    });
     if (head.expect === '100-continue' && framing.kind !== 'none') {
       // RFC 9110 §10.1.1: a proxy may answer 100 itself once it knows it will forward the body.
       this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
@@ -434,10 +486,17 @@ export class DownstreamConnection implements RequestEvents {
 
   #respond(head: RequestHead, decision: Respond, startedAt: number, view: RawRequestView): void {
     const keepAlive = head.keepAlive && head.framing.kind === 'none';
-    let out = `HTTP/1.1 ${decision.status} ${reasonPhrase(decision.status)}\r\n`;
-    for (const [name, value] of decision.headers) out += `${name}: ${value}\r\n`;
-    if (decision.reason === 'fault-abort') out += 'x-lanes-fault: abort\r\n';
-    out += `content-length: ${Buffer.byteLength(decision.body)}\r\n${keepAlive ? '' : 'connection: close\r\n'}\r\n`;
+    const fields = new HeaderList();
+    for (const [name, value] of decision.headers) fields.push(name, name, value);
+    if (decision.reason === 'fault-abort') fields.push('x-lanes-fault', 'x-lanes-fault', 'abort');
+    const out = responseHead({
+      status: decision.status,
+      reason: reasonPhrase(decision.status),
+      fields: fields.serialize(),
+      framing: lengthFraming(Buffer.byteLength(decision.body)),
+      keepAlive,
+      minor: head.minor,
+    });
     this.socket.write(out + decision.body);
     this.#logLocal(head, view, decision.status, null, startedAt, undefined, null, []);
     this.#afterLocalAnswer(keepAlive);
@@ -464,6 +523,7 @@ export class DownstreamConnection implements RequestEvents {
       fallback,
       hop: this.#core.listenerName,
       keepAlive,
+      minor: head.minor,
     });
     this.#logLocal(
       head,
@@ -555,6 +615,8 @@ export class DownstreamConnection implements RequestEvents {
           PARSE_CODES[err.code],
           `${err.message} (in the request body)`,
           startedAt,
+          // The head (and maybe some of the body) went upstream already.
+          'unknown',
         );
       return;
     }

@@ -7,6 +7,9 @@ import { STATUS_CODES } from 'node:http';
 import type net from 'node:net';
 import { type ErrorCode, statusOf } from '../core/engine/errors.ts';
 import type { FallbackStep } from '../core/engine/types.ts';
+import { DELIVERED_HEADER, ERROR_HEADER } from './attempt.ts';
+import { lengthFraming } from './http1/framing.ts';
+import { responseHead } from './http1/serialize.ts';
 
 export interface ErrorDetails {
   readonly code: ErrorCode;
@@ -17,6 +20,13 @@ export interface ErrorDetails {
   /** Which hop answered, e.g. `gateway istio-system/ingressgateway:80`. */
   readonly hop: string;
   readonly keepAlive: boolean;
+  /** The client's HTTP/1 minor version (1 when the request could not be read). */
+  readonly minor?: 0 | 1;
+  /**
+   * Whether the request can have reached an application: `none` when nothing of it was
+   * forwarded (the caller's proxy may then send it elsewhere, whatever its method). Default none.
+   */
+  readonly delivered?: 'none' | 'unknown';
 }
 
 /** Node's own table of reason phrases; the phrase means nothing to a client, but "503 OK" misleads a reader. */
@@ -51,13 +61,17 @@ export function errorBody(d: ErrorDetails): string {
 export function writeError(socket: net.Socket, d: ErrorDetails): number {
   const status = statusOf(d.code);
   const body = errorBody(d);
-  const head =
-    `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n` +
-    `x-lanes-error: ${d.code}\r\n` +
-    'content-type: text/plain; charset=utf-8\r\n' +
-    `content-length: ${Buffer.byteLength(body)}\r\n` +
-    (d.keepAlive ? '' : 'connection: close\r\n') +
-    '\r\n';
+  const head = responseHead({
+    status,
+    reason: reasonPhrase(status),
+    fields:
+      `${ERROR_HEADER}: ${d.code}\r\n` +
+      `${DELIVERED_HEADER}: ${d.delivered ?? 'none'}\r\n` +
+      'content-type: text/plain; charset=utf-8\r\n',
+    framing: lengthFraming(Buffer.byteLength(body)),
+    keepAlive: d.keepAlive,
+    minor: d.minor ?? 1,
+  });
   if (!socket.destroyed && socket.writable) socket.write(head + body);
   return status;
 }

@@ -1,18 +1,36 @@
 /**
  * One request/response exchange between a downstream client and an upstream endpoint: endpoint
- * choice, the upstream request, body streaming both ways with backpressure, retries (Istio
- * `retries` semantics; a body is re-sent only while every byte of it is still buffered), route
- * and per-try timeouts, outlier detection, and the access-log line.
+ * choice, the upstream request, body streaming both ways with backpressure, retries (what each
+ * attempt's outcome allows is `classify`'s to say, in attempt.ts; a body is re-sent only while
+ * every byte of it is still buffered; once a lane's candidates have all failed the request, the
+ * retry takes the lane's fallback chain), route and per-try timeouts, outlier detection, and the
+ * access-log line.
  */
 import type net from 'node:net';
-import type { RetryPolicy, TableEndpoint, UpstreamPolicy } from '../core/compiler/table.ts';
+import type {
+  RetryPolicy,
+  RoutingTable,
+  TableEndpoint,
+  UpstreamPolicy,
+} from '../core/compiler/table.ts';
 import { applyHeaderOps } from '../core/engine/apply-ops.ts';
+import { reroute } from '../core/engine/destination.ts';
 import type { ErrorCode } from '../core/engine/errors.ts';
-import type { HeaderOp } from '../core/engine/types.ts';
+import type { Forward, HeaderOp } from '../core/engine/types.ts';
+import {
+  type AttemptOutcome,
+  classify,
+  DELIVERED_HEADER,
+  type Delivery,
+  ERROR_HEADER,
+  type PeerError,
+  peerErrorOf,
+  type Verdict,
+} from './attempt.ts';
 import { writeError } from './error-response.ts';
-import { endToEnd, responseHeadString } from './headers.ts';
+import { endToEnd } from './headers.ts';
 import { CHUNKED, CLOSE_DELIMITED, NO_BODY } from './http1/framing.ts';
-import { LAST_CHUNK, writeChunk } from './http1/serialize.ts';
+import { LAST_CHUNK, responseHead, writeChunk } from './http1/serialize.ts';
 import type { Framing, ParseError, ResponseHead } from './http1/types.ts';
 import {
   type AccessLog,
@@ -24,6 +42,7 @@ import type { EndpointStates } from './upstream/balancer.ts';
 import { pick } from './upstream/balancer.ts';
 import type { OutlierDetector } from './upstream/outlier.ts';
 import type { ResponseHandler, UpstreamConnection, UpstreamPool } from './upstream/pool.ts';
+import type { RetryCircuit } from './upstream/retry-circuit.ts';
 
 /** Bytes of request body kept so an attempt can be retried (Envoy keeps a similar buffer). */
 export const REPLAY_LIMIT = 64 * 1024;
@@ -31,6 +50,7 @@ export const REPLAY_LIMIT = 64 * 1024;
 /** Shared runtime state of one proxy. */
 export interface ProxyRuntime {
   readonly pool: UpstreamPool;
+  readonly retries: RetryCircuit;
   readonly states: EndpointStates;
   readonly outlier: OutlierDetector;
   readonly log: AccessLog | undefined;
@@ -54,6 +74,11 @@ export type UpstreamTarget =
       readonly service: string;
       readonly endpoints: readonly TableEndpoint[];
       readonly serviceSize: number;
+      /**
+       * The decision and the table it was made on: a retry with no untried candidate left
+       * resolves the decision again (`reroute`), on the same snapshot as the rest of the request.
+       */
+      readonly decided?: { readonly table: RoutingTable; readonly decision: Forward };
     }
   /** A fixed address: the local app (inbound) or an external host (passthrough). */
   | { readonly kind: 'fixed'; readonly host: string; readonly port: number };
@@ -84,13 +109,13 @@ export interface AccessLogContext extends HopRecord {
   readonly newTraceId: (header: string) => Record<string, string>;
 }
 
-type FailureKind = 'connect-failure' | 'reset' | 'timeout' | 'protocol';
-
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
 export class Exchange implements ResponseHandler {
   readonly #i: ExchangeInit;
   readonly downstream: net.Socket;
+  /** The hop as logged; a retry that took the fallback chain changes its lane. */
+  #log: AccessLogContext;
+  /** The candidates attempts pick from: the decision's, or a fallback lane's after a reroute. */
+  #candidates: readonly TableEndpoint[];
   readonly #tried = new Set<string>();
   #attempt = 0;
   #staleRetryUsed = false;
@@ -117,11 +142,24 @@ export class Exchange implements ResponseHandler {
   #finished = false;
   #routeTimer: NodeJS.Timeout | undefined;
   #tryTimer: NodeJS.Timeout | undefined;
-  #lastError: { code: ErrorCode; message: string } | undefined;
+  /** What the last failed attempt met, for the access log's retry event. */
+  #lastError: string | undefined;
+  /** Some attempt may have reached the application (what `x-lanes-delivered` then says). */
+  #mayHaveDelivered = false;
+  /** What the outlier detector hears once the forwarded response is complete. */
+  #responseOutlier: Verdict['outlier'] = 'success';
+  /** Retries that took the fallback chain, for the access log. */
+  #rerouted: string | undefined;
+  /** The destination whose retry slot this exchange holds (connectionPool.http.maxRetries). */
+  #retrySlot: string | undefined;
+  /** A retry the verdict allowed was refused by the retry circuit, for the access log. */
+  #retryRefused: string | undefined;
   #waitingForDrain = false;
 
   constructor(init: ExchangeInit) {
     this.#i = init;
+    this.#log = init.log;
+    this.#candidates = init.target.kind === 'endpoints' ? init.target.endpoints : [];
     this.downstream = init.down.socket;
     if (init.delayMs !== undefined && init.delayMs > 0) {
       setTimeout(() => this.#startAttempt(), init.delayMs);
@@ -208,9 +246,11 @@ export class Exchange implements ResponseHandler {
   #pickEndpoint(): { host: string; port: number; endpoint: TableEndpoint | undefined } | undefined {
     const t = this.#i.target;
     if (t.kind === 'fixed') return { host: t.host, port: t.port, endpoint: undefined };
+    if (this.#tried.size > 0 && t.decided && this.#candidates.every((e) => this.#tried.has(e.id)))
+      this.#reroute(t.decided.table, t.decided.decision);
     const rt = this.#i.runtime;
     const ep = pick(
-      t.endpoints,
+      this.#candidates,
       this.#i.policy,
       rt.states,
       rt.random,
@@ -218,6 +258,23 @@ export class Exchange implements ResponseHandler {
       this.#tried.size > 0 ? this.#tried : undefined,
     );
     return ep ? { host: ep.address, port: ep.port, endpoint: ep } : undefined;
+  }
+
+  /**
+   * Every candidate has failed this request: a lane's fallback chain may have others. Without
+   * any, the balancer goes back to the candidates it has (Istio's behaviour: the same subset).
+   */
+  #reroute(table: RoutingTable, decision: Forward): void {
+    const tried = this.#tried;
+    const isEjected = this.#i.runtime.outlier.isEjected;
+    const next = reroute(table, decision, (e) => tried.has(e.id) || isEjected(e));
+    if (!next.ok) return;
+    const lane = next.target.kind === 'lane' ? next.target.lane : null;
+    const from = this.#log.lane;
+    this.#candidates = next.endpoints;
+    this.#log = { ...this.#log, lane, fallback: next.fallback };
+    if (lane !== from)
+      this.#rerouted = `${this.#rerouted ? `${this.#rerouted}, then ` : ''}to lane ${lane}`;
   }
 
   #startAttempt(): void {
@@ -242,19 +299,14 @@ export class Exchange implements ResponseHandler {
       choice.host,
       choice.port,
       this.#i.policy,
-      (error, conn) => {
+      (failure, conn) => {
         this.#cancelAcquire = undefined;
         if (this.#finished) {
           if (conn) rt.pool.release(conn, true, this.#i.policy);
           return;
         }
-        if (error || !conn) {
-          const overflow = (error as { code?: string } | undefined)?.code === 'EOVERFLOW';
-          this.#attemptFailed(
-            overflow ? 'protocol' : 'connect-failure',
-            error?.message ?? 'connect failed',
-            overflow ? 'UPSTREAM_OVERFLOW' : 'UPSTREAM_CONNECT_FAILURE',
-          );
+        if (failure || !conn) {
+          this.#attemptFailed(failure ?? { kind: 'connect-failed', message: 'connect failed' });
           return;
         }
         this.#send(conn);
@@ -291,48 +343,35 @@ export class Exchange implements ResponseHandler {
     }
   }
 
-  /** Whether Istio's `retryOn` allows another attempt after this failure. */
-  #canRetry(kind: FailureKind | 'status', status: number | undefined): boolean {
-    const r = this.#i.retries;
-    if (this.#attempt > r.attempts) return false;
-    if (this.#responseStarted) return false;
+  /**
+   * Whether another attempt may follow one the verdict allows: the budget, the body, and the
+   * destination's bound on outstanding retries.
+   */
+  #mayRetry(): boolean {
+    if (this.#attempt > this.#i.retries.attempts || this.#responseStarted) return false;
     // A body can be re-sent only while all of it is still buffered.
-    if (this.#requestBytes > 0 && !this.#replay) return false;
-    const on = r.retryOn;
-    switch (kind) {
-      case 'connect-failure':
-        return (
-          on.includes('connect-failure') ||
-          on.includes('5xx') ||
-          on.includes('gateway-error') ||
-          on.includes('reset')
-        );
-      case 'reset':
-      case 'timeout':
-        return on.includes('reset') || on.includes('5xx') || on.includes('gateway-error');
-      case 'protocol':
-        return on.includes('5xx');
-      case 'status': {
-        if (status === undefined) return false;
-        if (on.includes('5xx') && status >= 500) return true;
-        if (on.includes('gateway-error') && (status === 502 || status === 503 || status === 504))
-          return true;
-        if (on.includes('retriable-4xx') && status === 409) return true;
-        return on.includes('retriable-status-codes') && r.retriableStatusCodes.includes(status);
-      }
+    if (this.#requestBytes > 0 && this.#replay === undefined) return false;
+    if (this.#retrySlot !== undefined) return true;
+    const t = this.#i.target;
+    const destination = t.kind === 'endpoints' ? t.service : `${t.host}:${t.port}`;
+    const max = this.#i.policy.maxRetries;
+    if (!this.#i.runtime.retries.tryBegin(destination, max)) {
+      this.#retryRefused = `not retried: ${max} retries to ${destination} outstanding (connectionPool.http.maxRetries)`;
+      return false;
     }
+    this.#retrySlot = destination;
+    return true;
   }
 
-  #recordOutcome(
-    outcome: 'success' | 'http-5xx' | 'gateway-error' | 'local-origin-failure',
-    status: number | undefined,
-  ): void {
+  /** Tells the balancer and the outlier detector how the attempt on the current endpoint ended. */
+  #recordOutcome(outcome: Verdict['outlier'], status: number | undefined): void {
     const ep = this.#endpoint;
     if (!ep) return;
+    this.#endpoint = undefined;
     const rt = this.#i.runtime;
     rt.states.end(ep);
     const t = this.#i.target;
-    if (t.kind !== 'endpoints') return;
+    if (t.kind !== 'endpoints' || outcome === undefined) return;
     const event = rt.outlier.record(
       t.service,
       ep,
@@ -349,7 +388,6 @@ export class Exchange implements ResponseHandler {
         event: `ejected ${event.endpoint} of ${event.service} for ${Math.round((event.untilMs - rt.now()) / 1000)} s (${event.reason}, ejection #${event.times})`,
       });
     }
-    this.#endpoint = undefined;
   }
 
   /** Closes the current upstream connection (its state is unknown) and gives it back to the pool. */
@@ -360,13 +398,15 @@ export class Exchange implements ResponseHandler {
     if (conn) this.#i.runtime.pool.release(conn, false, this.#i.policy);
   }
 
-  #attemptFailed(kind: FailureKind, message: string, code: ErrorCode): void {
+  /** An attempt ended without a response to forward: retry it, or answer with its error. */
+  #attemptFailed(outcome: Exclude<AttemptOutcome, { kind: 'response' }>): void {
     clearTimeout(this.#tryTimer);
-    const staleConnection =
-      this.#conn?.reused === true && kind === 'reset' && !this.#responseStarted;
     this.#dropConnection();
-    if (this.#endpoint) this.#recordOutcome('local-origin-failure', undefined);
-    this.#lastError = { code, message };
+    const verdict = classify(outcome, this.#i.method, this.#i.retries);
+    this.#noteDelivery(verdict.delivered);
+    this.#recordOutcome(verdict.outlier, undefined);
+    const code = verdict.code!;
+    this.#lastError = `${code} (${outcome.message})`;
     if (this.#responseStarted) {
       // Part of the response is already with the client: the only honest signal left is a reset.
       this.#i.down.socket.destroy();
@@ -374,7 +414,7 @@ export class Exchange implements ResponseHandler {
       return;
     }
     const replayable = this.#requestBytes === 0 || this.#replay !== undefined;
-    if (staleConnection && !this.#staleRetryUsed && replayable && IDEMPOTENT.has(this.#i.method)) {
+    if (verdict.freeRetry && !this.#staleRetryUsed && replayable) {
       // A kept-alive connection the upstream had already closed: not the endpoint's fault, and the
       // request never reached it, so try once more on a fresh connection without using a retry.
       this.#staleRetryUsed = true;
@@ -383,11 +423,18 @@ export class Exchange implements ResponseHandler {
       this.#startAttempt();
       return;
     }
-    if (this.#canRetry(kind, undefined)) {
+    if (verdict.retry && this.#mayRetry()) {
       this.#retryAfterBackoff();
       return;
     }
-    this.#fail(code, message);
+    this.#fail(
+      code,
+      this.#retryRefused ? `${outcome.message}; ${this.#retryRefused}` : outcome.message,
+    );
+  }
+
+  #noteDelivery(delivered: Delivery): void {
+    if (delivered !== 'no') this.#mayHaveDelivered = true;
   }
 
   #retryAfterBackoff(): void {
@@ -399,18 +446,18 @@ export class Exchange implements ResponseHandler {
 
   #onTryTimeout(): void {
     if (this.#finished || this.#responseStarted) return;
-    this.#attemptFailed(
-      'timeout',
-      `no response within the per-try timeout of ${this.#i.retries.perTryTimeoutMs} ms`,
-      'UPSTREAM_TIMEOUT',
-    );
+    this.#attemptFailed({
+      kind: 'timeout',
+      message: `no response within the per-try timeout of ${this.#i.retries.perTryTimeoutMs} ms`,
+    });
   }
 
   #onRouteTimeout(): void {
     if (this.#finished) return;
     this.#cancelAcquire?.();
+    if (this.#conn) this.#mayHaveDelivered = true;
     this.#dropConnection();
-    if (this.#endpoint) this.#recordOutcome('local-origin-failure', undefined);
+    this.#recordOutcome('local-origin-failure', undefined);
     if (this.#responseStarted) {
       this.#i.down.socket.destroy();
       this.#finish(this.#status, 'UPSTREAM_TIMEOUT', false);
@@ -429,11 +476,13 @@ export class Exchange implements ResponseHandler {
     const status = writeError(this.#i.down.socket, {
       code,
       message: this.#attempt > 1 ? `${message} (after ${this.#attempt} attempts)` : message,
-      service: this.#i.log.service,
-      lane: this.#i.log.tag?.lane ?? null,
-      fallback: this.#i.log.fallback,
-      hop: this.#i.log.listener,
+      service: this.#log.service,
+      lane: this.#log.tag?.lane ?? null,
+      fallback: this.#log.fallback,
+      hop: this.#log.listener,
       keepAlive,
+      minor: this.#i.downstreamMinor,
+      delivered: this.#mayHaveDelivered ? 'unknown' : 'none',
     });
     this.#status = status;
     this.#finish(status, code, keepAlive);
@@ -449,26 +498,37 @@ export class Exchange implements ResponseHandler {
   onHead(head: ResponseHead): void {
     if (this.#finished) return;
     const status = head.status;
-    if (status >= 500 && this.#canRetry('status', status)) {
-      // Discard this response (close its connection: its body is unread) and try again.
-      clearTimeout(this.#tryTimer);
-      this.#dropConnection();
-      this.#recordOutcome(
-        status === 502 || status === 503 || status === 504 ? 'gateway-error' : 'http-5xx',
-        status,
-      );
-      this.#lastError = { code: 'UPSTREAM_RESET', message: `upstream answered ${status}` };
-      this.#retryAfterBackoff();
-      return;
-    }
-    clearTimeout(this.#tryTimer);
-    this.#status = status;
-    this.#responseStarted = true;
-    const minor = this.#i.downstreamMinor;
     const names = head.rawHeaders;
     const lower: string[] = new Array(names.length >> 1);
     for (let i = 0; i < lower.length; i++) lower[i] = names[i * 2]!.toLowerCase();
+    clearTimeout(this.#tryTimer);
+    // Success needs no verdict; anything from 400 on may be retried or count against the endpoint.
+    let peer: PeerError | undefined;
+    this.#responseOutlier = 'success';
+    if (status >= 400) {
+      peer = this.#peerError(status, names, lower);
+      const verdict = classify({ kind: 'response', status, peer }, this.#i.method, this.#i.retries);
+      this.#noteDelivery(verdict.delivered);
+      if (verdict.retry && this.#mayRetry()) {
+        // Discard this response (close its connection: its body is unread) and try again.
+        this.#dropConnection();
+        this.#recordOutcome(verdict.outlier, status);
+        this.#lastError = `${this.#upstream} answered ${status}${peer ? ` ${peer.code}` : ''}`;
+        this.#retryAfterBackoff();
+        return;
+      }
+      this.#responseOutlier = verdict.outlier;
+    } else {
+      this.#mayHaveDelivered = true;
+    }
+    this.#status = status;
+    this.#responseStarted = true;
+    const minor = this.#i.downstreamMinor;
     const headers = endToEnd(names, lower, false);
+    // It speaks of one hop: an app cannot send it through, and on a peer's error this proxy says
+    // what it knows itself (its own earlier attempts may have reached an app).
+    headers.remove(DELIVERED_HEADER);
+    if (peer) headers.set(DELIVERED_HEADER, this.#mayHaveDelivered ? 'unknown' : 'none');
     applyHeaderOps(headers, this.#i.responseOps, this.#i.log.newTraceId);
     let framing: Framing;
     switch (head.framing.kind) {
@@ -494,15 +554,15 @@ export class Exchange implements ResponseHandler {
     const upgraded = status === 101 && this.#i.upgrade !== undefined;
     const keepAlive = this.#keepAliveAfter(head) && framing.kind !== 'close';
     this.#i.down.socket.write(
-      responseHeadString(
+      responseHead({
         status,
-        head.reason,
-        headers,
+        reason: head.reason,
+        fields: headers.serialize(),
         framing,
         keepAlive,
         minor,
-        upgraded ? this.#i.upgrade : undefined,
-      ),
+        upgrade: upgraded ? this.#i.upgrade : undefined,
+      }),
       'latin1',
     );
     if (upgraded) this.#tunnel();
@@ -540,14 +600,7 @@ export class Exchange implements ResponseHandler {
     // The upstream connection can carry the next exchange only if this request was sent whole.
     const reusable = this.#requestDone && conn.parser.idle;
     this.#i.runtime.pool.release(conn, reusable, this.#i.policy);
-    this.#recordOutcome(
-      this.#status >= 500
-        ? this.#status <= 504 && this.#status >= 502
-          ? 'gateway-error'
-          : 'http-5xx'
-        : 'success',
-      this.#status,
-    );
+    this.#recordOutcome(this.#responseOutlier, this.#status);
     const keepAlive = this.#i.clientKeepAlive && this.#requestDone && framing.kind !== 'close';
     if (framing.kind === 'close') this.#i.down.socket.end();
     this.#finish(this.#status, null, keepAlive);
@@ -557,26 +610,40 @@ export class Exchange implements ResponseHandler {
     if (this.#finished) return;
     if (this.#conn?.closed) {
       // finish() found the message cut short by the upstream closing: a reset, not bad syntax.
-      this.#attemptFailed(
-        'reset',
-        `upstream closed the connection in the middle of the response (${err.message})`,
-        'UPSTREAM_RESET',
-      );
+      this.#attemptFailed({
+        kind: 'reset',
+        message: `upstream closed the connection in the middle of the response (${err.message})`,
+        stale: false,
+      });
       return;
     }
-    this.#attemptFailed(
-      'protocol',
-      `upstream sent a response the proxy cannot forward: ${err.message}`,
-      'UPSTREAM_PROTOCOL_ERROR',
-    );
+    this.#attemptFailed({
+      kind: 'protocol',
+      message: `upstream sent a response the proxy cannot forward: ${err.message}`,
+    });
   }
 
   onClose(error: Error | undefined): void {
-    if (this.#finished || !this.#conn) return;
-    this.#attemptFailed(
-      'reset',
-      `upstream closed the connection before a complete response${error ? ` (${error.message})` : ''}`,
-      'UPSTREAM_RESET',
+    const conn = this.#conn;
+    if (this.#finished || !conn) return;
+    this.#attemptFailed({
+      kind: 'reset',
+      message: `upstream closed the connection before a complete response${error ? ` (${error.message})` : ''}`,
+      // Nothing came back on a connection that had carried earlier exchanges: it was closed
+      // while idle, before this request could reach the app.
+      stale: conn.reused && !this.#responseStarted && conn.parser.idle,
+    });
+  }
+
+  /**
+   * The endpoint's own sidecar answered for its app (mesh endpoints only: a fixed target is an
+   * app or an external host, whose headers mean nothing to the mesh).
+   */
+  #peerError(status: number, names: readonly string[], lower: readonly string[]) {
+    if (status < 500 || this.#i.target.kind !== 'endpoints') return undefined;
+    return peerErrorOf(
+      fieldOf(names, lower, ERROR_HEADER),
+      fieldOf(names, lower, DELIVERED_HEADER),
     );
   }
 
@@ -601,7 +668,7 @@ export class Exchange implements ResponseHandler {
   // ------------------------------------------------------------------------------------------
 
   #baseEntry(): AccessLogEntry {
-    const l = this.#i.log;
+    const l = this.#log;
     return hopEntry(
       l,
       {
@@ -627,6 +694,7 @@ export class Exchange implements ResponseHandler {
     this.#finished = true;
     clearTimeout(this.#routeTimer);
     clearTimeout(this.#tryTimer);
+    if (this.#retrySlot !== undefined) this.#i.runtime.retries.end(this.#retrySlot);
     this.#status = status;
     // Give back any pause this exchange holds on the client's socket.
     if (this.#pausedForConnect || this.#waitingForDrain) {
@@ -637,15 +705,23 @@ export class Exchange implements ResponseHandler {
     const log = this.#i.runtime.log;
     if (log) {
       const entry = this.#baseEntry();
-      log.write({
-        ...entry,
-        status,
-        error: error ?? null,
-        ...(this.#lastError && error === null && this.#attempt > 1
-          ? { event: `retried after ${this.#lastError.message}` }
-          : {}),
-      });
+      const retried =
+        this.#lastError && this.#attempt > 1
+          ? `retried after ${this.#lastError}${this.#rerouted ? `, ${this.#rerouted}` : ''}`
+          : undefined;
+      const event = this.#retryRefused ?? (error === null ? retried : undefined);
+      log.write({ ...entry, status, error: error ?? null, ...(event ? { event } : {}) });
     }
     if (!detached) this.#i.down.exchangeDone(keepAlive);
   }
+}
+
+/** The value of the first field named `name` (lower case). */
+function fieldOf(
+  names: readonly string[],
+  lower: readonly string[],
+  name: string,
+): string | undefined {
+  const i = lower.indexOf(name);
+  return i < 0 ? undefined : names[i * 2 + 1];
 }

@@ -1,12 +1,11 @@
 /**
  * Header rewriting on raw header arrays: hop-by-hop fields are removed (RFC 9110 §7.6.1:
  * Connection and the fields it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,
- * Proxy-*), the decision's operations are applied in order, and the message head is written as
- * one latin1 string. No header object is built per request.
+ * Proxy-*) and the decision's operations are applied in order; http1/serialize.ts writes the
+ * head from the result. No header object is built per request.
  */
 import { type HeaderTarget, joinFieldValues } from '../core/engine/apply-ops.ts';
 import { isHopByHop } from '../util/hop-by-hop.ts';
-import type { Framing } from './http1/types.ts';
 
 /**
  * A mutable header list for one message: parallel arrays, deleted entries blanked. The decision's
@@ -91,44 +90,4 @@ export function endToEnd(
     list.push(raw[j * 2]!, name, raw[j * 2 + 1]!);
   }
   return list;
-}
-
-function framingLine(framing: Framing): string {
-  switch (framing.kind) {
-    case 'length':
-      return `content-length: ${framing.length}\r\n`;
-    case 'chunked':
-      return 'transfer-encoding: chunked\r\n';
-    case 'none':
-    case 'close':
-      return '';
-  }
-}
-
-export function requestHeadString(
-  method: string,
-  target: string,
-  host: string,
-  headers: HeaderList,
-  framing: Framing,
-  upgrade: string | undefined,
-): string {
-  const connection = upgrade === undefined ? '' : `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
-  return `${method} ${target} HTTP/1.1\r\nhost: ${host}\r\n${headers.serialize()}${framingLine(framing)}${connection}\r\n`;
-}
-
-export function responseHeadString(
-  status: number,
-  reason: string,
-  headers: HeaderList,
-  framing: Framing,
-  keepAlive: boolean,
-  minor: 0 | 1,
-  upgrade: string | undefined,
-): string {
-  let connection = '';
-  if (upgrade !== undefined) connection = `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
-  else if (!keepAlive) connection = 'connection: close\r\n';
-  else if (minor === 0) connection = 'connection: keep-alive\r\n';
-  return `HTTP/1.1 ${status} ${reason}\r\n${headers.serialize()}${framingLine(framing)}${connection}\r\n`;
 }

@@ -18,6 +18,7 @@ import { TraceMemory } from './trace-memory.ts';
 import { EndpointStates } from './upstream/balancer.ts';
 import { OutlierDetector } from './upstream/outlier.ts';
 import { UpstreamPool } from './upstream/pool.ts';
+import { RetryCircuit } from './upstream/retry-circuit.ts';
 
 export type ProxyRole =
   | { readonly kind: 'gateway'; readonly gateway: string; readonly port: number }
@@ -74,6 +75,8 @@ export class ProxyCore {
   readonly runtime: ProxyRuntime;
   readonly traceMemory: TraceMemory | undefined;
   readonly app: { readonly host: string; readonly port: number } | undefined;
+  /** Inbound: why the app is not running now (its supervisor said so); undefined while it is. */
+  appDown: string | undefined;
   readonly defaultPolicy: UpstreamPolicy = DEFAULT_POLICY;
   readonly defaultRetries: RetryPolicy;
   readonly decideContext: DecideContext;
@@ -86,6 +89,7 @@ export class ProxyCore {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.runtime = {
       pool: new UpstreamPool(now, this.limits),
+      retries: new RetryCircuit(),
       states: new EndpointStates(now),
       outlier: new OutlierDetector(now),
       log: options.accessLog,
@@ -167,12 +171,23 @@ export interface ProxyServer {
   /** Stops accepting, lets requests in flight finish for `graceMs`, then closes everything. */
   close(graceMs?: number): Promise<void>;
   stats(): ProxyStats;
+  /**
+   * Inbound only: the app stopped running (`reason`, e.g. "killed by SIGKILL after 2.1 s"), or
+   * runs again (undefined). While it is down, requests are answered at once with
+   * UPSTREAM_CONNECT_FAILURE and `x-lanes-delivered: none` — so the caller's proxy sends them to
+   * another instance, whatever their method — instead of meeting the dead app's connections, and
+   * the connections kept open to it are closed. The supervisor knows of an exit before the next
+   * routing table can say it: this closes the moment between the two.
+   */
+  setAppDown(reason: string | undefined): void;
 }
 
 export function createProxy(options: ProxyOptions): ProxyServer {
   const core = new ProxyCore(options);
   const unsubscribe = options.source.subscribe((snapshot) => core.install(snapshot));
-  const server = net.createServer({ noDelay: true }, (socket) => {
+  // Half-open allowed: a client may end its side once its request is sent and still read the
+  // answer (HAProxy and nginx answer it too); the connection decides when to end ours.
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
     core.connections.add(new DownstreamConnection(socket, core));
   });
   const sweeper = setInterval(() => core.sweep(), 1000);
@@ -199,6 +214,11 @@ export function createProxy(options: ProxyOptions): ProxyServer {
       await closed;
       clearTimeout(deadline);
       core.runtime.pool.destroy();
+    },
+    setAppDown(reason) {
+      if (core.app === undefined) return;
+      core.appDown = reason;
+      if (reason !== undefined) core.runtime.pool.closeIdle();
     },
     stats() {
       return {

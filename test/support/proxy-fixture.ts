@@ -68,6 +68,8 @@ export interface Fixture {
   readonly lines: () => Record<string, unknown>[];
   gateway(limits?: Partial<ProxyLimits>): Promise<number>;
   outbound(workload?: Workload): Promise<number>;
+  /** A sidecar's inbound side in front of the app on `appPort`: an endpoint as local mode has them. */
+  inbound(appPort: number, workload?: Workload): Promise<{ port: number; proxy: ProxyServer }>;
   close(): Promise<void>;
 }
 
@@ -79,7 +81,9 @@ export async function closeOpenFixtures(): Promise<void> {
   await Promise.all([...open].map((f) => f.close()));
 }
 
-export function fixture(): Fixture {
+/** `now`: the proxies' monotonic clock (ms), for tests that move time themselves. */
+export function fixture(options: { now?: () => number } = {}): Fixture {
+  const clock = options.now ? { now: options.now } : {};
   const store = new ConfigStore();
   const sink = memorySink();
   const log = new AccessLogClass(sink, { flushBytes: 1, flushMs: 1 });
@@ -97,6 +101,7 @@ export function fixture(): Fixture {
         role: { kind: 'gateway', gateway: 'default/gw', port: 80 },
         source: store,
         accessLog: log,
+        ...clock,
         ...(limits ? { limits } : {}),
       });
       proxies.push(proxy);
@@ -109,9 +114,23 @@ export function fixture(): Fixture {
         role: { kind: 'outbound', workload },
         source: store,
         accessLog: log,
+        ...clock,
       });
       proxies.push(proxy);
       return (await proxy.listen()).port;
+    },
+    async inbound(
+      appPort,
+      workload = { namespace: 'default', labels: { app: 'app' }, name: 'default/app' },
+    ) {
+      const proxy = createProxy({
+        role: { kind: 'inbound', workload, app: { host: '127.0.0.1', port: appPort } },
+        source: store,
+        accessLog: log,
+        ...clock,
+      });
+      proxies.push(proxy);
+      return { port: (await proxy.listen()).port, proxy };
     },
     close() {
       open.delete(f);

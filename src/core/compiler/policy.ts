@@ -1,6 +1,7 @@
 /**
  * DestinationRule traffic policies → upstream policies with Istio's defaults. A subset's policy
  * overrides the rule's field by field; a port-level policy replaces it (DR.proto L240-247).
+ * Every field of the result has a reader in the data plane (test/policy-consumers.test.ts).
  */
 import type { OutlierDetection, TrafficPolicy } from '../../config/kinds/istio/types.ts';
 import type { OutlierPolicy, SourceRef, UpstreamPolicy } from './table.ts';
@@ -13,6 +14,7 @@ export const DEFAULT_POLICY: UpstreamPolicy = {
   idleTimeoutMs: 3_600_000,
   maxRequestsPerConnection: undefined,
   http1MaxPendingRequests: undefined,
+  maxConnectionDurationMs: undefined,
   maxRetries: undefined,
   outlier: undefined,
   source: undefined,
@@ -29,6 +31,15 @@ function outlier(o: OutlierDetection): OutlierPolicy {
     maxEjectionPercent: o.maxEjectionPercent ?? 10,
     minHealthPercent: o.minHealthPercent ?? 0,
   };
+}
+
+/**
+ * A limit as Istio applies it: only a value above 0 sets it (cluster_traffic_policy.go
+ * applyConnectionPool, `if settings.Http.MaxRetries > 0`), so 0 means no limit, not "none allowed".
+ */
+function limit(value: number | undefined, base: number | undefined): number | undefined {
+  if (value === undefined) return base;
+  return value > 0 ? value : undefined;
 }
 
 /** Applies the fields a traffic policy sets on top of `base`. */
@@ -52,11 +63,12 @@ export function applyTrafficPolicy(
         }
       : base.warmup,
     connectTimeoutMs: tcp?.connectTimeout ?? base.connectTimeoutMs,
-    maxConnections: tcp?.maxConnections ?? base.maxConnections,
+    maxConnections: limit(tcp?.maxConnections, base.maxConnections),
     idleTimeoutMs: http?.idleTimeout ?? tcp?.idleTimeout ?? base.idleTimeoutMs,
-    maxRequestsPerConnection: http?.maxRequestsPerConnection ?? base.maxRequestsPerConnection,
-    http1MaxPendingRequests: http?.http1MaxPendingRequests ?? base.http1MaxPendingRequests,
-    maxRetries: http?.maxRetries ?? base.maxRetries,
+    maxRequestsPerConnection: limit(http?.maxRequestsPerConnection, base.maxRequestsPerConnection),
+    http1MaxPendingRequests: limit(http?.http1MaxPendingRequests, base.http1MaxPendingRequests),
+    maxConnectionDurationMs: tcp?.maxConnectionDuration ?? base.maxConnectionDurationMs,
+    maxRetries: limit(http?.maxRetries, base.maxRetries),
     outlier: policy.outlierDetection ? outlier(policy.outlierDetection) : base.outlier,
     source,
   };

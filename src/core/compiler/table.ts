@@ -51,6 +51,7 @@ export interface OutlierPolicy {
   readonly intervalMs: number;
   readonly baseEjectionTimeMs: number;
   readonly maxEjectionPercent: number;
+  /** Ejections are ignored while fewer than this share of the pool is not ejected (Envoy's panic threshold). */
   readonly minHealthPercent: number;
 }
 
@@ -65,6 +66,9 @@ export interface UpstreamPolicy {
   readonly idleTimeoutMs: number;
   readonly maxRequestsPerConnection: number | undefined;
   readonly http1MaxPendingRequests: number | undefined;
+  /** A connection older than this takes no new request (Envoy's max_connection_duration). */
+  readonly maxConnectionDurationMs: number | undefined;
+  /** Retries outstanding to the destination at once, all endpoints together (Envoy's circuit breaker). */
   readonly maxRetries: number | undefined;
   /** Undefined: no outlier detection (Istio enables it only when a DestinationRule asks). */
   readonly outlier: OutlierPolicy | undefined;

@@ -4,14 +4,13 @@
  */
 import type {
   CompiledService,
-  DestinationTarget,
   RoutingTable,
   TableEndpoint,
   UpstreamPolicy,
 } from '../compiler/table.ts';
 import type { ErrorCode } from './errors.ts';
 import { healthyOf, routeLane } from './lane-route.ts';
-import type { FallbackStep, Tag, Target } from './types.ts';
+import type { DestinationRequest, FallbackStep, Forward, Tag, Target } from './types.ts';
 
 export type Resolved =
   | {
@@ -30,13 +29,6 @@ export type Resolved =
       readonly lane: string | undefined;
       readonly fallback: readonly FallbackStep[];
     };
-
-export interface DestinationRequest {
-  readonly service: string | undefined;
-  readonly host: string;
-  readonly port: number | undefined;
-  readonly target: DestinationTarget;
-}
 
 function policyFor(svc: CompiledService, port: number | undefined): UpstreamPolicy {
   return (port !== undefined ? svc.policyByPort[String(port)] : undefined) ?? svc.policy;
@@ -149,4 +141,20 @@ export function resolveDestination(
       };
     }
   }
+}
+
+/**
+ * Where a retry goes once every candidate of a forward decision has failed the request: the same
+ * destination resolved again with those endpoints counted as unhealthy (`unavailable`). For a
+ * lane that is the next lane of its fallback chain with a healthy endpoint (strict lanes have
+ * none); a DestinationRule subset or a service outside lanes has nowhere else to go. Istio
+ * retries into the same subset; lanes keeps the request in its lane only while the lane can
+ * serve it, as its first decision does.
+ */
+export function reroute(
+  table: RoutingTable,
+  decision: Forward,
+  unavailable: (e: TableEndpoint) => boolean,
+): Resolved {
+  return resolveDestination(table, decision.destination, decision.tags, unavailable, undefined);
 }

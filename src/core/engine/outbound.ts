@@ -11,8 +11,19 @@ import { resolveDestination } from './destination.ts';
 import { firstMatch, MatchInput } from './match.ts';
 import { actOnRoute, failure, NO_STEPS } from './route-action.ts';
 import { carrierOps, contextOf, findTags } from './tags.ts';
-import type { DecideContext, Decision, HeaderOp, RequestView, Tag, Workload } from './types.ts';
+import type {
+  DecideContext,
+  Decision,
+  DestinationRequest,
+  HeaderOp,
+  RequestView,
+  Tag,
+  Workload,
+} from './types.ts';
 import { withOps } from './view.ts';
+
+/** The outbound side names a service, never a subset: the lane comes from the tag. */
+const BY_TAG = Object.freeze({ kind: 'service' } as const);
 
 function visible(vhosts: readonly VirtualHost[], namespace: string): VirtualHost | undefined {
   for (const v of vhosts) if (!v.visibleTo || v.visibleTo.includes(namespace)) return v;
@@ -124,13 +135,8 @@ export function decideOutbound(
       steps,
     );
   }
-  const resolved = resolveDestination(
-    table,
-    { service: svc.key, host, port, target: { kind: 'service' } },
-    tags,
-    ctx.isEjected,
-    steps,
-  );
+  const destination: DestinationRequest = { service: svc.key, host, port, target: BY_TAG };
+  const resolved = resolveDestination(table, destination, tags, ctx.isEjected, steps);
   if (!resolved.ok)
     return failure(
       resolved.code,
@@ -147,6 +153,7 @@ export function decideOutbound(
     port: port ?? singlePort(svc.ports),
     target: resolved.target,
     endpoints: resolved.endpoints,
+    destination,
     policy: resolved.policy,
     route: undefined,
     delayMs: undefined,

@@ -242,6 +242,7 @@ export function actOnRoute(o: ActOptions): Decision {
     port: dest.port ?? o.port,
     target: resolved.target,
     endpoints: resolved.endpoints,
+    destination: dest,
     policy: resolved.policy,
     route: info,
     delayMs,

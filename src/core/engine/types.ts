@@ -4,6 +4,7 @@
  * code the proxy answers with.
  */
 import type {
+  DestinationTarget,
   RetryPolicy,
   RewritePolicy,
   SourceRef,
@@ -111,6 +112,14 @@ export interface RouteInfo {
   readonly rewrite: RewritePolicy | undefined;
 }
 
+/** A destination as a route (or the outbound side's host) names it, before it is resolved. */
+export interface DestinationRequest {
+  readonly service: string | undefined;
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly target: DestinationTarget;
+}
+
 export interface Forward {
   readonly kind: 'forward';
   /** `namespace/name`. */
@@ -119,6 +128,8 @@ export interface Forward {
   readonly target: Target;
   /** Healthy candidates; the proxy's load balancer picks one. Never empty. */
   readonly endpoints: readonly TableEndpoint[];
+  /** What was resolved to `target` and `endpoints`: a retry resolves it again (`reroute`). */
+  readonly destination: DestinationRequest;
   readonly policy: UpstreamPolicy;
   readonly route: RouteInfo | undefined;
   /** Delay to inject before forwarding (fault injection), when the draw says so. */

@@ -1,61 +1,123 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { CHUNKED, CLOSE_DELIMITED, lengthFraming, NO_BODY } from './framing.ts';
 import {
   encodeChunk,
-  fieldLines,
   LAST_CHUNK,
   lastChunk,
+  type ResponseHeadParts,
   requestHead,
   responseHead,
 } from './serialize.ts';
 import { bytes, parseRequests, parseResponses } from './test-helpers.ts';
 
 describe('serialize', () => {
-  test('requestHead writes an HTTP/1.1 request-line, the fields and the empty line', () => {
+  test('requestHead writes an HTTP/1.1 request-line, Host first, the fields, framing and the empty line', () => {
     assert.equal(
-      requestHead('GET', '/a?b', ['Host', 'h', 'X-Lane', 'dev']),
-      'GET /a?b HTTP/1.1\r\nHost: h\r\nX-Lane: dev\r\n\r\n',
+      requestHead({
+        method: 'POST',
+        target: '/a?b',
+        host: 'h:80',
+        fields: 'X-Lane: dev\r\n',
+        framing: lengthFraming(3),
+      }),
+      'POST /a?b HTTP/1.1\r\nhost: h:80\r\nX-Lane: dev\r\ncontent-length: 3\r\n\r\n',
+    );
+    assert.equal(
+      requestHead({
+        method: 'GET',
+        target: '/ws',
+        host: 'h',
+        fields: '',
+        framing: NO_BODY,
+        upgrade: 'websocket',
+      }),
+      'GET /ws HTTP/1.1\r\nhost: h\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n',
     );
   });
 
-  test('responseHead writes the status-line with the given minor version', () => {
-    assert.equal(
-      responseHead(404, 'Not Found', ['A', '1'], 0),
-      'HTTP/1.0 404 Not Found\r\nA: 1\r\n\r\n',
-    );
-    assert.equal(responseHead(204, '', []), 'HTTP/1.1 204 \r\n\r\n');
-  });
+  const base: ResponseHeadParts = {
+    status: 200,
+    reason: 'OK',
+    fields: 'A: 1\r\n',
+    framing: lengthFraming(2),
+    keepAlive: true,
+    minor: 1,
+  };
+  const responses: [title: string, parts: Partial<ResponseHeadParts>, head: string][] = [
+    [
+      'keep-alive to an HTTP/1.1 client needs no Connection field',
+      {},
+      'HTTP/1.1 200 OK\r\nA: 1\r\ncontent-length: 2\r\n\r\n',
+    ],
+    [
+      'keep-alive to an HTTP/1.0 client says so',
+      { minor: 0 },
+      'HTTP/1.1 200 OK\r\nA: 1\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n',
+    ],
+    [
+      'a last response says connection: close',
+      { keepAlive: false, minor: 0 },
+      'HTTP/1.1 200 OK\r\nA: 1\r\ncontent-length: 2\r\nconnection: close\r\n\r\n',
+    ],
+    [
+      'a chunked body says transfer-encoding',
+      { framing: CHUNKED },
+      'HTTP/1.1 200 OK\r\nA: 1\r\ntransfer-encoding: chunked\r\n\r\n',
+    ],
+    [
+      'a close-delimited body has no framing line',
+      { framing: CLOSE_DELIMITED, keepAlive: false },
+      'HTTP/1.1 200 OK\r\nA: 1\r\nconnection: close\r\n\r\n',
+    ],
+    [
+      'a 101 names the protocol the connection switches to',
+      {
+        status: 101,
+        reason: 'Switching Protocols',
+        fields: '',
+        framing: NO_BODY,
+        upgrade: 'websocket',
+      },
+      'HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n',
+    ],
+  ];
+  for (const [title, parts, head] of responses) {
+    test(`responseHead: ${title}`, () => {
+      assert.equal(responseHead({ ...base, ...parts }), head);
+    });
+  }
 
-  test('a serialised head parses back to the same fields', () => {
-    const raw = ['Host', 'h:80', 'X-Obs', 'caf\xe9', 'X-Tab', 'a\tb', 'Content-Length', '3'];
-    const head = parseRequests(Buffer.concat([bytes(requestHead('POST', '/x', raw)), bytes('abc')]))
-      .heads[0];
-    assert.deepEqual(head?.rawHeaders, raw);
-    const res = parseResponses(responseHead(200, 'OK', ['Content-Length', '0']), ['GET'])
+  test('heads written here parse back with the same fields', () => {
+    const fields = 'X-Obs: caf\xe9\r\nX-Tab: a\tb\r\n';
+    const req = parseRequests(
+      Buffer.concat([
+        bytes(
+          requestHead({
+            method: 'POST',
+            target: '/x',
+            host: 'h:80',
+            fields,
+            framing: lengthFraming(3),
+          }),
+        ),
+        bytes('abc'),
+      ]),
+    ).heads[0];
+    assert.deepEqual(req?.rawHeaders, [
+      'host',
+      'h:80',
+      'X-Obs',
+      'caf\xe9',
+      'X-Tab',
+      'a\tb',
+      'content-length',
+      '3',
+    ]);
+    const res = parseResponses(responseHead({ ...base, framing: lengthFraming(0) }), ['GET'])
       .responseHeads[0];
     assert.equal(res?.status, 200);
   });
-
-  const injections: [title: string, call: () => unknown][] = [
-    ['CR LF in a value (header injection)', () => fieldLines(['X', 'a\r\nInjected: 1'])],
-    ['LF in a value', () => fieldLines(['X', 'a\nb'])],
-    ['NUL in a value', () => fieldLines(['X', 'a\0b'])],
-    ['a non-latin1 character in a value', () => fieldLines(['X', 'snow\u2603'])],
-    ['a colon in a name', () => fieldLines(['X:Y', 'v'])],
-    ['an empty name', () => fieldLines(['', 'v'])],
-    ['an odd number of entries', () => fieldLines(['X'])],
-    ['SP in a target', () => requestHead('GET', '/a b', [])],
-    ['CR LF in a target', () => requestHead('GET', '/\r\nX: 1', [])],
-    ['an empty target', () => requestHead('GET', '', [])],
-    ['a method with SP', () => requestHead('GE T', '/', [])],
-    ['CR LF in a reason', () => responseHead(200, 'OK\r\nX: 1', [])],
-    ['a status out of range', () => responseHead(1000, 'X', [])],
-  ];
-  for (const [title, call] of injections) {
-    test(`${title} throws a TypeError`, () => {
-      assert.throws(call, TypeError);
-    });
-  }
 
   test('encodeChunk frames data as hex size, data, CRLF', () => {
     const data = Buffer.alloc(255, 1);

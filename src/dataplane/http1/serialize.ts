@@ -1,37 +1,71 @@
 /**
- * Writing HTTP/1.1 heads and chunks (RFC 9112). Heads are latin1 strings, for
- * `socket.write(head, 'latin1')`.
+ * Writing HTTP/1.1 heads and chunks (RFC 9112): the one place the proxy writes a message head,
+ * whether it forwards a message or answers itself (an error, a redirect, a direct response).
+ * Heads are latin1 strings, for `socket.write(head, 'latin1')`; the proxy always speaks HTTP/1.1
+ * itself (RFC 9110 §6.2).
  *
- * Every part is checked before it is written: a field value with CR or LF (for instance from a
- * percent-decoded baggage entry, or a header operation in config) would otherwise split the
- * head — request/response splitting (RFC 9112 §11.1). A bad part throws a TypeError: it is a bug
- * or an injection attempt upstream of this call, never something to send.
+ * Field values are not checked here: they come from the strict parser, from configuration
+ * validated at load (Istio's header value rules), or from codecs that encode what they write
+ * (W3C baggage). Checking every value again would cost the hot path for nothing.
  */
 
 import type { Writable } from 'node:stream';
-import { FIELD_VALUE, TOKEN } from './chars.ts';
+import type { Framing } from './types.ts';
 
 const CRLF = '\r\n';
 
-/** A request head; always HTTP/1.1 (a proxy sends its own version, RFC 9110 §6.2). */
-export function requestHead(method: string, target: string, rawHeaders: readonly string[]): string {
-  if (!isToken(method)) throw new TypeError(`invalid method ${JSON.stringify(method)}`);
-  if (!isTarget(target)) throw new TypeError(`invalid request-target ${JSON.stringify(target)}`);
-  return `${method} ${target} HTTP/1.1\r\n${fieldLines(rawHeaders)}\r\n`;
+/** The line that says how the body is framed (none for no body or a close-delimited one). */
+function framingLine(framing: Framing): string {
+  switch (framing.kind) {
+    case 'length':
+      return `content-length: ${framing.length}\r\n`;
+    case 'chunked':
+      return 'transfer-encoding: chunked\r\n';
+    case 'none':
+    case 'close':
+      return '';
+  }
 }
 
-/** A response head: status 100–999, reason-phrase (may be empty), HTTP/1.`minor`. */
-export function responseHead(
-  status: number,
-  reason: string,
-  rawHeaders: readonly string[],
-  minor: 0 | 1 = 1,
-): string {
-  if (!Number.isInteger(status) || status < 100 || status > 999) {
-    throw new TypeError(`invalid status code ${status}`);
-  }
-  if (!isFieldValue(reason)) throw new TypeError(`invalid reason-phrase ${JSON.stringify(reason)}`);
-  return `HTTP/1.${minor === 0 ? 0 : 1} ${status} ${reason}\r\n${fieldLines(rawHeaders)}\r\n`;
+const upgradeLines = (protocol: string) => `connection: upgrade\r\nupgrade: ${protocol}\r\n`;
+
+export interface RequestHeadParts {
+  readonly method: string;
+  readonly target: string;
+  /** Written first, as the Host field (RFC 9112 §3.2 wants it early). */
+  readonly host: string;
+  /** Every other field line, `name: value\r\n` each (HeaderList.serialize()). */
+  readonly fields: string;
+  readonly framing: Framing;
+  /** The protocol of a request to upgrade the connection (WebSocket). */
+  readonly upgrade?: string | undefined;
+}
+
+export function requestHead(p: RequestHeadParts): string {
+  const connection = p.upgrade === undefined ? '' : upgradeLines(p.upgrade);
+  return `${p.method} ${p.target} HTTP/1.1\r\nhost: ${p.host}\r\n${p.fields}${framingLine(p.framing)}${connection}\r\n`;
+}
+
+export interface ResponseHeadParts {
+  readonly status: number;
+  readonly reason: string;
+  /** Field lines, `name: value\r\n` each (HeaderList.serialize()). */
+  readonly fields: string;
+  readonly framing: Framing;
+  /** The connection stays open for the next request; otherwise `connection: close`. */
+  readonly keepAlive: boolean;
+  /** The client's HTTP/1 minor version: a 1.0 client keeps its connection only when told so. */
+  readonly minor: 0 | 1;
+  /** The protocol the connection switches to (a 101 answer). */
+  readonly upgrade?: string | undefined;
+}
+
+export function responseHead(p: ResponseHeadParts): string {
+  let connection = '';
+  if (p.upgrade !== undefined) connection = upgradeLines(p.upgrade);
+  else if (!p.keepAlive) connection = 'connection: close\r\n';
+  else if (p.minor === 0) connection = 'connection: keep-alive\r\n';
+  return `HTTP/1.1 ${p.status} ${p.reason}\r\n${p.fields}${framingLine(p.framing)}${connection}\r\n`;
 }
 
 /**
@@ -61,53 +95,7 @@ export const LAST_CHUNK = '0\r\n\r\n';
 /** The last chunk with trailer fields (RFC 9112 §7.1.2); LAST_CHUNK when there are none. */
 export function lastChunk(trailers: readonly string[] | undefined): string {
   if (trailers === undefined || trailers.length === 0) return LAST_CHUNK;
-  return `0\r\n${fieldLines(trailers)}\r\n`;
-}
-
-/** "name: value\r\n" for each pair of [name, value, name, value, …]. */
-export function fieldLines(rawHeaders: readonly string[]): string {
-  const n = rawHeaders.length;
-  if (n % 2 !== 0) throw new TypeError('rawHeaders must hold name/value pairs');
-  let out = '';
-  for (let k = 0; k < n; k += 2) {
-    const name = rawHeaders[k]!;
-    const value = rawHeaders[k + 1]!;
-    if (!isToken(name)) throw new TypeError(`invalid field name ${JSON.stringify(name)}`);
-    if (!isFieldValue(value)) {
-      throw new TypeError(`invalid value for field ${name}: ${JSON.stringify(value)}`);
-    }
-    out += `${name}: ${value}\r\n`;
-  }
-  return out;
-}
-
-function isToken(s: string): boolean {
-  const n = s.length;
-  if (n === 0) return false;
-  for (let k = 0; k < n; k++) {
-    const c = s.charCodeAt(k);
-    if (c > 0x7f || TOKEN[c] !== 1) return false;
-  }
-  return true;
-}
-
-/** field-value bytes (RFC 9110 §5.5): no CR, LF, NUL or other CTL but HTAB; latin1 only. */
-function isFieldValue(s: string): boolean {
-  const n = s.length;
-  for (let k = 0; k < n; k++) {
-    const c = s.charCodeAt(k);
-    if (c > 0xff || FIELD_VALUE[c] !== 1) return false;
-  }
-  return true;
-}
-
-/** Printable ASCII without SP (RFC 9112 §3.2). */
-function isTarget(s: string): boolean {
-  const n = s.length;
-  if (n === 0) return false;
-  for (let k = 0; k < n; k++) {
-    const c = s.charCodeAt(k);
-    if (c <= 0x20 || c >= 0x7f) return false;
-  }
-  return true;
+  let out = '0\r\n';
+  for (let k = 0; k + 1 < trailers.length; k += 2) out += `${trailers[k]}: ${trailers[k + 1]}\r\n`;
+  return `${out}\r\n`;
 }

@@ -27,8 +27,12 @@
  * - Ejection state belongs to the endpoint (`id` is `address:port`, one instance). The pool
  *   (`serviceKey` + `serviceEndpointCount`) only bounds how many are ejected at once; Istio makes
  *   one Envoy cluster per subset, so a caller routing to a subset may pass the subset as the pool.
- * - `minHealthPercent` (Envoy's panic threshold) is about which candidates the load balancer
- *   considers, not about ejecting, so it is not applied here.
+ * - `minHealthPercent` (Istio: "outlier detection will be enabled as long as the associated load
+ *   balancing pool has at least min_health_percent hosts in healthy mode"; Envoy's panic
+ *   threshold): while fewer than that share of the pool is not ejected, `isEjected` says no for
+ *   the whole pool, so the balancer spreads over every endpoint again. Ejections still happen
+ *   and run their time; only their effect is suspended. Healthy here means not ejected: the
+ *   control plane's own view of health already decided which endpoints are candidates at all.
  */
 import type { OutlierPolicy, TableEndpoint } from '../../core/compiler/table.ts';
 
@@ -104,6 +108,8 @@ export class OutlierDetector {
   readonly #ejected = new Map<string, Host>();
   /** Ejected endpoints by pool, for the max-percent bound. */
   readonly #ejectedByPool = new Map<string, Set<Host>>();
+  /** A pool's size and panic threshold as last recorded (pools with a minHealthPercent only). */
+  readonly #panicAt = new Map<string, { size: number; minHealthPercent: number }>();
   #ejectionsTotal = 0;
   #overflows = 0;
 
@@ -121,10 +127,20 @@ export class OutlierDetector {
     if (this.#ejected.size === 0) return false;
     const host = this.#ejected.get(typeof endpoint === 'string' ? endpoint : endpoint.id);
     if (host === undefined) return false;
-    if (this.#now() < host.until) return true;
-    this.#reinstate(host);
-    return false;
+    if (this.#now() >= host.until) {
+      this.#reinstate(host);
+      return false;
+    }
+    return !this.#panicking(host.service);
   };
+
+  /** Too little of the pool is left in service for ejections to apply (minHealthPercent). */
+  #panicking(service: string): boolean {
+    const panic = this.#panicAt.get(service);
+    if (panic === undefined) return false;
+    const ejected = this.#ejectedByPool.get(service)?.size ?? 0;
+    return (100 * (panic.size - ejected)) / panic.size < panic.minHealthPercent;
+  }
 
   /**
    * Records the outcome of one attempt on `endpoint`. `status` is the response status when there
@@ -140,6 +156,12 @@ export class OutlierDetector {
     serviceEndpointCount: number,
   ): EjectionEvent | undefined {
     if (policy === undefined) return undefined;
+    if (policy.minHealthPercent > 0 && serviceEndpointCount > 0)
+      this.#panicAt.set(serviceKey, {
+        size: serviceEndpointCount,
+        minHealthPercent: policy.minHealthPercent,
+      });
+    else this.#panicAt.delete(serviceKey);
     let host = this.#hosts.get(endpoint.id);
     if (host?.out) {
       if (this.#now() < host.until) return undefined; // Late results while ejected: Envoy ignores them too.

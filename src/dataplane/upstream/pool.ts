@@ -3,7 +3,9 @@
  * exchange at a time (no pipelining: a failed pipelined request cannot be retried safely). Idle
  * connections are reused most-recent-first, so surplus ones age out by the idle timeout; when a
  * destination has `maxConnections` busy ones, new exchanges wait in a bounded queue
- * (`http1MaxPendingRequests`), like Envoy's circuit breaker.
+ * (`http1MaxPendingRequests`), like Envoy's circuit breaker. A connection older than
+ * `maxConnectionDuration` takes no new exchange: it is closed when idle, or when its current
+ * exchange ends (Envoy's max_connection_duration drains it the same way).
  */
 import net from 'node:net';
 import type { UpstreamPolicy } from '../../core/compiler/table.ts';
@@ -29,6 +31,9 @@ export class UpstreamConnection implements ResponseEvents {
   /** When it last went idle in its pool (ms, monotonic); the pool's sweep closes stale ones. */
   idleSince = 0;
   idleTimeoutMs = Number.POSITIVE_INFINITY;
+  /** When it was established (ms, monotonic), for `maxConnectionDuration`. */
+  connectedAt = 0;
+  maxDurationMs = Number.POSITIVE_INFINITY;
   #closeError: Error | undefined;
 
   constructor(key: string, socket: net.Socket, limits: Partial<ParserLimits> | undefined) {
@@ -99,18 +104,19 @@ interface Destination {
   readonly waiting: Waiter[];
 }
 
+/**
+ * Why no connection could be lent. Either way no byte of the request left the proxy; `overflow`
+ * is the proxy's own limit, not the endpoint's failure.
+ */
+export interface AcquireFailure {
+  readonly kind: 'connect-failed' | 'overflow';
+  readonly message: string;
+}
+
 export type AcquireCallback = (
-  error: Error | undefined,
+  failure: AcquireFailure | undefined,
   connection: UpstreamConnection | undefined,
 ) => void;
-
-export class ConnectError extends Error {
-  readonly code: 'ECONNECT_TIMEOUT' | 'EOVERFLOW' | string;
-  constructor(message: string, code: string) {
-    super(message);
-    this.code = code;
-  }
-}
 
 export class UpstreamPool {
   readonly #destinations = new Map<string, Destination>();
@@ -156,6 +162,10 @@ export class UpstreamPool {
     while (d.idle.length > 0) {
       const conn = d.idle.pop()!;
       if (conn.closed || conn.socket.destroyed) continue;
+      if (this.#tooOld(conn, this.#now())) {
+        conn.socket.destroy();
+        continue;
+      }
       conn.requests++;
       d.busy++;
       callback(undefined, conn);
@@ -166,10 +176,10 @@ export class UpstreamPool {
       const pendingLimit = policy.http1MaxPendingRequests ?? 2 ** 32 - 1;
       if (d.waiting.length >= pendingLimit) {
         callback(
-          new ConnectError(
-            `${key} has ${limit} busy connections and ${d.waiting.length} waiting requests (DestinationRule connectionPool limits)`,
-            'EOVERFLOW',
-          ),
+          {
+            kind: 'overflow',
+            message: `${key} has ${limit} busy connections and ${d.waiting.length} waiting requests (DestinationRule connectionPool limits)`,
+          },
           undefined,
         );
         return noop;
@@ -204,27 +214,24 @@ export class UpstreamPool {
     const conn = new UpstreamConnection(key, socket, this.#limits);
     this.#all.add(conn);
     const timer = setTimeout(() => {
-      fail(
-        new ConnectError(
-          `connect to ${key} timed out after ${policy.connectTimeoutMs} ms`,
-          'ECONNECT_TIMEOUT',
-        ),
-      );
+      fail(`connect to ${key} timed out after ${policy.connectTimeoutMs} ms`);
       socket.destroy();
     }, policy.connectTimeoutMs);
-    const fail = (error: Error) => {
+    const fail = (message: string) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       d.connecting--;
       this.#next(d);
-      if (!cancelled) callback(error, undefined);
+      if (!cancelled) callback({ kind: 'connect-failed', message }, undefined);
     };
     socket.once('connect', () => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       d.connecting--;
+      conn.connectedAt = this.#now();
+      conn.maxDurationMs = policy.maxConnectionDurationMs ?? Number.POSITIVE_INFINITY;
       if (cancelled) {
         this.#keepIdle(d, conn, policy);
         return;
@@ -233,13 +240,13 @@ export class UpstreamPool {
       d.busy++;
       callback(undefined, conn);
     });
-    socket.once('error', fail);
+    socket.once('error', (error) => fail(error.message));
     socket.once('close', () => {
       this.#open--;
       this.#all.delete(conn);
       const i = d.idle.indexOf(conn);
       if (i >= 0) d.idle.splice(i, 1);
-      fail(new ConnectError(`connection to ${key} closed while connecting`, 'ECONNRESET'));
+      fail(`connection to ${key} closed while connecting`);
     });
     return () => {
       cancelled = true;
@@ -260,13 +267,18 @@ export class UpstreamPool {
       conn.closed ||
       conn.socket.destroyed ||
       (limit !== undefined && limit > 0 && conn.requests >= limit) ||
-      !conn.parser.idle
+      !conn.parser.idle ||
+      this.#tooOld(conn, this.#now())
     ) {
       conn.socket.destroy();
     } else {
       this.#keepIdle(d, conn, policy);
     }
     this.#next(d);
+  }
+
+  #tooOld(conn: UpstreamConnection, now: number): boolean {
+    return now - conn.connectedAt >= conn.maxDurationMs;
   }
 
   #keepIdle(d: Destination, conn: UpstreamConnection, policy: UpstreamPolicy): void {
@@ -276,19 +288,26 @@ export class UpstreamPool {
   }
 
   /**
-   * Closes connections idle for longer than their policy's idle timeout. Run once a second by
-   * the proxy: cheaper than arming a timer on every request.
+   * Closes connections idle for longer than their policy's idle timeout, or older than its
+   * maximum duration. Run once a second by the proxy: cheaper than arming a timer on every request.
    */
   sweep(): void {
     const now = this.#now();
     for (const d of this.#destinations.values()) {
       for (let i = d.idle.length - 1; i >= 0; i--) {
         const conn = d.idle[i]!;
-        if (now - conn.idleSince >= conn.idleTimeoutMs) {
+        if (now - conn.idleSince >= conn.idleTimeoutMs || this.#tooOld(conn, now)) {
           d.idle.splice(i, 1);
           conn.socket.destroy();
         }
       }
+    }
+  }
+
+  /** Closes every idle connection (their peer is known to be gone). */
+  closeIdle(): void {
+    for (const d of this.#destinations.values()) {
+      for (const conn of d.idle.splice(0)) conn.socket.destroy();
     }
   }
 

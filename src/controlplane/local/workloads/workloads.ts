@@ -49,6 +49,21 @@ export interface InstanceRecord {
   leaving: boolean;
 }
 
+/** What an inbound sidecar answers while its app is not running. */
+function appDownReason(state: InstanceState): string {
+  switch (state.status) {
+    case 'backoff':
+    case 'failed':
+      return `${state.lastExit ?? 'it exited'}; the supervisor restarts it`;
+    case 'stopping':
+    case 'stopped':
+      return 'it is being stopped';
+    case 'starting':
+    case 'ready':
+      return 'it is starting';
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -102,7 +117,14 @@ export class Workloads {
     // The supervisor forgets a stopped instance; so do we (keys carry a spec hash, so they never repeat).
     if (state.status === 'stopped') this.#states.delete(state.key);
     else this.#states.set(state.key, state);
-    if ((before === 'ready') !== (state.status === 'ready')) this.#o.changed();
+    const ready = state.status === 'ready';
+    if ((before === 'ready') !== ready) {
+      // The sidecar hears it now; the routing table follows with the next publish.
+      if (before === 'ready')
+        this.#instances.get(state.key)?.sidecar.inbound.setAppDown(appDownReason(state));
+      else this.#instances.get(state.key)?.sidecar.inbound.setAppDown(undefined);
+      this.#o.changed();
+    }
   }
 
   instances(): InstanceRecord[] {
