@@ -27,7 +27,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['core/carriers'],
   ['core/compiler'],
   ['core/engine'],
-  ['core/explain'],
+  ['core/explain', 'core/render'],
   // the data plane
   ['dataplane/http1'],
   ['dataplane/upstream', 'dataplane/telemetry'],
@@ -48,6 +48,7 @@ const NODE_BUILTINS: Readonly<Record<string, readonly string[]>> = {
   'core/compiler': [],
   'core/engine': [],
   'core/explain': [],
+  'core/render': [],
 };
 
 const UNITS = LAYERS.flat();
