@@ -11,6 +11,7 @@ import { loadResources } from '../src/config/load/resources.ts';
 import type { Resource } from '../src/config/resource/resource.ts';
 import { formatIssue } from '../src/config/source/issues.ts';
 import { analyze } from '../src/core/compiler/analyze.ts';
+import type { ResourceStatus } from '../src/core/compiler/status.ts';
 import type { Endpoint } from '../src/core/compiler/table.ts';
 import { applyEdgeHygiene, type EdgeHygiene } from '../src/core/render/istio/edge-extension.ts';
 import {
@@ -31,7 +32,9 @@ function kept(r: Resource): boolean {
 }
 
 export function toYaml(objects: readonly IstioObject[]): string {
-  return objects.map((o) => stringify(o, { aliasDuplicateObjects: false })).join('---\n');
+  return objects
+    .map((o) => stringify(o, { aliasDuplicateObjects: false, lineWidth: 0, blockQuote: 'literal' }))
+    .join('---\n');
 }
 
 export class IstioRendering {
@@ -39,6 +42,7 @@ export class IstioRendering {
   #warnings: readonly RenderWarning[] = [];
   #objects: readonly IstioObject[] = [];
   #hygiene: EdgeHygiene = { headers: [], baggageKeys: [] };
+  #statuses: readonly ResourceStatus[] = [];
 
   constructor(options: RenderOptions) {
     this.options = options;
@@ -53,6 +57,11 @@ export class IstioRendering {
     return this.#objects;
   }
 
+  /** The statuses of the latest render's inputs (broken references the objects carry over). */
+  get statuses(): readonly ResourceStatus[] {
+    return this.#statuses;
+  }
+
   readonly transform: ResourceTransform = (
     resources: readonly Resource[],
     endpoints: readonly Endpoint[],
@@ -61,6 +70,7 @@ export class IstioRendering {
     this.#warnings = result.warnings;
     this.#objects = result.objects;
     this.#hygiene = result.hygiene;
+    this.#statuses = result.statuses;
     const routing = result.objects.filter(
       (o) => o.kind === 'VirtualService' || o.kind === 'DestinationRule',
     );

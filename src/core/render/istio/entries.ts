@@ -217,7 +217,9 @@ export function entryHost(
     }
   }
 
-  if (ingress && ingress.origin.kind === 'ingress') {
+  // A weighted route without a match that took the rest already ends the host.
+  const ended = routes.some((r) => r.name === 'lanes/weighted' && r.match === undefined);
+  if (ingress && ingress.origin.kind === 'ingress' && !ended) {
     const o = ingress.origin;
     const outcome = renderRoute(
       { route: [ingressDestination(ingress, ctx)] },
@@ -230,6 +232,9 @@ export function entryHost(
           : `lanes/${o.group.name}/ingress/${tag.lane ?? tag.kind}${tag.lane ? `/${tag.kind}` : ''}`,
     );
     routes.push(...outcome.routes);
+  }
+  if (ingress && ingress.origin.kind === 'ingress') {
+    const o = ingress.origin;
     catchAll = { kind: o.group.resource.kind, name: o.group.name, path: o.ingress.path };
   }
   return { gateway, host, routes, catchAll };

@@ -226,11 +226,15 @@ export function renderRoute(
     ...new Set([...ctx.carriersByRouteHeader.values()].flatMap((c) => c.headers)),
   ].sort();
   const group = cls === 'gateway' ? undefined : expansionGroup(dests, hostPlan);
+  // Istio's field order, for people reading the output: name, match, then the action.
   const named = (r: RawRoute, tag: TagCase | undefined): RawRoute => {
     const n = name(tag);
-    return n === undefined
-      ? r
-      : { name: n, ...Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'name')) };
+    const { name: _name, match, ...rest } = r;
+    return {
+      ...(n !== undefined ? { name: n } : {}),
+      ...(match !== undefined ? { match } : {}),
+      ...rest,
+    };
   };
   if (!group) {
     return {
