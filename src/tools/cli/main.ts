@@ -63,12 +63,17 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'run the built-in mock service in the foreground',
     load: async () => (await import('./commands/mock.ts')).mock,
   },
+  render: {
+    summary: 'print the stock Istio objects that carry the lanes of files (render istio)',
+    load: async () => (await import('./commands/render.ts')).render,
+  },
 };
 
 const GROUPS: readonly (readonly [string, readonly string[]])[] = [
   ['Daemon', ['up', 'down']],
   ['Resources', ['apply', 'delete', 'get', 'describe']],
   ['Traffic', ['status', 'logs', 'explain', 'mock']],
+  ['Kubernetes', ['render']],
 ];
 
 function globalHelp(): string {
