@@ -22,6 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['config/yaml', 'config/schema'],
   ['config/resource'],
   ['config/kinds'],
+  ['config/crd'],
   ['config/load'],
   // the routing core: pure, no I/O, no clock
   ['core/carriers'],
