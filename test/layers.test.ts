@@ -36,7 +36,7 @@ const LAYERS: readonly (readonly string[])[] = [
   // control planes
   ['controlplane/local/state', 'controlplane/local/otel', 'controlplane/local/mock'],
   ['controlplane/local/workloads'],
-  ['controlplane/local'],
+  ['controlplane/local', 'controlplane/kube'],
   // tools
   ['tools/cli'],
 ];

@@ -65,7 +65,6 @@ function withRoot(schema: Schema): Schema {
 }
 
 export class CrdValidator {
-  readonly #ajv: Ajv;
   readonly #validators = new Map<string, ValidateFunction>();
 
   /** `crds`: a multi-document YAML text of CustomResourceDefinitions. */
@@ -87,7 +86,6 @@ export class CrdValidator {
       'x-kubernetes-embedded-resource',
     ])
       ajv.addKeyword({ keyword: k });
-    this.#ajv = ajv;
     const docs =
       typeof crds === 'string'
         ? parseAllDocuments(crds).map((d) => d.toJS() as unknown)

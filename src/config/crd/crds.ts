@@ -122,8 +122,8 @@ function plural(kind: string): string {
   return PLURALS[kind] ?? `${kind.toLowerCase()}s`;
 }
 
-/** How deep lane match trees (`all`/`any`/`not`) are unfolded before the rest is kept as written. */
-const MATCH_DEPTH = 4;
+/** How deep lane match trees (`all`/`any`/`not`) are unfolded before the rest is kept as written (the API server checks the shape of two levels; lanes checks all). */
+const MATCH_DEPTH = 2;
 
 export function crdFor(def: KindDef): CustomResourceDefinition {
   const spec = def.spec.toOpenApi({ depth: 0, maxDepth: MATCH_DEPTH });
