@@ -74,6 +74,13 @@ export interface RequestCase {
   /** A header whose value varies per sample (`{n}` is replaced by the sample number). */
   readonly vary: Readonly<Record<string, string>>;
   readonly expect: Expect;
+  /**
+   * Rendered to stock Istio (`lanes render istio`), this request gets another answer, because of
+   * the feature this warning reason names (it must be among the step's expected warnings).
+   */
+  readonly istioDiffers: string | undefined;
+  /** …or because of a limitation of the rendering that README.md states in these words. */
+  readonly istioLimitation: string | undefined;
 }
 
 export interface StepCase {
@@ -85,6 +92,11 @@ export interface StepCase {
   readonly requests: readonly RequestCase[];
   /** Conditions expected in statuses: `Kind name: Type=Status[/Reason]`. */
   readonly statuses: readonly string[];
+  /**
+   * Warnings `lanes render istio` gives at this step (`Kind ns/name fieldPath: Reason`, exactly,
+   * in any order); undefined: the same as at the step before (none at the first step).
+   */
+  readonly istioWarnings: readonly string[] | undefined;
 }
 
 export interface ConformanceCase {
@@ -149,6 +161,16 @@ function expectOf(value: unknown, what: string, file: string): Expect {
   if (keys.every((k) => k === 'tolerance'))
     throw new Error(`${file}: ${what} expects nothing; give chain, distribution, status, …`);
   return e as Expect;
+}
+
+/** The `istio:` block of a step or request, with only the keys it may have. */
+function istioOf(value: unknown, what: string, file: string, keys: readonly string[]): Raw {
+  if (value === undefined) return {};
+  const raw = value as Raw;
+  const unknown = Object.keys(raw).filter((k) => !keys.includes(k));
+  if (unknown.length > 0)
+    throw new Error(`${file}: ${what}: unknown ${unknown.join(', ')} (known: ${keys.join(', ')})`);
+  return raw;
 }
 
 function parseEntry(r: Raw, file: string): Entry {
@@ -227,8 +249,14 @@ export function loadCase(path: string, roots: CaseRoots = DEFAULT_ROOTS): Confor
         samples: (r.samples as number | undefined) ?? 1,
         vary: (r.vary as Record<string, string> | undefined) ?? {},
         expect: expectOf(r.expect, `steps[${i}].requests[${j}].expect`, file),
+        istioDiffers: istioOf(r.istio, `steps[${i}].requests[${j}].istio`, file, [
+          'differs',
+          'limitation',
+        ]).differs as string | undefined,
+        istioLimitation: (r.istio as Raw | undefined)?.limitation as string | undefined,
       }),
     );
+    const istio = istioOf(s.istio, `steps[${i}].istio`, file, ['warnings']);
     return {
       title: (s.title as string | undefined) ?? `step ${i + 1}`,
       apply,
@@ -237,6 +265,7 @@ export function loadCase(path: string, roots: CaseRoots = DEFAULT_ROOTS): Confor
       endpoints,
       requests,
       statuses: (s.statuses as string[] | undefined) ?? [],
+      istioWarnings: istio.warnings as string[] | undefined,
     };
   });
   return {

@@ -62,14 +62,32 @@ function propagated(
   return out;
 }
 
+/** A filter in front of every gateway: headers in, headers out (the Istio edge extension's model). */
+export type GatewayFilter = (
+  headers: Readonly<Record<string, string>>,
+) => Readonly<Record<string, string>>;
+
+/** How a decision that did not forward ends a chain: a mesh error by its code, else the answer. */
+export function stopLabel(d: Decision): string {
+  if (d.kind === 'error') return `!${d.code}`;
+  if (d.kind === 'respond') {
+    // An Istio direct response that names a lanes error reads like the error itself.
+    const code = d.headers.find(([name]) => name === 'x-lanes-error')?.[1];
+    return code !== undefined ? `!${code}` : `!respond:${d.status}`;
+  }
+  return `!${d.kind}:`;
+}
+
 export class EngineRunner {
   readonly #memories = new Map<string, Map<string, string>>();
   readonly table: RoutingTable;
   readonly #instances: Map<string, InstanceInfo>;
   readonly #state: MeshState;
+  readonly #gatewayFilter: GatewayFilter | undefined;
 
-  constructor(state: MeshState) {
+  constructor(state: MeshState, gatewayFilter?: GatewayFilter) {
     this.#state = state;
+    this.#gatewayFilter = gatewayFilter;
     this.table = state.compile().table;
     this.#instances = new Map(state.instances().map((i) => [`${i.address}:${i.port}`, i]));
   }
@@ -111,7 +129,9 @@ export class EngineRunner {
     headers: Readonly<Record<string, string>> = r.headers,
   ): ChainResult {
     const ids = newIds(random);
-    let current = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const sent =
+      r.entry.kind === 'gateway' && this.#gatewayFilter ? this.#gatewayFilter(headers) : headers;
+    let current = new Map(Object.entries(sent).map(([k, v]) => [k.toLowerCase(), v]));
     let hop: Hop;
     let authority: string;
     let memoryId: string | undefined;
@@ -141,9 +161,7 @@ export class EngineRunner {
       const d = decide(this.table, hop, view, random, { traceMemory: memory, explain: true });
       first ??= d;
       if (d.kind !== 'forward') {
-        chain.push(
-          d.kind === 'error' ? `!${d.code}` : `!${d.kind}:${d.kind === 'respond' ? d.status : ''}`,
-        );
+        chain.push(stopLabel(d));
         break;
       }
       applyHeaderOps(mapHeaders(current), d.requestOps, ids);

@@ -37,16 +37,24 @@ export interface InstanceInfo extends Instance {
   readonly app: AppBehaviour;
 }
 
+/** Turns the applied resources into the ones a level compiles (e.g. rendered to Istio objects). */
+export type ResourceTransform = (
+  resources: readonly Resource[],
+  endpoints: readonly Endpoint[],
+) => readonly Resource[];
+
 export class MeshState {
   readonly case: ConformanceCase;
+  readonly #transform: ResourceTransform | undefined;
   readonly #resources = new Map<string, Resource>();
   #unhealthy = new Set<string>();
   #explicit: ExplicitEndpoints[] = [];
   /** Each workload keeps its addresses for the whole case, whatever is deleted around it. */
   readonly #slots = new Map<string, number>();
 
-  constructor(c: ConformanceCase) {
+  constructor(c: ConformanceCase, transform?: ResourceTransform) {
     this.case = c;
+    this.#transform = transform;
   }
 
   get resources(): Resource[] {
@@ -176,7 +184,8 @@ export class MeshState {
     statuses: ReturnType<typeof compile>['statuses'];
   } {
     const endpoints = this.endpoints();
-    return compile(this.resources, relocate ? endpoints.map(relocate) : endpoints);
+    const resources = this.#transform ? this.#transform(this.resources, endpoints) : this.resources;
+    return compile(resources, relocate ? endpoints.map(relocate) : endpoints);
   }
 
   /** How an endpoint's app behaves: its Deployment's, or what the case declares for its workload. */

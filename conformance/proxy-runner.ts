@@ -14,7 +14,7 @@ import { createProxy, type ProxyServer } from '../src/dataplane/proxy.ts';
 import { createSidecar } from '../src/dataplane/sidecar.ts';
 import type { AccessLog } from '../src/dataplane/telemetry/access-log.ts';
 import type { RequestCase } from './case.ts';
-import { hopLabel } from './engine-runner.ts';
+import { type GatewayFilter, hopLabel } from './engine-runner.ts';
 import type { AppBehaviour, MeshState } from './mesh-state.ts';
 
 interface Instance {
@@ -102,12 +102,19 @@ export class ProxyMesh {
   readonly #clients = new Map<string, { proxy: ProxyServer; port: number }>();
   readonly #random: () => number;
   readonly #log: AccessLog | undefined;
+  readonly #gatewayFilter: GatewayFilter | undefined;
   table: RoutingTable | undefined;
 
-  constructor(state: MeshState, random: () => number, log?: AccessLog) {
+  constructor(
+    state: MeshState,
+    random: () => number,
+    log?: AccessLog,
+    gatewayFilter?: GatewayFilter,
+  ) {
     this.#state = state;
     this.#random = random;
     this.#log = log;
+    this.#gatewayFilter = gatewayFilter;
   }
 
   /** Brings servers and proxies in line with the state, then publishes its table. */
@@ -233,11 +240,13 @@ export class ProxyMesh {
       const port = r.entry.port ?? Number(Object.keys(gw?.servers ?? {})[0] ?? 80);
       const proxy = this.#gateways.get(`${r.entry.gateway}:${port}`);
       if (!proxy) throw new Error(`no gateway proxy for ${r.entry.gateway}:${port}`);
+      // The filter stands in front of the gateway, as a Lua filter runs before Envoy's routing.
+      const sent = this.#gatewayFilter ? this.#gatewayFilter(headers) : headers;
       answer = await call(
         proxy.port,
         headers.host ?? 'localhost',
         r.path,
-        { ...headers },
+        { ...sent },
         false,
         r.method,
       );

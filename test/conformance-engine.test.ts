@@ -1,15 +1,23 @@
 /**
  * The conformance suite (conformance/*.yaml) against the decision engine: every case, every
- * step, every request.
+ * step, every request — from the resources as applied, and again from their rendering to stock
+ * Istio objects (`lanes render istio`, with the lane kinds removed), where every request must get
+ * the same answer as from the original resources unless the case says which unrenderable feature
+ * changes it, and the rendering must give exactly the warnings the step expects.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { type RequestCase, type StepCase, suiteCases } from '../conformance/case.ts';
-import { baggageOf, EngineRunner } from '../conformance/engine-runner.ts';
+import { baggageOf, type ChainResult, EngineRunner } from '../conformance/engine-runner.ts';
+import { IstioRendering } from '../conformance/istio.ts';
 import { MeshState } from '../conformance/mesh-state.ts';
 import { resourceLabel } from '../src/config/resource/resource.ts';
+import { parseBaggage } from '../src/core/carriers/baggage.ts';
 import { fnv1a32 } from '../src/core/engine/hash.ts';
 import { seededRandom } from '../src/util/seeded-random.ts';
+
+const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 function checkStatuses(state: MeshState, step: StepCase): void {
   const { statuses } = state.compile();
@@ -39,7 +47,11 @@ function varied(r: RequestCase, n: number): Record<string, string> {
   return headers;
 }
 
-function runRequest(runner: EngineRunner, r: RequestCase): void {
+function runRequest(
+  runner: EngineRunner,
+  r: RequestCase,
+  rendered = false,
+): ChainResult | undefined {
   const seed = fnv1a32(r.title);
   const e = r.expect;
   if (e.distribution) {
@@ -63,7 +75,7 @@ function runRequest(runner: EngineRunner, r: RequestCase): void {
         `${chain}: ${got.toFixed(2)} %, expected ${percent} ± ${tolerance}`,
       );
     }
-    return;
+    return undefined;
   }
   if (e.stable) {
     // Every key is sent twice with different randomness: its answer must not change.
@@ -83,7 +95,7 @@ function runRequest(runner: EngineRunner, r: RequestCase): void {
       inside > 0 && inside < r.samples,
       `no key varies: ${inside} of ${r.samples} pass ${e.stable}`,
     );
-    return;
+    return undefined;
   }
   const result = runner.run(r, seededRandom(seed));
   if (e.chain) assert.deepEqual(result.chain, e.chain, `steps:\n${result.first.steps.join('\n')}`);
@@ -98,7 +110,8 @@ function runRequest(runner: EngineRunner, r: RequestCase): void {
   for (const [key, value] of Object.entries(e.baggage ?? {})) {
     assert.equal(baggageOf(result.firstHeaders, key) ?? null, value, `baggage entry ${key}`);
   }
-  if (e.fallback) {
+  // Fallback steps are lanes' reasoning; Istio objects route without it (the chain says where).
+  if (e.fallback && !rendered) {
     const fallback =
       result.first.kind === 'forward' || result.first.kind === 'error' ? result.first.fallback : [];
     assert.deepEqual(
@@ -106,6 +119,16 @@ function runRequest(runner: EngineRunner, r: RequestCase): void {
       e.fallback,
     );
   }
+  return result;
+}
+
+/** Headers as the next hop reads them: baggage by entry, the rest as they are. */
+function effective(headers: ReadonlyMap<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of headers) {
+    out[k] = k === 'baggage' ? Object.fromEntries(parseBaggage(v).map((m) => [m.key, m.value])) : v;
+  }
+  return out;
 }
 
 const suite = suiteCases();
@@ -127,7 +150,67 @@ for (const c of suite.cases) {
         });
         if (step.statuses.length > 0)
           it('reports the expected statuses', () => checkStatuses(state, step));
-        for (const r of step.requests) it(r.title, () => runRequest(runner, r));
+        for (const r of step.requests) it(r.title, () => void runRequest(runner, r));
+      });
+    }
+  });
+
+  describe(`conformance (engine, rendered to Istio): ${c.name}`, () => {
+    const rendering = new IstioRendering({ edgeExtension: 'EnvoyFilter' });
+    const original = new MeshState(c);
+    const rendered = new MeshState(c, rendering.transform);
+    let expected: readonly string[] = [];
+    for (const step of c.steps) {
+      describe(step.title, () => {
+        let runner: EngineRunner;
+        let reference: EngineRunner;
+        const wanted = step.istioWarnings ?? expected;
+        expected = wanted;
+        before(() => {
+          for (const state of [original, rendered]) {
+            for (const spec of step.apply) state.apply(spec);
+            for (const spec of step.delete) state.delete(spec);
+            state.setUnhealthy(step.unhealthy);
+            if (step.endpoints) state.setExplicitEndpoints(step.endpoints);
+          }
+          runner = new EngineRunner(rendered, rendering.gatewayFilter);
+          reference = new EngineRunner(original);
+        });
+        it('renders with exactly the expected warnings', () => {
+          assert.deepEqual(rendering.warnings, [...wanted].sort());
+        });
+        for (const r of step.requests) {
+          const differs = r.istioDiffers;
+          if (differs !== undefined) {
+            it(r.title, { skip: `differs on stock Istio: ${differs}` }, () => {});
+            it(`${r.title}: differs only for a feature the rendering warns about`, () => {
+              assert.ok(
+                wanted.some((w) => w.endsWith(`: ${differs}`)),
+                `${differs} is among the step's warnings (${wanted.join(', ')})`,
+              );
+            });
+            continue;
+          }
+          const limitation = r.istioLimitation;
+          if (limitation !== undefined) {
+            it(r.title, { skip: `differs on stock Istio: ${limitation}` }, () => {});
+            it(`${r.title}: differs only by a limitation README.md states`, () => {
+              assert.ok(README.includes(limitation), `README.md says: ${limitation}`);
+            });
+            continue;
+          }
+          it(r.title, () => {
+            const got = runRequest(runner, r, true);
+            if (!got) return;
+            const want = reference.run(r, seededRandom(fnv1a32(r.title)));
+            assert.deepEqual(got.chain, want.chain, 'the same chain as from the lanes resources');
+            assert.deepEqual(
+              effective(got.firstHeaders),
+              effective(want.firstHeaders),
+              'the same headers at the first hop',
+            );
+          });
+        }
       });
     }
   });

@@ -22,12 +22,13 @@ const LAYERS: readonly (readonly string[])[] = [
   ['config/yaml', 'config/schema'],
   ['config/resource'],
   ['config/kinds'],
+  ['config/crd'],
   ['config/load'],
   // the routing core: pure, no I/O, no clock
   ['core/carriers'],
   ['core/compiler'],
   ['core/engine'],
-  ['core/explain'],
+  ['core/explain', 'core/render'],
   // the data plane
   ['dataplane/http1'],
   ['dataplane/upstream', 'dataplane/telemetry'],
@@ -35,7 +36,7 @@ const LAYERS: readonly (readonly string[])[] = [
   // control planes
   ['controlplane/local/state', 'controlplane/local/otel', 'controlplane/local/mock'],
   ['controlplane/local/workloads'],
-  ['controlplane/local'],
+  ['controlplane/local', 'controlplane/kube'],
   // tools
   ['tools/cli'],
 ];
@@ -48,6 +49,7 @@ const NODE_BUILTINS: Readonly<Record<string, readonly string[]>> = {
   'core/compiler': [],
   'core/engine': [],
   'core/explain': [],
+  'core/render': [],
 };
 
 const UNITS = LAYERS.flat();

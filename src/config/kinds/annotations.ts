@@ -20,6 +20,16 @@ export const LANES_ANNOTATIONS: Record<string, AnnotationDef> = {
     describe:
       'when "true", the gateway keeps lane tags sent by clients (route header, baggage entry) instead of removing them',
   },
+  'lanes.dev/user-spec': {
+    kinds: ['VirtualService', 'DestinationRule'],
+    describe:
+      'written by `lanes render istio` and the controller: the spec the user wrote before lanes merged its routes or subsets into it',
+  },
+  'lanes.dev/rendered-hash': {
+    kinds: ['VirtualService', 'DestinationRule'],
+    describe:
+      "written by `lanes render istio` and the controller: the hash of the spec lanes wrote, so a changed object is read as the user's again",
+  },
 };
 
 export const TRUST_CLIENT_LANE = 'lanes.dev/trust-client-lane';
@@ -62,3 +72,8 @@ export function validateLanesAnnotations(
     }
   }
 }
+
+/** On a VirtualService or DestinationRule lanes merged into: the user's own spec, as JSON. */
+export const USER_SPEC_ANNOTATION = 'lanes.dev/user-spec';
+/** On the same object: the hash of the spec lanes wrote, to tell whether the user changed it since. */
+export const RENDERED_HASH_ANNOTATION = 'lanes.dev/rendered-hash';

@@ -11,6 +11,41 @@ import { didYouMean } from './did-you-mean.ts';
 import { joinPath, type PathSegment } from './path.ts';
 
 export const INVALID: unique symbol = Symbol('invalid');
+
+/** A Kubernetes structural OpenAPI v3 schema node (what a CRD's `openAPIV3Schema` holds). */
+export interface OpenApiSchema {
+  readonly type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  readonly properties?: Readonly<Record<string, OpenApiSchema>>;
+  readonly additionalProperties?: OpenApiSchema;
+  readonly items?: OpenApiSchema;
+  readonly required?: readonly string[];
+  readonly enum?: readonly string[];
+  readonly pattern?: string;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly minItems?: number;
+  readonly maxItems?: number;
+  readonly minProperties?: number;
+  readonly maxProperties?: number;
+  readonly oneOf?: readonly OpenApiSchema[];
+  readonly anyOf?: readonly OpenApiSchema[];
+  readonly not?: OpenApiSchema;
+  readonly format?: string;
+  readonly description?: string;
+  readonly default?: unknown;
+  readonly 'x-kubernetes-preserve-unknown-fields'?: boolean;
+  readonly 'x-kubernetes-int-or-string'?: boolean;
+  readonly 'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  readonly 'x-kubernetes-list-map-keys'?: readonly string[];
+}
+
+/** How deep recursive shapes (match trees) are unfolded in a generated schema. */
+export interface OpenApiContext {
+  readonly depth: number;
+  readonly maxDepth: number;
+}
 export type Invalid = typeof INVALID;
 
 /** Collects issues and the source position of every parsed field path of one document. */
@@ -92,6 +127,20 @@ export abstract class Schema<T> {
 
   protected abstract parseNode(node: Node, path: string, ctx: ParseContext): T | Invalid;
 
+  /**
+   * The shape as a Kubernetes structural OpenAPI v3 schema (for generated CRDs). Checks written
+   * as code have no OpenAPI form: the API server checks the shape, lanes' own validation the rest.
+   * A schema that says nothing about its shape is kept as written.
+   */
+  toOpenApi(_ctx: OpenApiContext): OpenApiSchema {
+    return { 'x-kubernetes-preserve-unknown-fields': true };
+  }
+
+  /** A description and a default for the OpenAPI schema; parsing is unchanged. */
+  doc(meta: { readonly description?: string; readonly default?: unknown }): Schema<T> {
+    return new Documented(this, meta);
+  }
+
   parse(node: Node, path: string, ctx: ParseContext): T | Invalid {
     ctx.positions.set(path, node.pos);
     return this.parseNode(node, path, ctx);
@@ -105,6 +154,30 @@ export abstract class Schema<T> {
   /** A schema whose parsed value is mapped through `fn` (e.g. a duration string to milliseconds). */
   map<U>(fn: (value: T) => U): Schema<U> {
     return new Mapped(this, fn);
+  }
+}
+
+class Documented<T> extends Schema<T> {
+  readonly expected: string;
+  readonly #inner: Schema<T>;
+  readonly #meta: { readonly description?: string; readonly default?: unknown };
+
+  constructor(
+    inner: Schema<T>,
+    meta: { readonly description?: string; readonly default?: unknown },
+  ) {
+    super();
+    this.expected = inner.expected;
+    this.#inner = inner;
+    this.#meta = meta;
+  }
+
+  protected parseNode(node: Node, path: string, ctx: ParseContext): T | Invalid {
+    return this.#inner.parse(node, path, ctx);
+  }
+
+  override toOpenApi(ctx: OpenApiContext): OpenApiSchema {
+    return { ...this.#inner.toOpenApi(ctx), ...this.#meta };
   }
 }
 
@@ -125,6 +198,10 @@ class Checked<T> extends Schema<T> {
     if (value !== INVALID) this.#fn(value, new CheckContext(path, ctx));
     return value;
   }
+
+  override toOpenApi(ctx: OpenApiContext): OpenApiSchema {
+    return this.#inner.toOpenApi(ctx);
+  }
 }
 
 class Mapped<T, U> extends Schema<U> {
@@ -142,6 +219,10 @@ class Mapped<T, U> extends Schema<U> {
   protected parseNode(node: Node, path: string, ctx: ParseContext): U | Invalid {
     const value = this.#inner.parse(node, path, ctx);
     return value === INVALID ? INVALID : this.#fn(value);
+  }
+
+  override toOpenApi(ctx: OpenApiContext): OpenApiSchema {
+    return this.#inner.toOpenApi(ctx);
   }
 }
 
@@ -211,6 +292,16 @@ class StringSchema extends Schema<string> {
     }
     return value;
   }
+
+  override toOpenApi(): OpenApiSchema {
+    const { pattern, minLength, maxLength } = this.#opts;
+    return {
+      type: 'string',
+      ...(pattern ? { pattern: pattern.source } : {}),
+      ...(minLength !== undefined ? { minLength } : {}),
+      ...(maxLength !== undefined ? { maxLength } : {}),
+    };
+  }
 }
 
 export function str(opts: StringOptions = {}): Schema<string> {
@@ -252,6 +343,15 @@ class NumberSchema extends Schema<number> {
     }
     return value;
   }
+
+  override toOpenApi(): OpenApiSchema {
+    const { min, max, integer } = this.#opts;
+    return {
+      type: integer ? 'integer' : 'number',
+      ...(min !== undefined ? { minimum: min } : {}),
+      ...(max !== undefined ? { maximum: max } : {}),
+    };
+  }
 }
 
 export function int(opts: Omit<NumberOptions, 'integer'> = {}): Schema<number> {
@@ -268,6 +368,10 @@ class BoolSchema extends Schema<boolean> {
   protected parseNode(node: Node, path: string, ctx: ParseContext): boolean | Invalid {
     if (node.kind === 'scalar' && typeof node.value === 'boolean') return node.value;
     return typeError(node, path, ctx, this.expected);
+  }
+
+  override toOpenApi(): OpenApiSchema {
+    return { type: 'boolean' };
   }
 }
 
@@ -301,6 +405,10 @@ class EnumSchema<T extends string> extends Schema<T> {
     }
     return typeError(node, path, ctx, this.expected);
   }
+
+  override toOpenApi(): OpenApiSchema {
+    return { type: 'string', enum: [...this.#values] };
+  }
 }
 
 export function oneOf<const T extends string>(values: readonly T[]): Schema<T> {
@@ -313,6 +421,10 @@ class AnySchema extends Schema<unknown> {
 
   protected parseNode(node: Node): unknown {
     return valueFromNode(node);
+  }
+
+  override toOpenApi(): OpenApiSchema {
+    return { 'x-kubernetes-preserve-unknown-fields': true };
   }
 }
 
@@ -330,6 +442,10 @@ class IntOrStringSchema extends Schema<number | string> {
       if (typeof node.value === 'number' && Number.isInteger(node.value)) return node.value;
     }
     return typeError(node, path, ctx, this.expected);
+  }
+
+  override toOpenApi(): OpenApiSchema {
+    return { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] };
   }
 }
 
@@ -388,6 +504,16 @@ class ListSchema<T> extends Schema<T[]> {
     });
     return ok ? out : INVALID;
   }
+
+  override toOpenApi(ctx: OpenApiContext): OpenApiSchema {
+    const { min, max } = this.#opts;
+    return {
+      type: 'array',
+      items: this.#item.toOpenApi(ctx),
+      ...(min !== undefined ? { minItems: min } : {}),
+      ...(max !== undefined ? { maxItems: max } : {}),
+    };
+  }
 }
 
 export function list<T>(item: Schema<T>, opts: ListOptions = {}): Schema<T[]> {
@@ -427,6 +553,10 @@ class RecordSchema<T> extends Schema<Record<string, T>> {
       else out[entry.key] = value;
     }
     return ok ? out : INVALID;
+  }
+
+  override toOpenApi(ctx: OpenApiContext): OpenApiSchema {
+    return { type: 'object', additionalProperties: this.#value.toOpenApi(ctx) };
   }
 }
 
@@ -585,6 +715,51 @@ class ObjectSchema<F extends Fields> extends Schema<ObjectOf<F>> {
     }
     return ok ? (out as ObjectOf<F>) : INVALID;
   }
+
+  override toOpenApi(ctx: OpenApiContext): OpenApiSchema {
+    const properties: Record<string, OpenApiSchema> = {};
+    const required: string[] = [];
+    for (const [key, def] of Object.entries(this.fields)) {
+      if (def instanceof Schema) {
+        properties[key] = def.toOpenApi(ctx);
+        continue;
+      }
+      switch (def.mode) {
+        case 'required':
+          required.push(key);
+          properties[key] = def.schema!.toOpenApi(ctx);
+          break;
+        case 'optional':
+          properties[key] = def.schema!.toOpenApi(ctx);
+          break;
+        case 'ignored':
+          // Accepted and reported as ignored: kept as written.
+          properties[key] = {
+            'x-kubernetes-preserve-unknown-fields': true,
+            description: `ignored by lanes: ${def.reason}`,
+          };
+          break;
+        case 'unsupported':
+          // Left out: the API server rejects it as an unknown field, as lanes does.
+          break;
+      }
+    }
+    const out: OpenApiSchema = {
+      type: 'object',
+      properties,
+      ...(required.length > 0 ? { required } : {}),
+    };
+    const { exactlyOneOf, atMostOneOf } = this.#opts;
+    if (exactlyOneOf) return { ...out, oneOf: exactlyOneOf.map((k) => ({ required: [k] })) };
+    if (atMostOneOf) {
+      const pairs: OpenApiSchema[] = [];
+      atMostOneOf.forEach((a, i) => {
+        for (const b of atMostOneOf.slice(i + 1)) pairs.push({ required: [a, b] });
+      });
+      return { ...out, not: { anyOf: pairs } };
+    }
+    return out;
+  }
 }
 
 export function obj<F extends Fields>(fields: F, opts: ObjectOptions = {}): Schema<ObjectOf<F>> {
@@ -638,6 +813,13 @@ class TaggedUnionSchema<U> extends Schema<U> {
     }
     return variant.parse(entry.value, childPath, ctx);
   }
+
+  override toOpenApi(ctx: OpenApiContext): OpenApiSchema {
+    const properties: Record<string, OpenApiSchema> = {};
+    for (const [key, variant] of Object.entries(this.#variants))
+      properties[key] = variant.toOpenApi(ctx);
+    return { type: 'object', properties, minProperties: 1, maxProperties: 1 };
+  }
 }
 
 /** Defers building a schema, for recursive shapes (match trees). */
@@ -648,6 +830,13 @@ export function lazy<T>(build: () => Schema<T>): Schema<T> {
     protected parseNode(node: Node, path: string, ctx: ParseContext): T | Invalid {
       built ??= build();
       return built.parse(node, path, ctx);
+    }
+    override toOpenApi(ctx: OpenApiContext): OpenApiSchema {
+      // Structural schemas cannot recurse: unfold a few levels, then keep the rest as written.
+      if (ctx.depth >= ctx.maxDepth)
+        return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+      built ??= build();
+      return built.toOpenApi({ ...ctx, depth: ctx.depth + 1 });
     }
   })();
 }
@@ -688,5 +877,10 @@ class ByShapeSchema<T> extends Schema<T> {
     const schema = this.#forms[node.kind];
     if (!schema) return typeError(node, path, ctx, this.expected);
     return schema.parse(node, path, ctx);
+  }
+
+  override toOpenApi(): OpenApiSchema {
+    // A structural schema gives a node one type: a short or long form is kept as written.
+    return { 'x-kubernetes-preserve-unknown-fields': true, description: this.expected };
   }
 }

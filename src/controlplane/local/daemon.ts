@@ -11,7 +11,7 @@ import { type Resource, resourceKey, resourceLabel } from '../../config/resource
 import { formatIssue } from '../../config/source/issues.ts';
 import { compile } from '../../core/compiler/compile.ts';
 import { endpointsFor } from '../../core/compiler/endpoints.ts';
-import type { ResourceStatus } from '../../core/compiler/status.ts';
+import { describeCondition, type ResourceStatus } from '../../core/compiler/status.ts';
 import type { RoutingTable, TableEndpoint } from '../../core/compiler/table.ts';
 import { type AppModel, explainWalk } from '../../core/explain/walk.ts';
 import { ConfigStore } from '../../dataplane/config.ts';
@@ -206,11 +206,14 @@ export class Daemon {
    */
   #newlyFailing(before: ReadonlySet<string>): string[] {
     const out: string[] = [];
+    const byKey = new Map(this.store.resources().map((r) => [resourceKey(r.id), r]));
     for (const s of this.#statuses) {
+      const resource = byKey.get(resourceKey(s.id));
       for (const c of s.conditions) {
         if (c.status !== 'False' || before.has(`${resourceKey(s.id)}/${c.type}`)) continue;
+        const message = resource ? describeCondition(resource, c) : c.message;
         out.push(
-          `warning: ${resourceLabel(s.id)} is now ${c.type}=False (${c.reason}): ${c.message}`,
+          `warning: ${resourceLabel(s.id)} is now ${c.type}=False (${c.reason}): ${message}`,
         );
       }
     }
@@ -329,7 +332,12 @@ export class Daemon {
           cluster: r.id.cluster,
           source: { file: r.origin.file ?? '', line: r.origin.line },
           manifest: parseYaml(r.origin.text) as unknown,
-          conditions: status?.conditions ?? [],
+          conditions: (status?.conditions ?? []).map((c) => ({
+            type: c.type,
+            status: c.status,
+            reason: c.reason,
+            message: describeCondition(r, c),
+          })),
           notes: (status?.notes ?? []).map(formatIssue),
           ...(isDeployment(r) ? { instances: this.#instancesOf(r) } : {}),
         };

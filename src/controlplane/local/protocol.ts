@@ -14,6 +14,14 @@
  */
 import type { Condition } from '../../core/compiler/status.ts';
 
+/**
+ * A status condition as the CLI shows it: the daemon renders each problem's position
+ * (`file:line:col path: message`) into `message`, since the CLI has no resource origins.
+ */
+export type ConditionView = Pick<Condition, 'type' | 'status' | 'message'> & {
+  readonly reason: string;
+};
+
 export const API_VERSION = 'v1';
 
 export interface SourceText {
@@ -100,7 +108,7 @@ export interface ResourceView {
   readonly source: { readonly file: string; readonly line: number };
   /** The document as applied (parsed YAML). */
   readonly manifest: unknown;
-  readonly conditions: readonly Condition[];
+  readonly conditions: readonly ConditionView[];
   /** Ignored fields and warnings. */
   readonly notes: readonly string[];
   /** Deployments: their instances. */

@@ -1,30 +1,22 @@
 /**
- * compile(resources, endpoints) → { table, statuses }: pure and deterministic (inputs are sorted,
- * no I/O, no clock), and the table is deep-frozen. Broken references become status conditions on
- * the resource that has them; everything else still compiles.
+ * compile(resources, endpoints) → { table, statuses }: the analysis (analyze.ts) lowered to the
+ * routing table the proxies execute. Pure and deterministic (inputs are sorted, no I/O, no
+ * clock), and the table is deep-frozen. Broken references become status conditions on the
+ * resource that has them; everything else still compiles.
  */
 
 import { MESH_DEFAULTS, type MeshSpec } from '../../config/kinds/native/mesh.ts';
-import { compareResources, type Resource, resourceLabel } from '../../config/resource/resource.ts';
-import { parseServiceHost, serviceKey } from '../../config/resource/service-ref.ts';
+import { type Resource, resourceLabel } from '../../config/resource/resource.ts';
+import { type Analysis, analyze } from './analyze.ts';
 import { deepFreeze, labelsOf, newDict } from './dict.ts';
-import { entryRoutes } from './entry-routes.ts';
-import { compileGateways, gatewayResources } from './gateways.ts';
+import { compileGateways } from './gateways.ts';
 import type { GroupModel, LaneModel } from './lane-model.ts';
-import { resolveLanes, serviceLanes } from './lanes.ts';
+import { serviceLanes } from './lanes.ts';
 import { planRoutes } from './route-plan.ts';
-import type { RouteContext } from './routes.ts';
-import { applyDestinationRules, buildRegistry, isIstio, type RegistryEntry } from './services.ts';
-import { type ResourceStatus, StatusBook } from './status.ts';
-import type {
-  CompiledService,
-  DestinationTarget,
-  Endpoint,
-  RoutingTable,
-  TagContext,
-  VirtualHost,
-} from './table.ts';
-import { type CompiledVirtualService, compileVirtualService, MESH } from './virtual-services.ts';
+import type { RegistryEntry } from './services.ts';
+import type { ResourceStatus, StatusBook } from './status.ts';
+import type { CompiledService, Endpoint, RoutingTable, TagContext, VirtualHost } from './table.ts';
+import { type CompiledVirtualService, MESH } from './virtual-services.ts';
 
 export interface CompileResult {
   readonly table: RoutingTable;
@@ -35,38 +27,24 @@ export function compile(
   resources: readonly Resource[],
   endpoints: readonly Endpoint[],
 ): CompileResult {
-  const sorted = [...resources].sort(compareResources);
-  const status = new StatusBook(sorted);
+  return lowerToTable(analyze(resources, endpoints));
+}
 
-  const registry = buildRegistry(sorted, endpoints);
-  applyDestinationRules(sorted, registry, status);
-  const gateways = gatewayResources(sorted);
-  const resolved = resolveLanes(sorted, new Set(registry.keys()), new Set(gateways.keys()), status);
-
-  const resolveService = (host: string, namespace: string): string | undefined => {
-    const ref = parseServiceHost(host, namespace);
-    if (!ref) return undefined;
-    const key = serviceKey(ref);
-    return registry.has(key) ? key : undefined;
-  };
-  const resolveSubset = (service: string, subset: string): DestinationTarget => {
-    if (registry.get(service)?.subsets[subset]) return { kind: 'subset', subset };
-    const group = resolved.serviceGroup.get(service);
-    const lane = resolved.compiledLanes[subset];
-    if (group && lane && lane.group === group.key)
-      return { kind: 'lane', group: group.key, lane: subset };
-    return { kind: 'unresolved-subset', subset };
-  };
-  const routeCtx: Omit<RouteContext, 'resource'> = { status, resolveService, resolveSubset };
-
-  const virtualServices = sorted
-    .filter((r) => isIstio(r, 'VirtualService'))
-    .map((r) => compileVirtualService(r, routeCtx));
-  const entries = entryRoutes(resolved, routeCtx, status);
-  const compiledGateways = compileGateways(gateways, virtualServices, entries, status);
-
-  const lanesByService = serviceLanes(resolved, (key) => registry.get(key)?.endpoints ?? []);
-  const mesh = meshRoutes(virtualServices, resolveService, status);
+/** The analysis lowered to the proxies' routing table (and the statuses it found). */
+export function lowerToTable(analysis: Analysis): CompileResult {
+  const { registry, lanes, status } = analysis;
+  const compiledGateways = compileGateways(
+    analysis.gateways,
+    analysis.virtualServices,
+    analysis.entries,
+    status,
+  );
+  const lanesByService = serviceLanes(
+    lanes,
+    analysis.chains,
+    (key) => registry.get(key)?.endpoints ?? [],
+  );
+  const mesh = meshRoutes(analysis.virtualServices, analysis.resolveService, status);
 
   const services = newDict<CompiledService>();
   for (const entry of registry.values()) {
@@ -78,15 +56,15 @@ export function compile(
   }
 
   const table: RoutingTable = {
-    mesh: meshSettings(sorted),
+    mesh: meshSettings(analysis.resources),
     services,
     externalHosts: mesh.external,
     externalWildcards: mesh.externalWildcards,
     gateways: compiledGateways,
-    tagContexts: tagContexts(resolved.groups, resolved.lanes),
-    groups: resolved.compiledGroups,
-    lanes: resolved.compiledLanes,
-    edgeHygiene: edgeHygiene(resolved.groups),
+    tagContexts: tagContexts(lanes.groups, lanes.lanes),
+    groups: lanes.compiledGroups,
+    lanes: lanes.compiledLanes,
+    edgeHygiene: edgeHygiene(lanes.groups),
   };
   return { table: deepFreeze(table), statuses: deepFreeze(status.build()) };
 }

@@ -8,17 +8,43 @@
  * hash `"<lane>/<key value>"`, so raising a percentage only adds keys, and lanes are independent.
  */
 import type { EntryRule } from '../../config/kinds/native/lane.ts';
-import type { GroupModel, IngressModel, LaneModel } from './lane-model.ts';
+import type { EntryModel, GroupModel, IngressModel, LaneModel } from './lane-model.ts';
 import type { ResolvedLanes } from './lanes.ts';
 import { ALWAYS, and, nativeMatch } from './matchers.ts';
 import { DEFAULT_RETRIES, NO_HEADERS, type RouteContext } from './routes.ts';
 import type { StatusBook } from './status.ts';
 import type { CompiledRoute, DestinationTarget, Matcher } from './table.ts';
 
+/** The share of matching requests a rule takes, as decided for one gateway host. */
+export type EntryShare =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'sticky'; readonly percent: number }
+  /** Its band of the one random draw in [0, 100) per request at this gateway host. */
+  | { readonly kind: 'band'; readonly from: number; readonly to: number };
+
+/** What an entry route was made from: what the Istio lowering renders. */
+export type EntryOrigin =
+  | {
+      readonly kind: 'rule';
+      readonly group: GroupModel;
+      readonly lane: LaneModel;
+      readonly rule: EntryModel;
+      readonly share: EntryShare;
+      readonly destination: { readonly host: string; readonly port?: number };
+      readonly service: string | undefined;
+    }
+  | {
+      readonly kind: 'ingress';
+      readonly group: GroupModel;
+      readonly ingress: IngressModel;
+      readonly service: string | undefined;
+    };
+
 export interface EntryRoute {
   readonly gateway: string;
   readonly host: string;
   readonly route: CompiledRoute;
+  readonly origin: EntryOrigin;
 }
 
 interface Target {
@@ -114,6 +140,15 @@ export function entryRoutes(
           out.push({
             gateway: target.gateway,
             host,
+            origin: {
+              kind: 'rule',
+              group,
+              lane,
+              rule,
+              share: shareOf(split),
+              destination: target.destination,
+              service,
+            },
             route: {
               name: `${lane.name}/${rule.name}`,
               source,
@@ -156,6 +191,7 @@ export function entryRoutes(
         out.push({
           gateway,
           host,
+          origin: { kind: 'ingress', group, ingress: ing, service },
           route: {
             name: `${group.name}/ingress`,
             source,
@@ -186,6 +222,12 @@ export function entryRoutes(
     });
   }
   return out;
+}
+
+function shareOf(split: Matcher): EntryShare {
+  if (split.kind === 'sticky') return { kind: 'sticky', percent: split.percent };
+  if (split.kind === 'band') return { kind: 'band', from: split.from, to: split.to };
+  return { kind: 'all' };
 }
 
 function splitMatcher(

@@ -63,7 +63,7 @@ export function gatewayResources(resources: readonly Resource[]): Map<string, Re
 }
 
 export function compileGateways(
-  gateways: Map<string, Resource[]>,
+  gateways: ReadonlyMap<string, readonly Resource[]>,
   virtualServices: readonly CompiledVirtualService[],
   entries: readonly EntryRoute[],
   status: StatusBook,
@@ -155,6 +155,15 @@ export function compileGateways(
       source,
     };
   }
+  return out;
+}
+
+/** A VirtualService's gateway references (top level and per match block) must exist. */
+export function checkGatewayRefs(
+  gateways: ReadonlyMap<string, readonly Resource[]>,
+  virtualServices: readonly CompiledVirtualService[],
+  status: StatusBook,
+): void {
   for (const vs of virtualServices) {
     const ns = vs.resource.metadata.namespace;
     const check = (g: string, path: string) => {
@@ -177,5 +186,4 @@ export function compileGateways(
       }
     }
   }
-  return out;
 }

@@ -214,7 +214,7 @@ export function resolveLanes(
   return { groups, lanes: usable, compiledLanes, compiledGroups, serviceGroup };
 }
 
-function laneContains(lane: LaneModel, group: GroupModel, service: string): boolean {
+export function laneContains(lane: LaneModel, group: GroupModel, service: string): boolean {
   if (lane.groupKey !== group.key) return false;
   return lane.services === undefined || lane.services.some((s) => serviceKey(s) === service);
 }
@@ -305,12 +305,26 @@ function expandFallbacks(
   for (const next of lanes.get(lane)?.fallback ?? []) expandFallbacks(next, lanes, out, seen);
 }
 
-/** Builds the lane data of every service that belongs to a group. Chains are shared arrays. */
-export function serviceLanes(
-  resolved: ResolvedLanes,
-  endpointsOf: (service: string) => readonly TableEndpoint[],
-): Map<string, ServiceLanes> {
-  const out = new Map<string, ServiceLanes>();
+/**
+ * The lanes of one service of a group, decided from membership alone (no endpoints): what both
+ * lowerings need. The proxy table adds each lane's endpoints; the Istio rendering picks, per lane,
+ * the first lane of its chain that has instances.
+ */
+export interface LaneChains {
+  readonly group: GroupModel;
+  /** Usable lanes of the group that contain the service, in lane-name order. */
+  readonly containing: readonly string[];
+  /** For every usable lane of the group: the lanes to try, ending with `UNLANED`. */
+  readonly chains: Dict<readonly string[]>;
+  /** The chain for requests with no tag, an unknown tag or the tag of a disabled lane. */
+  readonly baselineChain: readonly string[];
+  /** Lanes of the group that exist but are disabled, with why. */
+  readonly disabled: Dict<string>;
+}
+
+/** Membership and chains of every service that belongs to a group. Chains are shared arrays. */
+export function laneChains(resolved: ResolvedLanes): Map<string, LaneChains> {
+  const out = new Map<string, LaneChains>();
   const chainCache = new Map<string, readonly string[]>();
   const share = (chain: string[]): readonly string[] => {
     const key = chain.join('\n');
@@ -321,31 +335,22 @@ export function serviceLanes(
   };
   for (const group of resolved.groups) {
     const groupLanes = [...resolved.lanes.values()].filter((l) => l.groupKey === group.key);
-    const allGroupLaneModels = Object.values(resolved.compiledLanes).filter(
-      (l) => l.group === group.key,
-    );
     const expanded = new Map<string, string[]>();
     for (const lane of groupLanes) {
       const order: string[] = [];
       expandFallbacks(lane.name, resolved.lanes, order, new Set());
       expanded.set(lane.name, order);
     }
+    const disabled = newDict<string>();
+    for (const l of Object.values(resolved.compiledLanes)) {
+      if (l.group === group.key && !l.enabled) disabled[l.name] = l.disabledReason ?? 'disabled';
+    }
+    const frozenDisabled = dictFrom(Object.entries(disabled));
     for (const svc of group.services) {
       if (resolved.serviceGroup.get(svc.key) !== group) continue;
-      const endpoints = endpointsOf(svc.key);
-      const byLane = newDict<EndpointSet>();
       const containing = new Set<string>();
-      for (const lane of groupLanes) {
-        if (!laneContains(lane, group, svc.key)) continue;
-        containing.add(lane.name);
-        byLane[lane.name] = endpointSet(
-          endpoints.filter((e) => labelsMatch(e.labels, lane.selector)),
-        );
-      }
-      // Instances no lane of the group selects are the service's base environment.
-      byLane[UNLANED] = endpointSet(
-        endpoints.filter((e) => !allGroupLaneModels.some((l) => labelsMatch(e.labels, l.selector))),
-      );
+      for (const lane of groupLanes)
+        if (laneContains(lane, group, svc.key)) containing.add(lane.name);
       const baselines = [
         ...svc.fallback,
         ...(group.baseline === undefined ? [] : [group.baseline]),
@@ -360,19 +365,61 @@ export function serviceLanes(
           chains[lane.name] = share(dedupe([...own, ...baselines, UNLANED]));
         }
       }
-      const disabled = newDict<string>();
-      for (const l of allGroupLaneModels)
-        if (!l.enabled) disabled[l.name] = l.disabledReason ?? 'disabled';
       out.set(svc.key, {
-        group: group.key,
-        mode: group.mode,
-        routeHeader: group.routeHeader,
-        byLane,
+        group,
+        containing: [...containing],
         chains,
         baselineChain,
-        disabled: dictFrom(Object.entries(disabled)),
+        disabled: frozenDisabled,
       });
     }
+  }
+  return out;
+}
+
+/**
+ * The endpoints of each lane that contains a service, and (`UNLANED`) those no lane of the group
+ * selects: the service's base environment.
+ */
+export function laneEndpoints(
+  resolved: ResolvedLanes,
+  chains: LaneChains,
+  endpoints: readonly TableEndpoint[],
+): Record<string, readonly TableEndpoint[]> {
+  const out = newDict<readonly TableEndpoint[]>();
+  for (const name of chains.containing) {
+    const lane = resolved.lanes.get(name);
+    if (lane) out[name] = endpoints.filter((e) => labelsMatch(e.labels, lane.selector));
+  }
+  const groupLanes = Object.values(resolved.compiledLanes).filter(
+    (l) => l.group === chains.group.key,
+  );
+  out[UNLANED] = endpoints.filter(
+    (e) => !groupLanes.some((l) => labelsMatch(e.labels, l.selector)),
+  );
+  return out;
+}
+
+/** Builds the lane data of every service that belongs to a group: chains plus endpoints. */
+export function serviceLanes(
+  resolved: ResolvedLanes,
+  chains: ReadonlyMap<string, LaneChains>,
+  endpointsOf: (service: string) => readonly TableEndpoint[],
+): Map<string, ServiceLanes> {
+  const out = new Map<string, ServiceLanes>();
+  for (const [service, c] of chains) {
+    const byLane = newDict<EndpointSet>();
+    for (const [lane, all] of Object.entries(laneEndpoints(resolved, c, endpointsOf(service))))
+      byLane[lane] = endpointSet(all);
+    out.set(service, {
+      group: c.group.key,
+      mode: c.group.mode,
+      routeHeader: c.group.routeHeader,
+      byLane,
+      chains: c.chains,
+      baselineChain: c.baselineChain,
+      disabled: c.disabled,
+    });
   }
   return out;
 }

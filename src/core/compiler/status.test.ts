@@ -1,16 +1,18 @@
 /**
- * Statuses from compile(): every cross-reference problem gives the right condition type and reason,
- * and a message that starts with file:line:col and the field path. A broken lane is disabled and
+ * Statuses from compile(): every cross-reference problem gives the right condition type, reason
+ * and field path, a message without local file paths, and (rendered for the CLI) file:line:col. A broken lane is disabled and
  * reported; the other lanes keep working.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { Resource } from '../../config/resource/resource.ts';
 import {
   build,
   conditionOf,
   endpoint,
   gateway,
   laneOf,
+  load,
   outbound,
   run,
   service,
@@ -18,6 +20,7 @@ import {
   virtualService,
   yaml,
 } from '../engine/test-fixtures.ts';
+import { describeCondition } from './status.ts';
 import type { Endpoint } from './table.ts';
 
 /** `file:line:col` of the first occurrence of `needle` (after `after`, when given). */
@@ -28,6 +31,13 @@ function where(text: string, needle: string, after = ''): string {
   assert.ok(at >= 0, `${JSON.stringify(needle)} occurs in the text`);
   const lines = text.slice(0, at).split('\n');
   return `t.yaml:${lines.length}:${(lines[lines.length - 1] ?? '').length + 1}`;
+}
+
+/** The loaded resource of `kind` `name` in `text` (for describeCondition's positions). */
+function resourceOf(text: string, kind: string, name: string): Resource {
+  const found = load(text).find((r) => r.kind === kind && r.metadata.name === name);
+  assert.ok(found, `${kind} ${name} is in the text`);
+  return found;
 }
 
 const lane = (name: string, body: readonly string[]) =>
@@ -460,14 +470,19 @@ describe('cross-reference problems become status conditions', () => {
       assert.equal(cond.reason, c.reason, cond.message);
     });
 
-    test(`${c.title}: the message starts with file:line:col and ${c.path}`, () => {
+    test(`${c.title}: the condition names ${c.path}, and only the CLI's rendering adds file:line:col`, () => {
       const cond = conditionOf(statuses, c.kind, c.name, c.type);
+      assert.equal(cond.fieldPath, c.path);
+      assert.equal(cond.details[0]?.reason, c.reason);
+      assert.ok(cond.message.startsWith(`${c.path}: `), cond.message);
+      assert.doesNotMatch(cond.message, /t\.yaml/, 'no local file path in status text');
+      assert.match(cond.message, c.message);
+      const described = describeCondition(resourceOf(text, c.kind, c.name), cond);
       const prefix = `${where(text, c.at, c.after ?? '')} ${c.path}: `;
       assert.ok(
-        cond.message.startsWith(prefix),
-        `${JSON.stringify(cond.message)} starts with ${JSON.stringify(prefix)}`,
+        described.startsWith(prefix),
+        `${JSON.stringify(described)} starts with ${JSON.stringify(prefix)}`,
       );
-      assert.match(cond.message, c.message);
     });
 
     if (c.disables !== undefined) {
@@ -519,8 +534,11 @@ describe('cross-reference problems become status conditions', () => {
     );
     const cond = conditionOf(build(text, []).statuses, 'VirtualService', 'vs', 'ResolvedRefs');
     assert.equal(cond.reason, 'GatewayNotFound');
+    assert.equal(cond.fieldPath, 'spec.http[0].match[0].gateways[0]');
     assert.ok(
-      cond.message.startsWith(`${where(text, 'missing-gw')} spec.http[0].match[0].gateways[0]: `),
+      describeCondition(resourceOf(text, 'VirtualService', 'vs'), cond).startsWith(
+        `${where(text, 'missing-gw')} spec.http[0].match[0].gateways[0]: `,
+      ),
     );
   });
 
@@ -537,7 +555,13 @@ describe('cross-reference problems become status conditions', () => {
     const cond = conditionOf(build(text, ENDPOINTS).statuses, 'Lane', 'v2', 'ResolvedRefs');
     assert.equal(cond.reason, 'ServiceNotInGroup');
     assert.deepEqual(
-      cond.message.split('; ').filter((m) => /^t\.yaml:\d+:\d+ /.test(m)).length,
+      cond.details.map((d) => `${d.reason} ${d.fieldPath}`),
+      ['ServiceNotInGroup spec.services[0]', 'ServiceNotInGroup spec.services[1]'],
+    );
+    assert.equal(
+      describeCondition(resourceOf(text, 'Lane', 'v2'), cond)
+        .split('; ')
+        .filter((m) => /^t\.yaml:\d+:\d+ /.test(m)).length,
       2,
       cond.message,
     );

@@ -1,7 +1,12 @@
 /**
  * Per-resource status, Gateway-API style: an `Accepted` and a `ResolvedRefs` condition with a
- * reason and a message that says where (file:line:col, field path) and what to do, plus notes
+ * typed reason, the field path of each problem and a message that says what to do, plus notes
  * (ignored fields, warnings). A problem in one resource never blocks the others.
+ *
+ * Status text never holds a file position: positions stay in the resource's origin, and whoever
+ * shows a condition to a person on this machine (the CLI, the local daemon's views) renders
+ * `file:line:col` with `describeCondition`. A Kubernetes status carries the same conditions as
+ * they are, without local paths.
  */
 import {
   positionOf,
@@ -13,11 +18,47 @@ import type { Issue } from '../../config/source/issues.ts';
 
 export type ConditionType = 'Accepted' | 'ResolvedRefs';
 
+/** Why a resource is not accepted (or is accepted but switched off). */
+export type AcceptedReason = 'Accepted' | 'Conflicted' | 'Disabled';
+
+/** Why a reference of a resource does not resolve. */
+export type ResolvedRefsReason =
+  | 'ResolvedRefs'
+  | 'ServiceNotFound'
+  | 'ServiceConflict'
+  | 'ServiceNotInGroup'
+  | 'GatewayNotFound'
+  | 'GroupNotFound'
+  | 'FallbackNotFound'
+  | 'BaselineNotFound'
+  | 'BaselineLacksService'
+  | 'BackendNotFound'
+  | 'SubsetNotFound'
+  | 'NoIngress'
+  | 'WeightsExceed100';
+
+export type ConditionReason<T extends ConditionType = ConditionType> = T extends 'Accepted'
+  ? AcceptedReason
+  : ResolvedRefsReason;
+
+/** One problem behind a condition: where in the resource, and what to do. */
+export interface ConditionDetail {
+  readonly reason: ConditionReason;
+  /** Field path inside the resource (`spec.services[1]`); '' for the resource as a whole. */
+  readonly fieldPath: string;
+  readonly message: string;
+}
+
 export interface Condition {
   readonly type: ConditionType;
   readonly status: 'True' | 'False';
-  readonly reason: string;
+  /** The first problem's reason, or the condition type itself when all is well. */
+  readonly reason: ConditionReason;
+  /** Every problem as `fieldPath: message`, joined with `; ` (no file positions). */
   readonly message: string;
+  /** The first problem's field path; undefined when all is well. */
+  readonly fieldPath: string | undefined;
+  readonly details: readonly ConditionDetail[];
 }
 
 export interface ResourceStatus {
@@ -26,10 +67,27 @@ export interface ResourceStatus {
   readonly notes: readonly Issue[];
 }
 
-interface Problem {
+interface Problem extends ConditionDetail {
   readonly type: ConditionType;
-  readonly reason: string;
-  readonly message: string;
+}
+
+function detailText(d: ConditionDetail): string {
+  return `${d.fieldPath}${d.fieldPath ? ': ' : ''}${d.message}`;
+}
+
+/**
+ * A condition's message for a person at this machine: each problem as
+ * `file:line:col path: message`, the position taken from the resource's origin.
+ */
+export function describeCondition(resource: Resource, condition: Condition): string {
+  if (condition.details.length === 0) return condition.message;
+  return condition.details
+    .map((d) => {
+      const pos = positionOf(resource, d.fieldPath);
+      const where = resource.origin.file ? `${resource.origin.file}:${pos.line}:${pos.col} ` : '';
+      return `${where}${detailText(d)}`;
+    })
+    .join('; ');
 }
 
 /** Collects problems per resource while compiling; `build()` turns them into statuses. */
@@ -43,19 +101,17 @@ export class StatusBook {
     for (const r of resources) this.#notes.set(resourceKey(r.id), [...r.notes]);
   }
 
-  /** Records a problem at a field of a resource; the message gets the field's file:line:col. */
-  problem(
+  /** Records a problem at a field of a resource. */
+  problem<T extends ConditionType>(
     resource: Resource,
-    type: ConditionType,
-    reason: string,
-    path: string,
+    type: T,
+    reason: ConditionReason<T>,
+    fieldPath: string,
     message: string,
   ): void {
     const key = resourceKey(resource.id);
-    const pos = positionOf(resource, path);
-    const where = resource.origin.file ? `${resource.origin.file}:${pos.line}:${pos.col} ` : '';
     const list = this.#problems.get(key) ?? [];
-    list.push({ type, reason, message: `${where}${path}${path ? ': ' : ''}${message}` });
+    list.push({ type, reason, fieldPath, message });
     this.#problems.set(key, list);
   }
 
@@ -89,15 +145,24 @@ export class StatusBook {
           return {
             type,
             status: 'True',
-            reason: type === 'Accepted' ? 'Accepted' : 'ResolvedRefs',
+            reason: type,
             message: type === 'Accepted' ? 'accepted' : 'all references resolved',
+            fieldPath: undefined,
+            details: [],
           };
         }
+        const details = mine.map(({ reason, fieldPath, message }) => ({
+          reason,
+          fieldPath,
+          message,
+        }));
         return {
           type,
           status: 'False',
           reason: mine[0]!.reason,
-          message: mine.map((p) => p.message).join('; '),
+          message: details.map(detailText).join('; '),
+          fieldPath: mine[0]!.fieldPath,
+          details,
         };
       });
       return { id: r.id, conditions, notes: this.#notes.get(key) ?? [] };

@@ -383,6 +383,24 @@ describe('direct responses', () => {
       }
     });
   }
+
+  test("the route's response header changes apply to a direct response and a redirect, as Envoy's do", () => {
+    const headers =
+      '  headers: { response: { set: { x-lanes-error: LANE_STRICT_MISS }, add: { x-a: "1" }, remove: [x-b] } }';
+    const direct = responded(
+      run(table(['- directResponse: { status: 503 }', headers]), SIDE, 'mockb'),
+    );
+    assert.deepEqual(direct.headers, [
+      ['x-lanes-error', 'LANE_STRICT_MISS'],
+      ['x-a', '1'],
+    ]);
+    const moved = responded(run(table(['- redirect: { uri: /n }', headers]), SIDE, 'mockb'));
+    assert.deepEqual(moved.headers, [
+      ['location', 'http://mockb/n'],
+      ['x-lanes-error', 'LANE_STRICT_MISS'],
+      ['x-a', '1'],
+    ]);
+  });
 });
 
 describe('rewrites are returned in the decision for the proxy', () => {

@@ -45,6 +45,21 @@ function pickWeighted(
   return destinations[destinations.length - 1];
 }
 
+/**
+ * The route's response header changes on an answer the proxy gives itself: Envoy finalizes a
+ * direct response's and a redirect's headers with the route's `response_headers_to_add` too.
+ */
+function localResponseHeaders(route: CompiledRoute): [string, string][] {
+  const out: [string, string][] = [];
+  for (const c of route.headers.response) {
+    if (c.op === 'remove') continue;
+    const at = out.findIndex(([name]) => name === c.name);
+    if (c.op === 'set' && at >= 0) out[at] = [c.name, c.value];
+    else out.push([c.name, c.value]);
+  }
+  return out;
+}
+
 function routeInfo(route: CompiledRoute): RouteInfo {
   return {
     name: route.name,
@@ -137,7 +152,7 @@ export function actOnRoute(o: ActOptions): Decision {
     return {
       kind: 'respond',
       status: action.status,
-      headers: [['location', location]],
+      headers: [['location', location], ...localResponseHeaders(route)],
       body: '',
       reason: 'redirect',
       route: info,
@@ -149,7 +164,7 @@ export function actOnRoute(o: ActOptions): Decision {
     return {
       kind: 'respond',
       status: action.status,
-      headers: [],
+      headers: localResponseHeaders(route),
       body: action.body ?? '',
       reason: 'direct-response',
       route: info,

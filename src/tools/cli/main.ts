@@ -63,12 +63,25 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'run the built-in mock service in the foreground',
     load: async () => (await import('./commands/mock.ts')).mock,
   },
+  render: {
+    summary: 'print the stock Istio objects that carry the lanes of files (render istio)',
+    load: async () => (await import('./commands/render.ts')).render,
+  },
+  install: {
+    summary: 'print what runs lanes in a Kubernetes cluster (kubectl apply -f -)',
+    load: async () => (await import('./commands/install.ts')).install,
+  },
+  uninstall: {
+    summary: 'print what removes the lanes controller (kubectl delete -f -)',
+    load: async () => (await import('./commands/install.ts')).uninstall,
+  },
 };
 
 const GROUPS: readonly (readonly [string, readonly string[]])[] = [
   ['Daemon', ['up', 'down']],
   ['Resources', ['apply', 'delete', 'get', 'describe']],
   ['Traffic', ['status', 'logs', 'explain', 'mock']],
+  ['Kubernetes', ['render', 'install', 'uninstall']],
 ];
 
 function globalHelp(): string {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type {
+  ConditionView,
   ExplainResponse,
   InstanceView,
   ResourceView,
   StatusResponse,
 } from '../../controlplane/local/protocol.ts';
-import type { Condition } from '../../core/compiler/status.ts';
 import { resolveKind } from './kinds.ts';
 import {
   renderData,
@@ -18,7 +18,7 @@ import {
   resourceRef,
 } from './render.ts';
 
-const OK: readonly Condition[] = [
+const OK: readonly ConditionView[] = [
   { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'accepted' },
   {
     type: 'ResolvedRefs',

@@ -97,8 +97,13 @@ const ingress = obj({
 );
 
 const spec = obj({
-  mode: oneOf(['permissive', 'strict']),
-  routeHeader: required(laneHeaderName()),
+  mode: oneOf(['permissive', 'strict']).doc({
+    description: 'permissive: a lane without a service falls back along its chain; strict: never',
+    default: 'permissive',
+  }),
+  routeHeader: required(
+    laneHeaderName().doc({ description: 'the header whose value is the lane tag on every hop' }),
+  ),
   carriers: list(carrier),
   baseline: laneName(),
   services: required(list(groupService, { min: 1 })),

@@ -64,7 +64,10 @@ const entryRule = obj(
 
 const spec = obj({
   group: required(str({ minLength: 1 })),
-  enabled: bool(),
+  enabled: bool().doc({
+    description: 'false: requests tagged with this lane use the baselines',
+    default: true,
+  }),
   selector: required(labelMap()),
   services: list(serviceRef()),
   fallback: list(laneName()),

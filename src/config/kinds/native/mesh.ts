@@ -16,7 +16,9 @@ export const MESH_DEFAULTS: MeshSpec = {
 };
 
 const spec = obj({
-  outboundTrafficPolicy: obj({ mode: oneOf(['ALLOW_ANY', 'REGISTRY_ONLY']) }),
+  outboundTrafficPolicy: obj({
+    mode: oneOf(['ALLOW_ANY', 'REGISTRY_ONLY']).doc({ default: 'ALLOW_ANY' }),
+  }),
   traceMemory: obj({
     maxEntries: int({ min: 1, max: 10_000_000 }),
     ttl: duration().check((ms, c) => {

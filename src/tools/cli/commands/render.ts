@@ -1,0 +1,121 @@
+/** `lanes render istio -f PATH…`: the stock Istio objects that carry the same lanes. */
+import { loadResources } from '../../../config/load/resources.ts';
+import { formatIssue } from '../../../config/source/issues.ts';
+import { analyze } from '../../../core/compiler/analyze.ts';
+import { describeCondition } from '../../../core/compiler/status.ts';
+import { analyzeIstio } from '../../../core/render/istio/analyzers.ts';
+import { declaredEndpoints } from '../../../core/render/istio/declared.ts';
+import type { EdgeExtensionApi } from '../../../core/render/istio/edge-extension.ts';
+import { warningKey } from '../../../core/render/istio/objects.ts';
+import { renderIstio } from '../../../core/render/istio/render.ts';
+import { type CommandSpec, listFlag, maxPositionals, parseCommand, stringFlag } from '../args.ts';
+import { CliError, type CommandContext, UsageError } from '../io.ts';
+import { manifestFormat, renderManifests } from '../manifests.ts';
+import { readPaths } from './sources.ts';
+
+export const renderSpec: CommandSpec = {
+  name: 'render',
+  help: `Print the stock Istio objects (networking.istio.io/v1) that carry the lanes of the files
+on a cluster: DestinationRules with a subset per lane, a VirtualService per lane-group service
+(merged into yours where you have one), entry VirtualServices per gateway host, and your own
+Gateways, VirtualServices and DestinationRules. Apply them beside your Services and Deployments;
+no lanes or ASM kinds are needed in the cluster.
+
+Every feature stock Istio cannot carry (trace-id carriers, fallback on unhealthy instances,
+sticky percentages, Mesh settings) is a warning on stderr naming the resource and field; the
+objects are still printed. Lane membership comes from the Deployments in the files (without
+any, from what the lanes declare).
+
+Usage: lanes render istio -f PATH... [-o yaml|json] [--edge-lua envoyfilter|trafficextension]
+
+Flags:
+  -f, --filename PATH       a file, a directory (its .yaml, .yml and .json files) or -; repeatable
+  -o, --output FORMAT       yaml (default) or json (a List)
+      --edge-lua API        also remove the lane member of baggage clients send, with a Lua
+                            filter per gateway: trafficextension (Istio 1.30+) or envoyfilter
+      --istio-namespace NS  Istio's root namespace, where the Lua filters go (default istio-system)
+      --cluster NAME        cluster for Deployments, Services and Gateways (default: default)
+
+Examples:
+  lanes render istio -f lanes/ | kubectl apply -f -
+  lanes render istio -f story/ --edge-lua trafficextension -o json
+`,
+  options: {
+    filename: { type: 'string', short: 'f', multiple: true },
+    output: { type: 'string', short: 'o' },
+    'edge-lua': { type: 'string' },
+    'istio-namespace': { type: 'string' },
+    cluster: { type: 'string' },
+  },
+};
+
+function edgeApi(value: string | undefined): EdgeExtensionApi | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'trafficextension') return 'TrafficExtension';
+  if (value === 'envoyfilter') return 'EnvoyFilter';
+  throw new UsageError(
+    `--edge-lua takes trafficextension (Istio 1.30 and later) or envoyfilter, got ${JSON.stringify(value)}`,
+  );
+}
+
+export async function render(ctx: CommandContext): Promise<number> {
+  const p = parseCommand(renderSpec, ctx);
+  if (!p) return 0;
+  const target = p.positionals[0];
+  if (target !== 'istio') {
+    throw new UsageError(
+      target === undefined
+        ? 'lanes render needs a target: lanes render istio -f PATH; see `lanes render --help`'
+        : `unknown render target ${JSON.stringify(target)}: lanes renders istio`,
+    );
+  }
+  maxPositionals(renderSpec, p, 1, 'the target istio and its files with -f');
+  const paths = listFlag(p, 'filename');
+  if (paths.length === 0)
+    throw new UsageError('lanes render istio needs -f PATH; see `lanes render --help`');
+  const format = manifestFormat(stringFlag(p, 'output'));
+  if (!format)
+    throw new UsageError(`-o takes yaml or json, got ${JSON.stringify(stringFlag(p, 'output'))}`);
+  const edgeExtension = edgeApi(stringFlag(p, 'edge-lua'));
+  const cluster = stringFlag(p, 'cluster');
+
+  const sources = await readPaths(paths, ctx.io);
+  const loaded = loadResources(sources, cluster === undefined ? {} : { cluster });
+  const issues = loaded.issues.filter((i) => i.severity !== 'ignored').map(formatIssue);
+  if (!loaded.ok) {
+    throw new CliError(
+      `${loaded.issues.filter((i) => i.severity === 'error').length} error(s) in the files; nothing was rendered`,
+      { details: issues },
+    );
+  }
+  const analysis = analyze(loaded.resources, declaredEndpoints(loaded.resources));
+  const istioNamespace = stringFlag(p, 'istio-namespace');
+  const result = renderIstio(analysis, {
+    ...(edgeExtension ? { edgeExtension } : {}),
+    ...(istioNamespace ? { istioNamespace } : {}),
+  });
+  const byKey = new Map(analysis.resources.map((r) => [r, r]));
+  for (const line of issues) ctx.io.stderr.write(`${line}\n`);
+  for (const s of result.statuses) {
+    const resource = [...byKey.keys()].find(
+      (r) =>
+        r.kind === s.id.kind &&
+        r.metadata.name === s.id.name &&
+        r.metadata.namespace === s.id.namespace,
+    );
+    for (const c of s.conditions) {
+      if (c.status === 'True') continue;
+      const text = resource ? describeCondition(resource, c) : c.message;
+      ctx.io.stderr.write(
+        `warning: ${s.id.kind} ${s.id.namespace ? `${s.id.namespace}/` : ''}${s.id.name} ${c.type}=False (${c.reason}): ${text}\n`,
+      );
+    }
+  }
+  for (const w of result.warnings) ctx.io.stderr.write(`warning: ${warningKey(w)}: ${w.message}\n`);
+  const ports = new Map<string, number[]>();
+  for (const [key, entry] of analysis.registry) ports.set(key, entry.ports);
+  for (const m of analyzeIstio(result.objects, { ports }))
+    ctx.io.stderr.write(`warning: ${m.code} ${m.object} ${m.path}: ${m.message}\n`);
+  ctx.io.stdout.write(renderManifests(result.objects, format));
+  return 0;
+}
