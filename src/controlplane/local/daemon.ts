@@ -16,7 +16,10 @@ import type { RoutingTable, TableEndpoint } from '../../core/compiler/table.ts';
 import { type AppModel, explainWalk } from '../../core/explain/walk.ts';
 import { ConfigStore } from '../../dataplane/config.ts';
 import { AccessLog, fileSink } from '../../dataplane/telemetry/access-log.ts';
+import type { MetricFamily } from '../../dataplane/telemetry/exposition.ts';
+import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { Gateways } from './gateways.ts';
+import { daemonFamilies, type MetricsServer, startMetricsServer } from './metrics.ts';
 import type {
   ApplyRequest,
   ApplyResponse,
@@ -36,6 +39,9 @@ import { type ReconcileResult, Workloads } from './workloads/workloads.ts';
 
 /** access.log is rotated to access.log.1 at this size. */
 const ACCESS_LOG_MAX_BYTES = 64 * 1024 * 1024;
+
+/** The key of the metrics listener's port in ports.json (gateway keys always contain `@`). */
+const METRICS_PORT_KEY = 'metrics';
 
 /** How long `apply` (and a restore) waits for the instances it started to accept connections. */
 const READY_WAIT_MS = 60_000;
@@ -57,6 +63,8 @@ export class Daemon {
   readonly store: ResourceStore;
   readonly config = new ConfigStore();
   readonly accessLog: AccessLog;
+  /** Every hop of every gateway and sidecar, counted (GET /metrics, release analysis). */
+  readonly metrics = new HopMetrics();
   readonly gateways: Gateways;
   readonly supervisor: Supervisor;
   readonly workloads: Workloads;
@@ -66,6 +74,7 @@ export class Daemon {
   #publishQueued = false;
   #readyWaiters: (() => void)[] = [];
   readonly #readyWaitMs: number;
+  #metricsServer: MetricsServer | undefined;
 
   private constructor(state: StateDir, options: DaemonOptions) {
     this.state = state;
@@ -75,7 +84,7 @@ export class Daemon {
     this.accessLog = new AccessLog(
       fileSink(`${state.dir}/access.log`, undefined, { maxBytes: ACCESS_LOG_MAX_BYTES }),
     );
-    this.gateways = new Gateways(state, this.config, this.accessLog);
+    this.gateways = new Gateways(state, this.config, this.accessLog, [this.metrics]);
     this.supervisor = new Supervisor({
       onChange: (s) => {
         this.workloads.onState(s);
@@ -90,6 +99,7 @@ export class Daemon {
       compileCacheDir: state.compileCacheDir,
       dirOf: (r) => this.store.dirOf(r),
       accessLog: this.accessLog,
+      hopObservers: [this.metrics],
       changed: () => this.#schedulePublish(),
     });
   }
@@ -248,10 +258,44 @@ export class Daemon {
     }
   }
 
+  /** Everything GET /metrics serves. */
+  metricFamilies(): MetricFamily[] {
+    const memories = this.workloads
+      .instances()
+      .filter((i) => !i.leaving)
+      .map((i) => ({
+        workload: i.workload,
+        cluster: i.cluster,
+        instance: i.index,
+        stats: i.sidecar.traceMemory.stats(),
+      }));
+    return [...this.metrics.families(), ...daemonFamilies(memories, this.config.stats())];
+  }
+
+  /**
+   * Serves /metrics on a loopback port, the same one as last time when it is free (ports.json),
+   * so a scrape config written once keeps working across restarts.
+   */
+  async serveMetrics(): Promise<MetricsServer> {
+    const ports = this.state.readPorts();
+    const families = () => this.metricFamilies();
+    let server: MetricsServer;
+    try {
+      server = await startMetricsServer(families, ports[METRICS_PORT_KEY] ?? 0);
+    } catch {
+      server = await startMetricsServer(families, 0);
+    }
+    if (ports[METRICS_PORT_KEY] !== server.port)
+      this.state.writePorts({ ...ports, [METRICS_PORT_KEY]: server.port });
+    this.#metricsServer = server;
+    return server;
+  }
+
   status(): StatusResponse {
     const deployments = this.store.resources().filter(isDeployment);
     const instances = this.workloads.instances();
     return {
+      ...(this.#metricsServer ? { metrics: { url: this.#metricsServer.url } } : {}),
       gateways: this.gateways.listeners().map((l) => ({
         name: l.name,
         namespace: l.namespace,
@@ -479,6 +523,7 @@ export class Daemon {
     await this.#mutations.catch(() => {});
     await this.workloads.stopAll();
     await this.gateways.closeAll();
+    await this.#metricsServer?.close();
     await this.accessLog.close();
   }
 

@@ -8,6 +8,9 @@
  *   POST /v1/delete    DeleteRequest   → 200 DeleteResponse | 400/404 ErrorResponse
  *   GET  /v1/resources?kind=&name=&namespace=&cluster=   → 200 ResourcesResponse
  *   GET  /v1/status                    → 200 StatusResponse
+ *
+ * Prometheus metrics are served apart from this API, without the token: `GET /metrics` on the
+ * port `StatusResponse.metrics.url` names (src/controlplane/local/metrics.ts).
  *   GET  /v1/logs?workload=ns/name&cluster=&instance=&follow=1 → 200 text/plain (streamed when follow)
  *   POST /v1/explain   ExplainRequest  → 200 ExplainResponse | 400 ErrorResponse
  *   POST /v1/shutdown                  → 200 {} (then the daemon stops every workload and exits)
@@ -120,6 +123,8 @@ export interface ResourcesResponse {
 }
 
 export interface StatusResponse {
+  /** Where Prometheus scrapes the mesh (no token); absent while the daemon is still starting. */
+  readonly metrics?: { readonly url: string };
   readonly gateways: readonly {
     readonly name: string;
     readonly namespace: string;

@@ -289,6 +289,7 @@ export function renderStatus(
       `Daemon: pid ${daemon.info.pid}, ${daemon.info.api}, started ${daemon.info.startedAt}, state ${daemon.stateDir}\n`,
     );
   }
+  if (s.metrics) parts.push(`Metrics: ${s.metrics.url} (Prometheus, no token)\n`);
   parts.push(
     section(
       'Gateways',
