@@ -18,6 +18,7 @@ import { ConfigStore } from '../../dataplane/config.ts';
 import { AccessLog, fileSink } from '../../dataplane/telemetry/access-log.ts';
 import type { MetricFamily } from '../../dataplane/telemetry/exposition.ts';
 import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
+import { releaseIssues } from '../release/references.ts';
 import { Gateways } from './gateways.ts';
 import { daemonFamilies, type MetricsServer, startMetricsServer } from './metrics.ts';
 import type {
@@ -25,12 +26,16 @@ import type {
   ApplyResponse,
   DeleteRequest,
   DeleteResponse,
+  DeleteTarget,
   ExplainRequest,
   ExplainResponse,
   InstanceView,
+  ReleaseCommandName,
+  ReleaseView,
   ResourceView,
   StatusResponse,
 } from './protocol.ts';
+import { ReleaseDriver } from './releases.ts';
 import type { StateDir } from './state/state.ts';
 import { describe, RequestError, ResourceStore } from './store.ts';
 import { isDeployment, runnerOf } from './workloads/runnable.ts';
@@ -49,6 +54,8 @@ const READY_WAIT_MS = 60_000;
 export interface DaemonOptions {
   /** Default READY_WAIT_MS; tests shorten it. */
   readonly readyWaitMs?: number;
+  /** Where the daemon says what it does on its own (release transitions). */
+  readonly log?: (line: string) => void;
 }
 
 const PROPAGATOR_HEADERS: Record<string, readonly string[]> = {
@@ -68,6 +75,8 @@ export class Daemon {
   readonly gateways: Gateways;
   readonly supervisor: Supervisor;
   readonly workloads: Workloads;
+  /** Runs every applied Release (steps, analysis, rollback, promotion), durably. */
+  readonly releases: ReleaseDriver;
   #statuses: readonly ResourceStatus[] = [];
   #table: RoutingTable | undefined;
   #mutations: Promise<unknown> = Promise.resolve();
@@ -79,7 +88,9 @@ export class Daemon {
   private constructor(state: StateDir, options: DaemonOptions) {
     this.state = state;
     this.#readyWaitMs = options.readyWaitMs ?? READY_WAIT_MS;
-    this.store = new ResourceStore(state);
+    this.store = new ResourceStore(state, (applied, all, before) =>
+      releaseIssues(applied, all, before, { active: (name) => this.releases.isActive(name) }),
+    );
     // Every hop of every request is a line: cap it, so a mesh left running does not fill the disk.
     this.accessLog = new AccessLog(
       fileSink(`${state.dir}/access.log`, undefined, { maxBytes: ACCESS_LOG_MAX_BYTES }),
@@ -101,6 +112,21 @@ export class Daemon {
       accessLog: this.accessLog,
       hopObservers: [this.metrics],
       changed: () => this.#schedulePublish(),
+    });
+    this.releases = new ReleaseDriver({
+      state,
+      metrics: this.metrics,
+      resources: () => this.store.resources(),
+      table: () => this.#table,
+      compileWith: (releases) =>
+        compile(
+          this.store.resources(),
+          endpointsFor(this.store.resources(), this.workloads.endpointInstances()),
+          { releases },
+        ).table,
+      publish: () => this.#schedulePublish(),
+      deleteWorkloads: (workloads) => this.#deleteWorkloads(workloads),
+      ...(options.log ? { log: options.log } : {}),
     });
   }
 
@@ -124,6 +150,7 @@ export class Daemon {
     daemon.store.restore();
     const readyBy = Date.now() + daemon.#readyWaitMs;
     const { started, problems } = await daemon.#reconcile(readyBy);
+    daemon.releases.start();
     return { daemon, orphans, started, problems, readyBy };
   }
 
@@ -147,7 +174,10 @@ export class Daemon {
   #publish(): void {
     const resources = this.store.resources();
     const endpoints = endpointsFor(resources, this.workloads.endpointInstances());
-    const { table, statuses } = compile(resources, endpoints);
+    this.releases.sync(resources);
+    const { table, statuses } = compile(resources, endpoints, {
+      releases: this.releases.routing(resources),
+    });
     this.#table = table;
     this.#statuses = statuses;
     this.config.publish(table);
@@ -269,7 +299,11 @@ export class Daemon {
         instance: i.index,
         stats: i.sidecar.traceMemory.stats(),
       }));
-    return [...this.metrics.families(), ...daemonFamilies(memories, this.config.stats())];
+    return [
+      ...this.metrics.families(),
+      ...daemonFamilies(memories, this.config.stats()),
+      ...this.releases.families(),
+    ];
   }
 
   /**
@@ -384,6 +418,9 @@ export class Daemon {
           })),
           notes: (status?.notes ?? []).map(formatIssue),
           ...(isDeployment(r) ? { instances: this.#instancesOf(r) } : {}),
+          ...(r.kind === 'Release' && r.id.group === 'lanes.dev'
+            ? { release: this.releases.view(r.metadata.name) }
+            : {}),
         };
         return view;
       });
@@ -519,7 +556,55 @@ export class Daemon {
     return readFileSync(file, 'utf8');
   }
 
+  /** Every release, or the one named. */
+  releaseViews(name?: string): ReleaseView[] {
+    if (name === undefined) return this.releases.views();
+    const view = this.releases.view(name);
+    if (!view)
+      throw new RequestError(
+        404,
+        `release ${name} not found; releases: ${this.releases.names().join(', ') || 'none'}`,
+      );
+    return [view];
+  }
+
+  /** approve, pause, resume, promote or abort; resolves once the new routing is published. */
+  releaseCommand(name: string, command: ReleaseCommandName): Promise<ReleaseView> {
+    return this.#serialize(async () => {
+      const view = this.releases.command(name, command);
+      await new Promise<void>((resolve) => queueMicrotask(resolve));
+      return view;
+    });
+  }
+
+  /**
+   * Deletes Deployments as `lanes delete deployment` does (each drains before it stops); those
+   * already gone are skipped, so a cleanup asked for again after a restart does no harm.
+   */
+  async #deleteWorkloads(workloads: readonly string[]): Promise<void> {
+    const wanted = new Set(workloads);
+    const byCluster = new Map<string, Map<string, string[]>>();
+    for (const d of this.store.resources().filter(isDeployment)) {
+      if (!wanted.has(`${d.metadata.namespace}/${d.metadata.name}`)) continue;
+      const namespaces = byCluster.get(d.id.cluster) ?? new Map<string, string[]>();
+      namespaces.set(d.metadata.namespace, [
+        ...(namespaces.get(d.metadata.namespace) ?? []),
+        d.metadata.name,
+      ]);
+      byCluster.set(d.id.cluster, namespaces);
+    }
+    for (const [cluster, namespaces] of byCluster) {
+      const targets: DeleteTarget[] = [...namespaces].map(([namespace, names]) => ({
+        kind: 'Deployment',
+        names,
+        namespace,
+      }));
+      await this.delete({ cluster, targets });
+    }
+  }
+
   async shutdown(): Promise<void> {
+    this.releases.stop();
     await this.#mutations.catch(() => {});
     await this.workloads.stopAll();
     await this.gateways.closeAll();

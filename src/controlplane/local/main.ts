@@ -59,7 +59,7 @@ async function main(): Promise<void> {
 
   try {
     const token = state.token();
-    starting = Daemon.start(state);
+    starting = Daemon.start(state, { log });
     const started = await starting;
     const daemon = started.daemon;
     if (started.orphans > 0)
