@@ -143,6 +143,17 @@ describe('release machine', () => {
     assert.equal(deletes.length, 1);
   });
 
+  test('without cleanup, promotion is the end: nothing is deleted', () => {
+    const sim = new Sim(spec({ cleanup: undefined }), healthy);
+    sim.until('Succeeded');
+    assert.equal(sim.t, 60_000);
+    assert.ok(!sim.effects.some((e) => e.effect.kind === 'delete-workloads'));
+    assert.match(
+      sim.state.history.at(-1)!.message,
+      /no cleanup configured: the old baseline's workloads \(default\/mocka-v1\) stay/,
+    );
+  });
+
   test('a faulty version rolls back at interval × failureLimit, weight 0 at once, workloads kept', () => {
     const sim = new Sim(spec(), faulty);
     const took = sim.until('RolledBack');

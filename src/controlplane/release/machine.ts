@@ -282,21 +282,29 @@ export function advance(s: ReleaseState, spec: ReleaseSpec, e: ReleaseEvent): Ad
       return onAnalysis(s, spec, e.result);
     case 'command':
       return onCommand(s, spec, e.command, e.now);
-    case 'promotion-plan':
+    case 'promotion-plan': {
       if (s.phase !== 'Promoting') return { state: s, effects: [] };
-      return {
-        state: {
-          ...s,
-          promotion: {
-            at: e.now,
-            services: e.services,
-            cleanup: e.cleanup,
-            elapsedMs: 0,
-            cleanupStarted: false,
-          },
+      const promoted: ReleaseState = {
+        ...s,
+        promotion: {
+          at: e.now,
+          services: e.services,
+          cleanup: spec.cleanup ? e.cleanup : [],
+          elapsedMs: 0,
+          cleanupStarted: false,
         },
+      };
+      if (spec.cleanup) return { state: promoted, effects: [] };
+      return {
+        state: record(
+          { ...promoted, phase: 'Succeeded' },
+          e.now,
+          'Promoted',
+          `no cleanup configured: the old baseline's workloads (${e.cleanup.join(', ') || 'none'}) stay`,
+        ),
         effects: [],
       };
+    }
     case 'cleaned-up':
       if (s.phase !== 'Promoting') return { state: s, effects: [] };
       return {
