@@ -203,6 +203,21 @@ describe('gray releases through the CLI', { timeout: 300_000 }, () => {
     assert.match(described, /Promoted: .*default\/mocka v1 → v2, default\/mockc v1 → v2/);
   });
 
+  test('a release naming what does not exist is refused at apply, at the field, and nothing is applied', async () => {
+    const bad = await cli(
+      'apply',
+      '-f',
+      file('release-bad.yaml', release('mock-bad', 'v9', 'mocka-v9', '  steps: [{ weight: 5 }]\n')),
+    );
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /release-bad\.yaml:7:15: Release mock-bad: spec\.workloads\[0\]: Deployment default\/mocka-v9 does not exist/,
+    );
+    assert.match(bad.stderr, /nothing was applied/);
+    assert.equal((await cli('release', 'status', 'mock-bad')).code, 1);
+  });
+
   test('a faulty version rolls back by itself within interval × failureLimit + one interval', async () => {
     // Running before its release, it gets no traffic: no lane selects it yet.
     check(

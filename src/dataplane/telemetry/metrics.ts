@@ -133,6 +133,7 @@ interface ProxyState {
   readonly reporter: 'source' | 'destination';
   readonly sourceWorkload: string;
   readonly sourceNamespace: string;
+  readonly keyPrefix: string;
   /** Inbound only: the workload it fronts (`namespace/name`) and its labels. */
   readonly self: { readonly name: string; readonly labels: Readonly<Record<string, string>> };
   /** Inbound only: the lanes that select the workload, for the table they were computed on. */
@@ -147,6 +148,11 @@ function splitName(key: string | undefined): [name: string, namespace: string] {
 }
 
 function proxyState(hop: Hop): ProxyState {
+  const s = proxyLabels(hop);
+  return { ...s, keyPrefix: `${s.reporter}\0${s.sourceNamespace}/${s.sourceWorkload}\0` };
+}
+
+function proxyLabels(hop: Hop): Omit<ProxyState, 'keyPrefix'> {
   switch (hop.kind) {
     case 'gateway': {
       const [name, namespace] = splitName(hop.gateway);
@@ -228,7 +234,9 @@ export class HopMetrics implements HopObserver {
       served = r.lane ?? NO_LANE;
     }
     const flags = o.error ?? '-';
-    const key = `${p.reporter}\0${p.sourceNamespace}/${p.sourceWorkload}\0${service}\0${workload}\0${o.status}\0${flags}\0${lane}\0${served}${r.overridden ? '\0o' : ''}`;
+    // Series of all proxies share one map; the reporter and source are the same for every hop
+    // of one proxy, so they are written once into its key prefix.
+    const key = `${p.keyPrefix}${service}\0${workload}\0${o.status}\0${flags}\0${lane}\0${served}${r.overridden ? '\0o' : ''}`;
     let s = this.#series.get(key);
     if (s === undefined) {
       if (this.#series.size >= this.#maxSeries) {
