@@ -216,6 +216,10 @@ describe('gray releases through the CLI', { timeout: 300_000 }, () => {
     );
     assert.match(bad.stderr, /nothing was applied/);
     assert.equal((await cli('release', 'status', 'mock-bad')).code, 1);
+    // A command that does not fit the phase says why and changes nothing.
+    const late = await cli('release', 'approve', 'mock-v2');
+    assert.equal(late.code, 1);
+    assert.match(late.stderr, /release mock-v2: nothing to approve: the release is Succeeded/);
   });
 
   test('a faulty version rolls back by itself within interval × failureLimit + one interval', async () => {

@@ -316,11 +316,16 @@ export function renderRelease(v: ReleaseView, now: number | undefined): string {
   const steps = v.steps
     .map((s, i) => (i + 1 === v.step ? `[${s.weight}%]` : `${s.weight}%`))
     .join(' → ');
+  const where = v.step === 0 ? 'verification' : `step ${v.step} of ${v.steps.length}`;
   field(
     'Step',
-    v.step === 0
-      ? `verification (${seconds(v.stepElapsedMs)}); steps ${steps}`
-      : `${v.step} of ${v.steps.length}: ${steps}; ${seconds(v.stepElapsedMs)} of its ${seconds(v.stepPauseMs)} pause`,
+    v.phase === 'Promoting' || v.phase === 'Succeeded'
+      ? `promoted after ${where}: ${steps}`
+      : v.phase === 'RolledBack' || v.phase === 'Failed'
+        ? `stopped at ${where}: ${steps}`
+        : v.step === 0
+          ? `verification (${seconds(v.stepElapsedMs)}); steps ${steps}`
+          : `${v.step} of ${v.steps.length}: ${steps}; ${seconds(v.stepElapsedMs)} of its ${seconds(v.stepPauseMs)} pause`,
   );
   field('Weight', `${v.weight}% of ingress requests enter lane ${v.lane}`);
   if (v.analysis) {
