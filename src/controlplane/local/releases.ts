@@ -100,6 +100,8 @@ export class ReleaseDriver {
   #timer: NodeJS.Timeout | undefined;
   #lastTick: number | undefined;
   #deleting = new Set<string>();
+  /** Releases this process has ticked at least once (recovery runs on the first tick). */
+  readonly #seen = new Set<string>();
 
   constructor(o: ReleaseDriverOptions) {
     this.#o = o;
@@ -199,8 +201,16 @@ export class ReleaseDriver {
     let changed = false;
     for (const r of releasesOf(resources)) {
       const name = r.metadata.name;
-      const s = this.#states.get(name);
-      if (!s) continue;
+      const first = this.#states.get(name);
+      if (!first) continue;
+      if (!this.#seen.has(name)) {
+        this.#seen.add(name);
+        if (this.#recover(r, first, resources)) {
+          publish = true;
+          changed = true;
+        }
+      }
+      const s = this.#states.get(name) ?? first;
       if (!this.#readings.has(name) && ACTIVE_PHASES.has(s.phase)) this.#startWindow(r);
       const broken = ACTIVE_PHASES.has(s.phase) ? brokenReferences(r, resources) : undefined;
       const events: ReleaseEvent[] = broken
@@ -317,6 +327,22 @@ export class ReleaseDriver {
         return undefined;
       }
     }
+  }
+
+  /**
+   * A promotion a killed daemon left halfway: the plan was never recorded, or the cleanup was
+   * asked for but never confirmed. Both are asked again (deleting what is gone is a no-op).
+   */
+  #recover(r: Release, s: ReleaseState, resources: readonly Resource[]): boolean {
+    if (s.phase !== 'Promoting') return false;
+    if (s.promotion === undefined) {
+      const event = this.#effect(r, s, { kind: 'plan-promotion' }, resources);
+      if (event) this.#run(r, s, [event], resources);
+      return true;
+    }
+    if (s.promotion.cleanupStarted)
+      this.#effect(r, s, { kind: 'delete-workloads', workloads: s.promotion.cleanup }, resources);
+    return false;
   }
 
   #startWindow(r: Release): void {
