@@ -1,6 +1,6 @@
 /**
  * The lanes side of the data-plane benchmark, one process (pinned to one core by bench/proxy.ts):
- * a gateway in front of the upstream, and the full chain gateway → sidecar outbound → sidecar
+ * a gateway in front of the upstream (and the same gateway without metrics), and the full chain gateway → sidecar outbound → sidecar
  * inbound → upstream. Prints the listener ports as one JSON line, then serves until SIGTERM.
  *
  *   NODE_COMPILE_CACHE=DIR node bench/lanes-server.ts <upstream port> [access log file]
@@ -15,6 +15,7 @@ import type { Endpoint } from '../src/core/compiler/table.ts';
 import { ConfigStore } from '../src/dataplane/config.ts';
 import { createProxy } from '../src/dataplane/proxy.ts';
 import { AccessLog, fileSink } from '../src/dataplane/telemetry/access-log.ts';
+import { HopMetrics } from '../src/dataplane/telemetry/metrics.ts';
 
 const upstreamPort = Number(process.argv[2]);
 const logPath = process.argv[3];
@@ -68,18 +69,38 @@ if (!loaded.ok) throw new Error(loaded.issues.map((i) => i.message).join('\n'));
 const store = new ConfigStore();
 const log = logPath ? new AccessLog(fileSink(logPath)) : undefined;
 const accessLog = log ? { accessLog: log } : {};
+// Every proxy counts its hops as the daemon's do; one more gateway does not, to measure what the
+// metrics cost on the request path (the two gateways are otherwise the same).
+const metrics = { hopObservers: [new HopMetrics()] };
 const gateway = createProxy({
   role: { kind: 'gateway', gateway: 'default/bench', port: 80 },
   source: store,
   ...accessLog,
+  ...metrics,
 });
-const outbound = createProxy({ role: { kind: 'outbound', workload }, source: store, ...accessLog });
+const bareGateway = createProxy({
+  role: { kind: 'gateway', gateway: 'default/bench', port: 80 },
+  source: store,
+  ...accessLog,
+});
+const outbound = createProxy({
+  role: { kind: 'outbound', workload },
+  source: store,
+  ...accessLog,
+  ...metrics,
+});
 const inbound = createProxy({
   role: { kind: 'inbound', workload, app: { host: '127.0.0.1', port: upstreamPort } },
   source: store,
   ...accessLog,
+  ...metrics,
 });
-const [gw, out, inb] = await Promise.all([gateway.listen(), outbound.listen(), inbound.listen()]);
+const [gw, bare, out, inb] = await Promise.all([
+  gateway.listen(),
+  bareGateway.listen(),
+  outbound.listen(),
+  inbound.listen(),
+]);
 
 const endpoint = (service: string, port: number): Endpoint => ({
   service: `default/${service}`,
@@ -99,9 +120,16 @@ store.publish(
 
 // Written now rather than at exit, so the benchmark's warm-up run leaves a complete cache behind.
 flushCompileCache();
-process.stdout.write(`${JSON.stringify({ gateway: gw.port, pid: process.pid })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ gateway: gw.port, bareGateway: bare.port, pid: process.pid })}\n`,
+);
 process.on('SIGTERM', async () => {
-  await Promise.all([gateway.close(500), outbound.close(500), inbound.close(500)]);
+  await Promise.all([
+    gateway.close(500),
+    bareGateway.close(500),
+    outbound.close(500),
+    inbound.close(500),
+  ]);
   await log?.close();
   process.exit(0);
 });

@@ -39,6 +39,12 @@ test('a detached daemon whose launcher is killed before it is ready comes up and
   assert.doesNotThrow(() => process.kill(pid, 0), 'the daemon is still running');
   const status = await lanes(['status', '-o', 'json'], { cwd: tmpdir(), state });
   assert.equal(status.code, 0, status.stderr);
+  // Prometheus scrapes without the API token, on the loopback port status names.
+  const metricsUrl = (JSON.parse(status.stdout) as { metrics?: { url: string } }).metrics?.url;
+  assert.match(metricsUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+  const scrape = await fetch(metricsUrl!);
+  assert.equal(scrape.status, 200);
+  assert.match(await scrape.text(), /^lanes_config_version \d+$/m);
   const down = await lanes(['down'], { cwd: tmpdir(), state });
   assert.equal(down.code, 0, down.stderr);
   assert.match(down.stdout, /lanes is down/);

@@ -34,6 +34,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['dataplane/upstream', 'dataplane/telemetry'],
   ['dataplane'],
   // control planes
+  ['controlplane/release'],
   ['controlplane/local/state', 'controlplane/local/otel', 'controlplane/local/mock'],
   ['controlplane/local/workloads'],
   ['controlplane/local', 'controlplane/kube'],

@@ -21,6 +21,7 @@ export interface ConfigSource {
 export class ConfigStore implements ConfigSource {
   #current: Snapshot | undefined;
   #version = 0;
+  #deliveries = 0;
   readonly #listeners = new Set<(snapshot: Snapshot) => void>();
 
   get current(): Snapshot | undefined {
@@ -32,15 +33,24 @@ export class ConfigStore implements ConfigSource {
     const snapshot: Snapshot = { version: this.#version, table };
     this.#current = snapshot;
     for (const listener of this.#listeners) listener(snapshot);
+    this.#deliveries += this.#listeners.size;
     return snapshot;
   }
 
   subscribe(listener: (snapshot: Snapshot) => void): () => void {
     this.#listeners.add(listener);
-    if (this.#current) listener(this.#current);
+    if (this.#current) {
+      listener(this.#current);
+      this.#deliveries++;
+    }
     return () => {
       this.#listeners.delete(listener);
     };
+  }
+
+  /** The current version, snapshots handed to subscribers so far, and how many subscribe now. */
+  stats(): { readonly version: number; readonly pushes: number; readonly subscribers: number } {
+    return { version: this.#version, pushes: this.#deliveries, subscribers: this.#listeners.size };
   }
 
   /** Disconnects every subscriber; they keep their last snapshot. */

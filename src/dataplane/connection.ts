@@ -21,7 +21,6 @@ import { splitAbsoluteForm } from './http1/target.ts';
 import type { ParseError, RequestEvents, RequestHead } from './http1/types.ts';
 import type { ProxyCore } from './proxy.ts';
 import { RawRequestView } from './request-view.ts';
-import { hopEntry } from './telemetry/access-log.ts';
 
 /** Ids a proxy creates for `ensure-trace-id` operations. */
 export function newTraceId(header: string): Record<string, string> {
@@ -557,31 +556,28 @@ export class DownstreamConnection implements RequestEvents {
     lane: string | null = null,
   ): void {
     const core = this.#core;
-    core.runtime.log?.write(
-      hopEntry(
-        {
-          hop: core.hop.kind,
-          listener: core.listenerName,
-          method: head?.method ?? '',
-          authority: view?.authority ?? '',
-          path: view?.path ?? '',
-          tag,
-          service,
-          lane,
-          subset: null,
-          fallback,
-          startedAt,
-        },
-        {
-          upstream: null,
-          status,
-          bytesIn: head?.headBytes ?? 0,
-          bytesOut: 0,
-          error,
-          attempts: 0,
-        },
-        core.runtime.now(),
-      ),
+    core.runtime.hops.end(
+      {
+        hop: core.hop.kind,
+        listener: core.listenerName,
+        method: head?.method ?? '',
+        authority: view?.authority ?? '',
+        path: view?.path ?? '',
+        tag,
+        service,
+        lane,
+        subset: null,
+        fallback,
+        startedAt,
+      },
+      {
+        upstream: null,
+        status,
+        bytesIn: head?.headBytes ?? 0,
+        bytesOut: 0,
+        error,
+        attempts: 0,
+      },
     );
   }
 

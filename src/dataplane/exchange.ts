@@ -35,9 +35,11 @@ import type { Framing, ParseError, ResponseHead } from './http1/types.ts';
 import {
   type AccessLog,
   type AccessLogEntry,
+  type HopOutcome,
   type HopRecord,
   hopEntry,
 } from './telemetry/access-log.ts';
+import type { HopEvents } from './telemetry/hop-events.ts';
 import type { EndpointStates } from './upstream/balancer.ts';
 import { pick } from './upstream/balancer.ts';
 import type { OutlierDetector } from './upstream/outlier.ts';
@@ -53,7 +55,10 @@ export interface ProxyRuntime {
   readonly retries: RetryCircuit;
   readonly states: EndpointStates;
   readonly outlier: OutlierDetector;
+  /** For events that are not a hop's end (an ejection). */
   readonly log: AccessLog | undefined;
+  /** Where every hop ends: the access log and the metrics observe it. */
+  readonly hops: HopEvents;
   readonly random: () => number;
   readonly now: () => number;
 }
@@ -122,6 +127,8 @@ export class Exchange implements ResponseHandler {
   #endpoint: TableEndpoint | undefined;
   /** `address:port` of the last attempt's upstream, for the access log. */
   #upstream: string | null = null;
+  /** The workload (`namespace/name`) of the last attempt's endpoint, for the metrics. */
+  #workload: string | null = null;
   #conn: UpstreamConnection | undefined;
   #cancelAcquire: (() => void) | undefined;
   /** Body bytes kept for a retry; dropped (undefined) once they outgrow REPLAY_LIMIT. */
@@ -291,6 +298,7 @@ export class Exchange implements ResponseHandler {
     const rt = this.#i.runtime;
     this.#endpoint = choice.endpoint;
     this.#upstream = `${choice.host}:${choice.port}`;
+    this.#workload = choice.endpoint?.workload ?? null;
     if (choice.endpoint) {
       this.#tried.add(choice.endpoint.id);
       rt.states.begin(choice.endpoint);
@@ -667,20 +675,21 @@ export class Exchange implements ResponseHandler {
 
   // ------------------------------------------------------------------------------------------
 
+  #outcome(status: number, error: string | null, event?: string): HopOutcome {
+    return {
+      upstream: this.#upstream,
+      status,
+      bytesIn: this.#log.bytesIn + this.#requestBytes,
+      bytesOut: this.#responseBytes,
+      error,
+      attempts: this.#attempt,
+      workload: this.#workload,
+      ...(event !== undefined ? { event } : {}),
+    };
+  }
+
   #baseEntry(): AccessLogEntry {
-    const l = this.#log;
-    return hopEntry(
-      l,
-      {
-        upstream: this.#upstream,
-        status: this.#status,
-        bytesIn: l.bytesIn + this.#requestBytes,
-        bytesOut: this.#responseBytes,
-        error: null,
-        attempts: this.#attempt,
-      },
-      this.#i.runtime.now(),
-    );
+    return hopEntry(this.#log, this.#outcome(this.#status, null), this.#i.runtime.now());
   }
 
   /** `detached`: the downstream connection is taken care of by someone else (tunnel, abort). */
@@ -702,16 +711,12 @@ export class Exchange implements ResponseHandler {
       this.#waitingForDrain = false;
       this.#i.down.resumeReading();
     }
-    const log = this.#i.runtime.log;
-    if (log) {
-      const entry = this.#baseEntry();
-      const retried =
-        this.#lastError && this.#attempt > 1
-          ? `retried after ${this.#lastError}${this.#rerouted ? `, ${this.#rerouted}` : ''}`
-          : undefined;
-      const event = this.#retryRefused ?? (error === null ? retried : undefined);
-      log.write({ ...entry, status, error: error ?? null, ...(event ? { event } : {}) });
-    }
+    const retried =
+      this.#lastError && this.#attempt > 1
+        ? `retried after ${this.#lastError}${this.#rerouted ? `, ${this.#rerouted}` : ''}`
+        : undefined;
+    const event = this.#retryRefused ?? (error === null ? retried : undefined);
+    this.#i.runtime.hops.end(this.#log, this.#outcome(status, error, event));
     if (!detached) this.#i.down.exchangeDone(keepAlive);
   }
 }

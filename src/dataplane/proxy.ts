@@ -14,6 +14,7 @@ import { DownstreamConnection } from './connection.ts';
 import type { ProxyRuntime } from './exchange.ts';
 import { DEFAULT_LIMITS as PARSER_LIMITS } from './http1/types.ts';
 import type { AccessLog } from './telemetry/access-log.ts';
+import { accessLogObserver, HopEvents, type HopObserver } from './telemetry/hop-events.ts';
 import { TraceMemory } from './trace-memory.ts';
 import { EndpointStates } from './upstream/balancer.ts';
 import { OutlierDetector } from './upstream/outlier.ts';
@@ -52,6 +53,8 @@ export interface ProxyOptions {
   /** Name in access-log lines; defaults to a description of the role. */
   readonly name?: string;
   readonly accessLog?: AccessLog;
+  /** Observers of every hop besides the access log (the metrics). */
+  readonly hopObservers?: readonly HopObserver[];
   readonly limits?: Partial<ProxyLimits>;
   readonly random?: () => number;
   /** Monotonic milliseconds. */
@@ -93,6 +96,14 @@ export class ProxyCore {
       states: new EndpointStates(now),
       outlier: new OutlierDetector(now),
       log: options.accessLog,
+      hops: new HopEvents(
+        this,
+        [
+          ...(options.accessLog ? [accessLogObserver(options.accessLog)] : []),
+          ...(options.hopObservers ?? []),
+        ],
+        now,
+      ),
       random: options.random ?? Math.random,
       now,
     };

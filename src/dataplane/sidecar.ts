@@ -7,6 +7,7 @@ import type { Workload } from '../core/engine/types.ts';
 import type { ConfigSource } from './config.ts';
 import { createProxy, newTraceMemory, type ProxyLimits, type ProxyServer } from './proxy.ts';
 import type { AccessLog } from './telemetry/access-log.ts';
+import type { HopObserver } from './telemetry/hop-events.ts';
 import type { TraceMemory } from './trace-memory.ts';
 
 export interface SidecarOptions {
@@ -15,6 +16,7 @@ export interface SidecarOptions {
   readonly app: { readonly host: string; readonly port: number };
   readonly source: ConfigSource;
   readonly accessLog?: AccessLog;
+  readonly hopObservers?: readonly HopObserver[];
   readonly limits?: Partial<ProxyLimits>;
   readonly random?: () => number;
 }
@@ -32,6 +34,7 @@ export function createSidecar(o: SidecarOptions): Sidecar {
     source: o.source,
     traceMemory,
     ...(o.accessLog ? { accessLog: o.accessLog } : {}),
+    ...(o.hopObservers ? { hopObservers: o.hopObservers } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.random ? { random: o.random } : {}),
   };

@@ -17,7 +17,7 @@ import type net from 'node:net';
 import { basename, dirname } from 'node:path';
 import type { Daemon } from './daemon.ts';
 import type { ErrorResponse } from './protocol.ts';
-import { applyRequest, deleteRequest, explainRequest } from './requests.ts';
+import { applyRequest, deleteRequest, explainRequest, releaseCommand } from './requests.ts';
 import { StateError } from './state/state.ts';
 import { RequestError } from './store.ts';
 
@@ -115,12 +115,30 @@ export async function startApi(
         case 'GET /v1/logs':
           streamLog(daemon, url, res);
           return;
+        case 'GET /v1/releases':
+          sendJson(res, 200, {
+            items: daemon.releaseViews(url.searchParams.get('name') ?? undefined),
+          });
+          return;
         case 'POST /v1/shutdown':
           sendJson(res, 200, {});
           onShutdown();
           return;
-        default:
+        default: {
+          const command = /^POST \/v1\/releases\/([^/]+)\/([a-z]+)$/.exec(route);
+          if (command) {
+            sendJson(
+              res,
+              200,
+              await daemon.releaseCommand(
+                decodeURIComponent(command[1]!),
+                releaseCommand(command[2]!),
+              ),
+            );
+            return;
+          }
           sendError(res, 404, `no such API endpoint: ${route}`);
+        }
       }
     } catch (error) {
       if (error instanceof RequestError) sendError(res, error.status, error.message, error.issues);

@@ -16,18 +16,26 @@ import type { RoutingTable, TableEndpoint } from '../../core/compiler/table.ts';
 import { type AppModel, explainWalk } from '../../core/explain/walk.ts';
 import { ConfigStore } from '../../dataplane/config.ts';
 import { AccessLog, fileSink } from '../../dataplane/telemetry/access-log.ts';
+import type { MetricFamily } from '../../dataplane/telemetry/exposition.ts';
+import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
+import { releaseIssues } from '../release/references.ts';
 import { Gateways } from './gateways.ts';
+import { daemonFamilies, type MetricsServer, startMetricsServer } from './metrics.ts';
 import type {
   ApplyRequest,
   ApplyResponse,
   DeleteRequest,
   DeleteResponse,
+  DeleteTarget,
   ExplainRequest,
   ExplainResponse,
   InstanceView,
+  ReleaseCommandName,
+  ReleaseView,
   ResourceView,
   StatusResponse,
 } from './protocol.ts';
+import { ReleaseDriver } from './releases.ts';
 import type { StateDir } from './state/state.ts';
 import { describe, RequestError, ResourceStore } from './store.ts';
 import { isDeployment, runnerOf } from './workloads/runnable.ts';
@@ -37,12 +45,17 @@ import { type ReconcileResult, Workloads } from './workloads/workloads.ts';
 /** access.log is rotated to access.log.1 at this size. */
 const ACCESS_LOG_MAX_BYTES = 64 * 1024 * 1024;
 
+/** The key of the metrics listener's port in ports.json (gateway keys always contain `@`). */
+const METRICS_PORT_KEY = 'metrics';
+
 /** How long `apply` (and a restore) waits for the instances it started to accept connections. */
 const READY_WAIT_MS = 60_000;
 
 export interface DaemonOptions {
   /** Default READY_WAIT_MS; tests shorten it. */
   readonly readyWaitMs?: number;
+  /** Where the daemon says what it does on its own (release transitions). */
+  readonly log?: (line: string) => void;
 }
 
 const PROPAGATOR_HEADERS: Record<string, readonly string[]> = {
@@ -57,25 +70,32 @@ export class Daemon {
   readonly store: ResourceStore;
   readonly config = new ConfigStore();
   readonly accessLog: AccessLog;
+  /** Every hop of every gateway and sidecar, counted (GET /metrics, release analysis). */
+  readonly metrics = new HopMetrics();
   readonly gateways: Gateways;
   readonly supervisor: Supervisor;
   readonly workloads: Workloads;
+  /** Runs every applied Release (steps, analysis, rollback, promotion), durably. */
+  readonly releases: ReleaseDriver;
   #statuses: readonly ResourceStatus[] = [];
   #table: RoutingTable | undefined;
   #mutations: Promise<unknown> = Promise.resolve();
   #publishQueued = false;
   #readyWaiters: (() => void)[] = [];
   readonly #readyWaitMs: number;
+  #metricsServer: MetricsServer | undefined;
 
   private constructor(state: StateDir, options: DaemonOptions) {
     this.state = state;
     this.#readyWaitMs = options.readyWaitMs ?? READY_WAIT_MS;
-    this.store = new ResourceStore(state);
+    this.store = new ResourceStore(state, (applied, all, before) =>
+      releaseIssues(applied, all, before, { active: (name) => this.releases.isActive(name) }),
+    );
     // Every hop of every request is a line: cap it, so a mesh left running does not fill the disk.
     this.accessLog = new AccessLog(
       fileSink(`${state.dir}/access.log`, undefined, { maxBytes: ACCESS_LOG_MAX_BYTES }),
     );
-    this.gateways = new Gateways(state, this.config, this.accessLog);
+    this.gateways = new Gateways(state, this.config, this.accessLog, [this.metrics]);
     this.supervisor = new Supervisor({
       onChange: (s) => {
         this.workloads.onState(s);
@@ -90,7 +110,23 @@ export class Daemon {
       compileCacheDir: state.compileCacheDir,
       dirOf: (r) => this.store.dirOf(r),
       accessLog: this.accessLog,
+      hopObservers: [this.metrics],
       changed: () => this.#schedulePublish(),
+    });
+    this.releases = new ReleaseDriver({
+      state,
+      metrics: this.metrics,
+      resources: () => this.store.resources(),
+      table: () => this.#table,
+      compileWith: (releases) =>
+        compile(
+          this.store.resources(),
+          endpointsFor(this.store.resources(), this.workloads.endpointInstances()),
+          { releases },
+        ).table,
+      publish: () => this.#schedulePublish(),
+      deleteWorkloads: (workloads) => this.#deleteWorkloads(workloads),
+      ...(options.log ? { log: options.log } : {}),
     });
   }
 
@@ -114,6 +150,7 @@ export class Daemon {
     daemon.store.restore();
     const readyBy = Date.now() + daemon.#readyWaitMs;
     const { started, problems } = await daemon.#reconcile(readyBy);
+    daemon.releases.start();
     return { daemon, orphans, started, problems, readyBy };
   }
 
@@ -137,7 +174,10 @@ export class Daemon {
   #publish(): void {
     const resources = this.store.resources();
     const endpoints = endpointsFor(resources, this.workloads.endpointInstances());
-    const { table, statuses } = compile(resources, endpoints);
+    this.releases.sync(resources);
+    const { table, statuses } = compile(resources, endpoints, {
+      releases: this.releases.routing(resources),
+    });
     this.#table = table;
     this.#statuses = statuses;
     this.config.publish(table);
@@ -248,10 +288,48 @@ export class Daemon {
     }
   }
 
+  /** Everything GET /metrics serves. */
+  metricFamilies(): MetricFamily[] {
+    const memories = this.workloads
+      .instances()
+      .filter((i) => !i.leaving)
+      .map((i) => ({
+        workload: i.workload,
+        cluster: i.cluster,
+        instance: i.index,
+        stats: i.sidecar.traceMemory.stats(),
+      }));
+    return [
+      ...this.metrics.families(),
+      ...daemonFamilies(memories, this.config.stats()),
+      ...this.releases.families(),
+    ];
+  }
+
+  /**
+   * Serves /metrics on a loopback port, the same one as last time when it is free (ports.json),
+   * so a scrape config written once keeps working across restarts.
+   */
+  async serveMetrics(): Promise<MetricsServer> {
+    const ports = this.state.readPorts();
+    const families = () => this.metricFamilies();
+    let server: MetricsServer;
+    try {
+      server = await startMetricsServer(families, ports[METRICS_PORT_KEY] ?? 0);
+    } catch {
+      server = await startMetricsServer(families, 0);
+    }
+    if (ports[METRICS_PORT_KEY] !== server.port)
+      this.state.writePorts({ ...ports, [METRICS_PORT_KEY]: server.port });
+    this.#metricsServer = server;
+    return server;
+  }
+
   status(): StatusResponse {
     const deployments = this.store.resources().filter(isDeployment);
     const instances = this.workloads.instances();
     return {
+      ...(this.#metricsServer ? { metrics: { url: this.#metricsServer.url } } : {}),
       gateways: this.gateways.listeners().map((l) => ({
         name: l.name,
         namespace: l.namespace,
@@ -340,6 +418,9 @@ export class Daemon {
           })),
           notes: (status?.notes ?? []).map(formatIssue),
           ...(isDeployment(r) ? { instances: this.#instancesOf(r) } : {}),
+          ...(r.kind === 'Release' && r.id.group === 'lanes.dev'
+            ? { release: this.releases.view(r.metadata.name) }
+            : {}),
         };
         return view;
       });
@@ -475,10 +556,59 @@ export class Daemon {
     return readFileSync(file, 'utf8');
   }
 
+  /** Every release, or the one named. */
+  releaseViews(name?: string): ReleaseView[] {
+    if (name === undefined) return this.releases.views();
+    const view = this.releases.view(name);
+    if (!view)
+      throw new RequestError(
+        404,
+        `release ${name} not found; releases: ${this.releases.names().join(', ') || 'none'}`,
+      );
+    return [view];
+  }
+
+  /** approve, pause, resume, promote or abort; resolves once the new routing is published. */
+  releaseCommand(name: string, command: ReleaseCommandName): Promise<ReleaseView> {
+    return this.#serialize(async () => {
+      const view = this.releases.command(name, command);
+      await new Promise<void>((resolve) => queueMicrotask(resolve));
+      return view;
+    });
+  }
+
+  /**
+   * Deletes Deployments as `lanes delete deployment` does (each drains before it stops); those
+   * already gone are skipped, so a cleanup asked for again after a restart does no harm.
+   */
+  async #deleteWorkloads(workloads: readonly string[]): Promise<void> {
+    const wanted = new Set(workloads);
+    const byCluster = new Map<string, Map<string, string[]>>();
+    for (const d of this.store.resources().filter(isDeployment)) {
+      if (!wanted.has(`${d.metadata.namespace}/${d.metadata.name}`)) continue;
+      const namespaces = byCluster.get(d.id.cluster) ?? new Map<string, string[]>();
+      namespaces.set(d.metadata.namespace, [
+        ...(namespaces.get(d.metadata.namespace) ?? []),
+        d.metadata.name,
+      ]);
+      byCluster.set(d.id.cluster, namespaces);
+    }
+    for (const [cluster, namespaces] of byCluster) {
+      const targets: DeleteTarget[] = [...namespaces].map(([namespace, names]) => ({
+        kind: 'Deployment',
+        names,
+        namespace,
+      }));
+      await this.delete({ cluster, targets });
+    }
+  }
+
   async shutdown(): Promise<void> {
+    this.releases.stop();
     await this.#mutations.catch(() => {});
     await this.workloads.stopAll();
     await this.gateways.closeAll();
+    await this.#metricsServer?.close();
     await this.accessLog.close();
   }
 

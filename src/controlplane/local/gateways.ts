@@ -9,6 +9,7 @@ import type { Resource } from '../../config/resource/resource.ts';
 import type { ConfigSource } from '../../dataplane/config.ts';
 import { createProxy, type ProxyServer } from '../../dataplane/proxy.ts';
 import type { AccessLog } from '../../dataplane/telemetry/access-log.ts';
+import type { HopObserver } from '../../dataplane/telemetry/hop-events.ts';
 import type { StateDir } from './state/state.ts';
 
 export interface GatewayListener {
@@ -29,12 +30,19 @@ export class Gateways {
   readonly #state: StateDir;
   readonly #source: ConfigSource;
   readonly #log: AccessLog | undefined;
+  readonly #observers: readonly HopObserver[];
   readonly #listeners = new Map<string, GatewayListener>();
 
-  constructor(state: StateDir, source: ConfigSource, log: AccessLog | undefined) {
+  constructor(
+    state: StateDir,
+    source: ConfigSource,
+    log: AccessLog | undefined,
+    observers: readonly HopObserver[] = [],
+  ) {
     this.#state = state;
     this.#source = source;
     this.#log = log;
+    this.#observers = observers;
   }
 
   listeners(): GatewayListener[] {
@@ -65,6 +73,7 @@ export class Gateways {
         source: this.#source,
         name: `gateway ${r.metadata.namespace}/${r.metadata.name}:${port} (cluster ${r.id.cluster})`,
         ...(this.#log ? { accessLog: this.#log } : {}),
+        hopObservers: this.#observers,
       });
       let address: Awaited<ReturnType<typeof proxy.listen>>;
       try {

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
 
   try {
     const token = state.token();
-    starting = Daemon.start(state);
+    starting = Daemon.start(state, { log });
     const started = await starting;
     const daemon = started.daemon;
     if (started.orphans > 0)
@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     ];
     for (const line of warnings) log(`warning: ${line}`);
     if (stopping) return;
+    await daemon.serveMetrics();
     api = await startApi(daemon, token, () => void shutdown('lanes down'));
     state.writeDaemonInfo({ pid: process.pid, api: api.url, startedAt: new Date().toISOString() });
     const status = daemon.status();

@@ -8,8 +8,14 @@
  *   POST /v1/delete    DeleteRequest   → 200 DeleteResponse | 400/404 ErrorResponse
  *   GET  /v1/resources?kind=&name=&namespace=&cluster=   → 200 ResourcesResponse
  *   GET  /v1/status                    → 200 StatusResponse
+ *
+ * Prometheus metrics are served apart from this API, without the token: `GET /metrics` on the
+ * port `StatusResponse.metrics.url` names (src/controlplane/local/metrics.ts).
  *   GET  /v1/logs?workload=ns/name&cluster=&instance=&follow=1 → 200 text/plain (streamed when follow)
  *   POST /v1/explain   ExplainRequest  → 200 ExplainResponse | 400 ErrorResponse
+ *   GET  /v1/releases[?name=]          → 200 ReleasesResponse
+ *   POST /v1/releases/NAME/COMMAND     → 200 ReleaseView | 404 | 409 ErrorResponse (COMMAND is
+ *                                        approve, pause, resume, promote or abort)
  *   POST /v1/shutdown                  → 200 {} (then the daemon stops every workload and exits)
  */
 import type { Condition } from '../../core/compiler/status.ts';
@@ -113,6 +119,8 @@ export interface ResourceView {
   readonly notes: readonly string[];
   /** Deployments: their instances. */
   readonly instances?: readonly InstanceView[];
+  /** Releases: where they are. */
+  readonly release?: ReleaseView;
 }
 
 export interface ResourcesResponse {
@@ -120,6 +128,8 @@ export interface ResourcesResponse {
 }
 
 export interface StatusResponse {
+  /** Where Prometheus scrapes the mesh (no token); absent while the daemon is still starting. */
+  readonly metrics?: { readonly url: string };
   readonly gateways: readonly {
     readonly name: string;
     readonly namespace: string;
@@ -140,6 +150,81 @@ export interface StatusResponse {
     readonly services: readonly string[];
     readonly status: string;
   }[];
+}
+
+/** A release as the CLI shows it (`lanes release status`, `describe release`). Times are ISO 8601. */
+export interface ReleaseView {
+  readonly name: string;
+  readonly group: string;
+  readonly lane: string;
+  readonly phase:
+    | 'Verifying'
+    | 'Progressing'
+    | 'Paused'
+    | 'Promoting'
+    | 'Succeeded'
+    | 'RolledBack'
+    | 'Failed';
+  /** 1-based; 0 while verifying. */
+  readonly step: number;
+  readonly steps: readonly { readonly weight: number; readonly pauseMs: number }[];
+  /** Percent of ingress requests stamped with the lane now (100 once promoted). */
+  readonly weight: number;
+  /** Observed time in the current step (or gate), and the step's pause. */
+  readonly stepElapsedMs: number;
+  readonly stepPauseMs: number;
+  readonly pausedBy?: 'manual' | 'inconclusive' | 'promotion';
+  readonly failures: number;
+  readonly analysis?: {
+    readonly intervalMs: number;
+    readonly minRequests: number;
+    readonly failureLimit: number;
+  };
+  readonly lastAnalysis?: {
+    readonly verdict: 'pass' | 'fail' | 'inconclusive';
+    readonly at: string;
+    readonly windowMs: number;
+    readonly requests: number;
+    readonly errors: number;
+    readonly baselineRequests: number | undefined;
+    readonly metrics: readonly {
+      readonly metric: 'successRate' | 'latencyP99' | 'errorRateIncrease';
+      readonly value: number | undefined;
+      readonly op: '>=' | '<=';
+      readonly threshold: number;
+      readonly verdict: 'pass' | 'fail' | 'inconclusive';
+      readonly reason?: string;
+    }[];
+  };
+  readonly promotion?: {
+    readonly at: string;
+    readonly services: readonly { readonly service: string; readonly from: string | null }[];
+    readonly cleanup: readonly string[];
+    readonly cleanupDone: boolean;
+  };
+  /** Why it rolled back or failed. */
+  readonly outcome?: { readonly reason: string; readonly message: string };
+  readonly conditions: readonly {
+    readonly type: 'Progressing' | 'AnalysisPassing';
+    readonly status: 'True' | 'False' | 'Unknown';
+    readonly reason: string;
+    readonly message: string;
+    readonly lastTransitionTime: string;
+  }[];
+  readonly history: readonly {
+    readonly at: string;
+    readonly phase: string;
+    readonly step: number;
+    readonly weight: number;
+    readonly reason: string;
+    readonly message: string;
+  }[];
+}
+
+export type ReleaseCommandName = 'approve' | 'pause' | 'resume' | 'promote' | 'abort';
+
+export interface ReleasesResponse {
+  readonly items: readonly ReleaseView[];
 }
 
 export interface ExplainRequest {

@@ -8,6 +8,7 @@ import type {
   DeleteRequest,
   DeleteTarget,
   ExplainRequest,
+  ReleaseCommandName,
   SourceText,
 } from './protocol.ts';
 import { RequestError } from './store.ts';
@@ -102,4 +103,22 @@ export function explainRequest(value: unknown): ExplainRequest {
   if (body.port !== undefined) out.port = body.port;
   if (headers) out.headers = headers;
   return out as ExplainRequest;
+}
+
+const RELEASE_COMMANDS: readonly ReleaseCommandName[] = [
+  'approve',
+  'pause',
+  'resume',
+  'promote',
+  'abort',
+];
+
+export function releaseCommand(value: string): ReleaseCommandName {
+  const command = RELEASE_COMMANDS.find((c) => c === value);
+  if (command === undefined)
+    throw new RequestError(
+      404,
+      `no release command ${JSON.stringify(value)}; commands: ${RELEASE_COMMANDS.join(', ')}`,
+    );
+  return command;
 }

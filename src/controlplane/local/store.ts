@@ -75,12 +75,24 @@ function validate(sources: readonly SourceText[], cluster: string | undefined, r
   };
 }
 
+/**
+ * Cross-resource checks that refuse an apply (a Release naming what does not exist): `applied`
+ * are the documents of this apply, `all` what the store would hold after it, `before` what it holds now.
+ */
+export type ApplyCheck = (
+  applied: readonly Resource[],
+  all: readonly Resource[],
+  before: readonly Resource[],
+) => Issue[];
+
 export class ResourceStore {
   readonly #state: StateDir;
+  readonly #check: ApplyCheck | undefined;
   #entries = new Map<string, Entry>();
 
-  constructor(state: StateDir) {
+  constructor(state: StateDir, check?: ApplyCheck) {
     this.#state = state;
+    this.#check = check;
   }
 
   /** Loads what was applied before; a document that no longer validates is a state error. */
@@ -135,6 +147,19 @@ export class ResourceStore {
           : 'configured';
       next.set(key, { resource: r, doc });
       results.push({ resource: describe(r), action });
+    }
+    const refused =
+      this.#check?.(
+        resources,
+        [...next.values()].map((e) => e.resource),
+        this.resources(),
+      ) ?? [];
+    if (refused.length > 0) {
+      throw new RequestError(
+        400,
+        `the apply was rejected: ${refused.length} error${refused.length === 1 ? '' : 's'}; nothing was applied`,
+        refused.map(formatIssue),
+      );
     }
     this.#persist(next);
     return { results, notes };

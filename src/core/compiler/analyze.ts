@@ -11,6 +11,7 @@ import { parseServiceHost, serviceKey } from '../../config/resource/service-ref.
 import { type EntryRoute, entryRoutes } from './entry-routes.ts';
 import { checkGatewayRefs, gatewayResources } from './gateways.ts';
 import { type LaneChains, laneChains, type ResolvedLanes, resolveLanes } from './lanes.ts';
+import type { ReleaseRouting } from './release-lanes.ts';
 import type { RouteContext } from './routes.ts';
 import { applyDestinationRules, buildRegistry, isIstio, type RegistryEntry } from './services.ts';
 import { StatusBook } from './status.ts';
@@ -37,14 +38,29 @@ export interface Analysis {
   resolveSubset(service: string, subset: string): DestinationTarget;
 }
 
-export function analyze(resources: readonly Resource[], endpoints: readonly Endpoint[]): Analysis {
+export interface AnalyzeOptions {
+  /** What running Releases change in the lanes (their state is the release driver's). */
+  readonly releases?: readonly ReleaseRouting[];
+}
+
+export function analyze(
+  resources: readonly Resource[],
+  endpoints: readonly Endpoint[],
+  options: AnalyzeOptions = {},
+): Analysis {
   const sorted = [...resources].sort(compareResources);
   const status = new StatusBook(sorted);
 
   const registry = buildRegistry(sorted, endpoints);
   applyDestinationRules(sorted, registry, status);
   const gateways = gatewayResources(sorted);
-  const lanes = resolveLanes(sorted, new Set(registry.keys()), new Set(gateways.keys()), status);
+  const lanes = resolveLanes(
+    sorted,
+    new Set(registry.keys()),
+    new Set(gateways.keys()),
+    status,
+    options.releases,
+  );
 
   const resolveService = (host: string, namespace: string): string | undefined => {
     const ref = parseServiceHost(host, namespace);

@@ -12,6 +12,7 @@ import { deepFreeze, labelsOf, newDict } from './dict.ts';
 import { compileGateways } from './gateways.ts';
 import type { GroupModel, LaneModel } from './lane-model.ts';
 import { serviceLanes } from './lanes.ts';
+import type { ReleaseRouting } from './release-lanes.ts';
 import { planRoutes } from './route-plan.ts';
 import type { RegistryEntry } from './services.ts';
 import type { ResourceStatus, StatusBook } from './status.ts';
@@ -23,11 +24,17 @@ export interface CompileResult {
   readonly statuses: readonly ResourceStatus[];
 }
 
+export interface CompileOptions {
+  /** What running Releases change in the lanes (their state is the release driver's). */
+  readonly releases?: readonly ReleaseRouting[];
+}
+
 export function compile(
   resources: readonly Resource[],
   endpoints: readonly Endpoint[],
+  options: CompileOptions = {},
 ): CompileResult {
-  return lowerToTable(analyze(resources, endpoints));
+  return lowerToTable(analyze(resources, endpoints, options));
 }
 
 /** The analysis lowered to the proxies' routing table (and the statuses it found). */
@@ -208,4 +215,4 @@ function edgeHygiene(groups: readonly GroupModel[]) {
   return { headers: [...headers].sort(), baggageKeys: [...baggageKeys].sort() };
 }
 
-export type { ResourceStatus };
+export type { ReleaseRouting, ResourceStatus };

@@ -106,24 +106,26 @@ export function entryRoutes(
       .flatMap((lane) => lane.entry.map((rule, index) => ({ lane, rule, index })))
       .sort((a, b) => SPLIT_ORDER[a.rule.split.kind] - SPLIT_ORDER[b.rule.split.kind]);
     for (const { lane, rule } of rules) {
+      const owner = rule.owner ?? lane.resource;
       const targets = targetsOf(group, rule);
       if (targets.length === 0 && group.laneKind === 'Lane') {
-        status.problem(
-          lane.resource,
-          'ResolvedRefs',
-          'NoIngress',
-          rule.path,
-          nowhereMessage(group, rule),
-        );
+        status.problem(owner, 'ResolvedRefs', 'NoIngress', rule.path, nowhereMessage(group, rule));
       }
       for (const target of targets) {
         for (const host of target.hosts) {
-          const split = splitMatcher(lane, rule, `${target.gateway}\n${host}`, bandUsed, status);
+          const split = splitMatcher(
+            lane,
+            rule,
+            owner,
+            `${target.gateway}\n${host}`,
+            bandUsed,
+            status,
+          );
           if (split === undefined) continue;
           const service = ctx.resolveService(target.destination.host, 'default');
           if (service === undefined) {
             status.problem(
-              lane.resource,
+              owner,
               'ResolvedRefs',
               'BackendNotFound',
               `${rule.path}.destination`,
@@ -132,9 +134,9 @@ export function entryRoutes(
           }
           const laneTarget: DestinationTarget = { kind: 'lane', group: group.key, lane: lane.name };
           const source = {
-            kind: lane.resource.kind,
-            namespace: lane.resource.metadata.namespace,
-            name: lane.name,
+            kind: owner.kind,
+            namespace: owner.metadata.namespace,
+            name: owner.metadata.name,
             path: rule.path,
           };
           out.push({
@@ -233,6 +235,7 @@ function shareOf(split: Matcher): EntryShare {
 function splitMatcher(
   lane: LaneModel,
   rule: LaneModel['entry'][number],
+  owner: LaneModel['resource'],
   bandKey: string,
   bandUsed: Map<string, number>,
   status: StatusBook,
@@ -248,7 +251,7 @@ function splitMatcher(
       const to = Math.min(100, from + split.percent);
       if (from + split.percent > 100) {
         status.problem(
-          lane.resource,
+          owner,
           'ResolvedRefs',
           'WeightsExceed100',
           rule.path,

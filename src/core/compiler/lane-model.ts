@@ -70,6 +70,8 @@ export interface EntryModel {
   readonly split: EntrySplit;
   readonly destination: { readonly host: string; readonly port?: number } | undefined;
   readonly path: string;
+  /** The resource the rule comes from when it is not the lane's own (a Release's rules). */
+  readonly owner?: Resource;
 }
 
 export interface LaneModel {

@@ -14,6 +14,12 @@ import {
   type LaneModel,
   laneModels,
 } from './lane-model.ts';
+import {
+  type ReleaseRouting,
+  releaseLaneModels,
+  withPromotions,
+  withReleaseEntries,
+} from './release-lanes.ts';
 import type { StatusBook } from './status.ts';
 import {
   type CompiledGroup,
@@ -46,8 +52,16 @@ export function resolveLanes(
   knownServices: ReadonlySet<string>,
   knownGateways: ReadonlySet<string>,
   status: StatusBook,
+  releases: readonly ReleaseRouting[] = [],
 ): ResolvedLanes {
-  const groups = groupModels(resources);
+  const defined = laneModels(resources);
+  const rawLanes = [
+    ...defined,
+    ...releaseLaneModels(releases, new Set(defined.map((l) => l.name))),
+  ];
+  const laneServices = (name: string) =>
+    rawLanes.find((l) => l.name === name)?.services?.map(serviceKey);
+  const groups = withPromotions(groupModels(resources), releases, laneServices);
   const groupByKey = new Map(groups.map((g) => [g.key, g]));
 
   // A service belongs to one group: the first by name keeps it, later ones are told.
@@ -93,9 +107,9 @@ export function resolveLanes(
   // Lane names are lane tags, so they are unique across the mesh.
   const checks: LaneCheck[] = [];
   const byName = new Map<string, LaneCheck>();
-  for (const raw of laneModels(resources)) {
+  for (const raw of rawLanes) {
     const group = groupByKey.get(raw.groupKey);
-    const model = attachAsmEntry(raw, group);
+    const model = withReleaseEntries(attachAsmEntry(raw, group), releases);
     const check: LaneCheck = { model, disabledReason: undefined };
     checks.push(check);
     const first = byName.get(model.name);

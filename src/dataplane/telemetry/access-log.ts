@@ -64,6 +64,12 @@ export interface HopRecord {
   readonly fallback: readonly FallbackStep[];
   /** `runtime.now()` when the request's head arrived (or began to). */
   readonly startedAt: number;
+  /**
+   * The request was routed by a per-request override rather than by its lane (not produced yet:
+   * per-request overrides come later). Such hops are counted, labelled `override="true"`, and
+   * left out of release analysis, which must judge the lane by the traffic it really gets.
+   */
+  readonly overridden?: boolean;
 }
 
 /** How the hop ended. */
@@ -74,6 +80,10 @@ export interface HopOutcome {
   readonly bytesOut: number;
   readonly error: string | null;
   readonly attempts: number;
+  /** `namespace/name` of the workload whose instance answered, when the proxy knows it. */
+  readonly workload?: string | null;
+  /** Something that happened besides the request itself (a retry). */
+  readonly event?: string;
 }
 
 /** The one way an entry is made from a hop; `now` is `runtime.now()`, in ms like `startedAt`. */
@@ -100,6 +110,7 @@ export function hopEntry(r: HopRecord, o: HopOutcome, now: number): AccessLogEnt
     durationUs: Math.round(elapsedMs * 1000),
     error: o.error,
     attempts: o.attempts,
+    ...(o.event !== undefined ? { event: o.event } : {}),
   };
 }
 

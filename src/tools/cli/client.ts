@@ -16,6 +16,9 @@ import type {
   ErrorResponse,
   ExplainRequest,
   ExplainResponse,
+  ReleaseCommandName,
+  ReleasesResponse,
+  ReleaseView,
   ResourcesResponse,
   StatusResponse,
 } from '../../controlplane/local/protocol.ts';
@@ -96,6 +99,17 @@ export class Client {
 
   status(): Promise<StatusResponse> {
     return this.#json('GET', '/v1/status');
+  }
+
+  releases(name?: string): Promise<ReleasesResponse> {
+    return this.#json(
+      'GET',
+      `/v1/releases${name === undefined ? '' : `?name=${encodeURIComponent(name)}`}`,
+    );
+  }
+
+  releaseCommand(name: string, command: ReleaseCommandName): Promise<ReleaseView> {
+    return this.#json('POST', `/v1/releases/${encodeURIComponent(name)}/${command}`);
   }
 
   explain(req: ExplainRequest): Promise<ExplainResponse> {

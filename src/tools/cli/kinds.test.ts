@@ -94,7 +94,7 @@ describe('resolveKind', () => {
   test('unknown kinds get a suggestion and the list', () => {
     assert.equal(
       unknownKindMessage('deploymnt'),
-      'unknown resource type "deploymnt" (did you mean "deployment"?); known types: deployment (deploy), service (svc), gateway (gw), virtualservice (vs), destinationrule (dr), asmswimlanegroup, asmswimlane, lanegroup, lane, mesh, instrumentation (otelinst, otelinsts)',
+      'unknown resource type "deploymnt" (did you mean "deployment"?); known types: deployment (deploy), service (svc), gateway (gw), virtualservice (vs), destinationrule (dr), asmswimlanegroup, asmswimlane, lanegroup, lane, mesh, release (rel), instrumentation (otelinst, otelinsts)',
     );
     assert.match(unknownKindMessage('asmswimlan'), /did you mean "asmswimlane"\?/);
     assert.match(unknownKindMessage('pods'), /^unknown resource type "pods"; known types: /);

@@ -29,6 +29,7 @@ export const KIND_TABLE: readonly KindInfo[] = [
   kindInfo('LaneGroup', 'lanes.dev', 'lanegroups', [], false, 'mesh'),
   kindInfo('Lane', 'lanes.dev', 'lanes', [], false, 'mesh'),
   kindInfo('Mesh', 'lanes.dev', 'meshes', [], false, 'mesh'),
+  kindInfo('Release', 'lanes.dev', 'releases', ['rel'], false, 'mesh'),
   // otelinst/otelinsts are the short names of the OpenTelemetry Operator's CRD.
   kindInfo(
     'Instrumentation',

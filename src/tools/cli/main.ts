@@ -59,6 +59,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'where a request would go, hop by hop, and why',
     load: async () => (await import('./commands/explain.ts')).explain,
   },
+  release: {
+    summary: 'watch and steer gray releases: status [-w], approve, pause, resume, promote, abort',
+    load: async () => (await import('./commands/release.ts')).release,
+  },
   mock: {
     summary: 'run the built-in mock service in the foreground',
     load: async () => (await import('./commands/mock.ts')).mock,
@@ -80,7 +84,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 const GROUPS: readonly (readonly [string, readonly string[]])[] = [
   ['Daemon', ['up', 'down']],
   ['Resources', ['apply', 'delete', 'get', 'describe']],
-  ['Traffic', ['status', 'logs', 'explain', 'mock']],
+  ['Traffic', ['status', 'logs', 'explain', 'release', 'mock']],
   ['Kubernetes', ['render', 'install', 'uninstall']],
 ];
 

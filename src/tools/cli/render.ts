@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import type {
   ExplainResponse,
   InstanceView,
+  ReleaseView,
   ResourceView,
   StatusResponse,
 } from '../../controlplane/local/protocol.ts';
@@ -134,6 +135,14 @@ function columnsFor(kind: KindInfo): readonly Column[] {
         ACCEPTED,
         RESOLVED,
       ];
+    case 'Release':
+      return [
+        NAME,
+        { header: 'LANE', value: (r) => text(get(r.manifest, 'spec', 'lane')) },
+        { header: 'PHASE', value: (r) => r.release?.phase ?? '-' },
+        { header: 'STEP', value: (r) => (r.release ? releaseStep(r.release) : '-') },
+        { header: 'WEIGHT', value: (r) => (r.release ? `${r.release.weight}%` : '-') },
+      ];
     case 'ASMSwimLane':
       return [
         NAME,
@@ -254,9 +263,130 @@ export function renderDescribe(r: ResourceView): string {
     if (r.instances.length === 0) lines.push(`  ${NONE}`);
     else lines.push(indent(instanceTable(r.instances), '  '));
   }
+  if (r.release !== undefined) {
+    lines.push('Release:');
+    lines.push(indent(renderRelease(r.release, undefined), '  '));
+  }
   lines.push('Manifest:');
   lines.push(indent(renderData('yaml', r.manifest), '  '));
   return `${lines.join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// releases
+
+function releaseStep(v: ReleaseView): string {
+  return v.step === 0 ? 'verify' : `${v.step}/${v.steps.length}`;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
+}
+
+/** `lanes release status`: one line per release. */
+export function renderReleaseTable(views: readonly ReleaseView[]): string {
+  return renderTable(
+    ['NAME', 'GROUP', 'LANE', 'PHASE', 'STEP', 'WEIGHT', 'FAILED', 'LAST ANALYSIS'],
+    views.map((v) => [
+      v.name,
+      v.group,
+      v.lane,
+      v.pausedBy ? `${v.phase} (${v.pausedBy})` : v.phase,
+      releaseStep(v),
+      `${v.weight}%`,
+      v.analysis ? `${v.failures}/${v.analysis.failureLimit}` : '-',
+      v.lastAnalysis?.verdict ?? '-',
+    ]),
+  );
+}
+
+/**
+ * `lanes release status NAME` and the Release part of `describe`: where it is, each metric of the
+ * last analysis against its threshold, and the history. `now` (ms) adds how long ago things were.
+ */
+export function renderRelease(v: ReleaseView, now: number | undefined): string {
+  const lines: string[] = [];
+  const field = (label: string, value: string): void => {
+    lines.push(`${`${label}:`.padEnd(10)}${value}`);
+  };
+  const ago = (iso: string) =>
+    now === undefined ? iso : `${iso} (${seconds(Math.max(0, now - Date.parse(iso)))} ago)`;
+  field('Release', `${v.name} (group ${v.group}, lane ${v.lane})`);
+  field('Phase', v.pausedBy ? `${v.phase} (${pauseCause(v.pausedBy)})` : v.phase);
+  const steps = v.steps
+    .map((s, i) => (i + 1 === v.step ? `[${s.weight}%]` : `${s.weight}%`))
+    .join(' → ');
+  const where = v.step === 0 ? 'verification' : `step ${v.step} of ${v.steps.length}`;
+  field(
+    'Step',
+    v.phase === 'Promoting' || v.phase === 'Succeeded'
+      ? `promoted after ${where}: ${steps}`
+      : v.phase === 'RolledBack' || v.phase === 'Failed'
+        ? `stopped at ${where}: ${steps}`
+        : v.step === 0
+          ? `verification (${seconds(v.stepElapsedMs)}); steps ${steps}`
+          : `${v.step} of ${v.steps.length}: ${steps}; ${seconds(v.stepElapsedMs)} of its ${seconds(v.stepPauseMs)} pause`,
+  );
+  field('Weight', `${v.weight}% of ingress requests enter lane ${v.lane}`);
+  if (v.analysis) {
+    field(
+      'Analysis',
+      `every ${seconds(v.analysis.intervalMs)}, at least ${v.analysis.minRequests} requests; ${v.failures} of ${v.analysis.failureLimit} failures allowed before rollback`,
+    );
+  } else field('Analysis', 'none (each step lasts its pause)');
+  const a = v.lastAnalysis;
+  if (a) {
+    lines.push(
+      `Last window: ${a.verdict}, ${a.requests} requests (${a.errors} 5xx)${a.baselineRequests === undefined ? '' : `, baseline ${a.baselineRequests}`} over ${seconds(a.windowMs)}, ended ${ago(a.at)}`,
+    );
+    lines.push(
+      indent(
+        renderTable(
+          ['METRIC', 'VALUE', 'THRESHOLD', 'VERDICT'],
+          a.metrics.map((m) => [
+            m.metric,
+            m.value === undefined ? 'no data' : String(m.value),
+            `${m.op} ${m.threshold}`,
+            m.reason ? `${m.verdict}: ${m.reason}` : m.verdict,
+          ]),
+        ),
+        '  ',
+      ),
+    );
+  }
+  if (v.promotion) {
+    field(
+      'Promoted',
+      `${ago(v.promotion.at)}: ${v.promotion.services.map((s) => `${s.service} ${s.from ?? '-'} → ${v.lane}`).join(', ')}`,
+    );
+    field(
+      'Cleanup',
+      `${v.promotion.cleanup.join(', ') || 'nothing to delete'}${v.promotion.cleanupDone ? ' (deleted)' : ' (pending)'}`,
+    );
+  }
+  if (v.outcome) field('Outcome', `${v.outcome.reason}: ${v.outcome.message}`);
+  lines.push('History:');
+  lines.push(
+    indent(
+      renderTable(
+        ['TIME', 'PHASE', 'WEIGHT', 'REASON', 'MESSAGE'],
+        v.history.map((h) => [h.at, h.phase, `${h.weight}%`, h.reason, h.message]),
+      ),
+      '  ',
+    ),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function pauseCause(cause: NonNullable<ReleaseView['pausedBy']>): string {
+  switch (cause) {
+    case 'manual':
+      return 'by hand: lanes release resume';
+    case 'inconclusive':
+      return 'too little data to end the step: it goes on at the next passing window';
+    case 'promotion':
+      return 'every step passed: lanes release approve promotes';
+  }
 }
 
 function instanceTable(instances: readonly InstanceView[]): string {
@@ -289,6 +419,7 @@ export function renderStatus(
       `Daemon: pid ${daemon.info.pid}, ${daemon.info.api}, started ${daemon.info.startedAt}, state ${daemon.stateDir}\n`,
     );
   }
+  if (s.metrics) parts.push(`Metrics: ${s.metrics.url} (Prometheus, no token)\n`);
   parts.push(
     section(
       'Gateways',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { closedPort } from '../../../../test/support/net.ts';
 import {
@@ -13,7 +14,7 @@ import {
   type RecordingServer,
   startRecordingServer,
 } from '../../../../test/support/recording-server.ts';
-import { MOCK_SERVER_PATH, readMockConfig } from './server.ts';
+import { createMockServer, MOCK_SERVER_PATH, readMockConfig } from './server.ts';
 
 interface Reply {
   status: number;
@@ -46,6 +47,7 @@ describe('readMockConfig', () => {
       version: 'v1',
       upstreamUrl: 'http://mockb:8000/',
       port: 8000,
+      fault: { errorPercent: 0, errorStatus: 500, delayMs: 0 },
     });
     assert.equal(
       (readMockConfig({ ...base, upstream_url: '' }) as { upstreamUrl: unknown }).upstreamUrl,
@@ -73,8 +75,81 @@ describe('readMockConfig', () => {
         { ...base, upstream_url: 'https://mockb/' },
         'env upstream_url must be an http:// URL, got "https://mockb/"',
       ],
+      [
+        { ...base, fault_error_percent: '120' },
+        'env fault_error_percent must be a percentage from 0 to 100, got "120"',
+      ],
+      [
+        { ...base, fault_error_percent: 'half' },
+        'env fault_error_percent must be a percentage from 0 to 100, got "half"',
+      ],
+      [
+        { ...base, fault_error_status: '404' },
+        'env fault_error_status must be a 5xx status from 500 to 599, got "404"',
+      ],
+      [
+        { ...base, fault_delay_ms: '-5' },
+        'env fault_delay_ms must be milliseconds from 0 to 600000, got "-5"',
+      ],
     ] as const) {
       assert.equal(readMockConfig(env), message);
+    }
+  });
+});
+
+describe('mock faults', () => {
+  test('reads fault_error_percent, fault_error_status and fault_delay_ms', () => {
+    const config = readMockConfig({
+      app: 'mockc',
+      version: 'v2',
+      PORT: '0',
+      fault_error_percent: '30',
+      fault_error_status: '503',
+      fault_delay_ms: '250',
+    });
+    assert.deepEqual((config as { fault: unknown }).fault, {
+      errorPercent: 30,
+      errorStatus: 503,
+      delayMs: 250,
+    });
+  });
+
+  test('answers the error status itself for that share of requests, and delays every answer', async () => {
+    const draws = [0.1, 0.5, 0.29, 0.3];
+    const server = createMockServer(
+      {
+        app: 'mockc',
+        version: 'v2',
+        upstreamUrl: undefined,
+        port: 0,
+        fault: { errorPercent: 30, errorStatus: 503, delayMs: 40 },
+      },
+      () => draws.shift() ?? 0.99,
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const started = performance.now();
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await get(`http://127.0.0.1:${port}/`)).status);
+      assert.deepEqual(statuses, [503, 200, 503, 200]);
+      assert.ok(performance.now() - started >= 4 * 40, 'each answer waited fault_delay_ms');
+      const failed = await new Promise<string>((resolve) => {
+        draws.push(0);
+        http.get(`http://127.0.0.1:${port}/`, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => {
+            body += c.toString();
+          });
+          res.on('end', () => resolve(body));
+        });
+      });
+      assert.equal(
+        failed,
+        `-> mockc(version: v2, ip: 127.0.0.1:${port}) fault: injected error (fault_error_percent 30)`,
+      );
+    } finally {
+      await new Promise((r) => server.close(r));
     }
   });
 });

@@ -16,6 +16,10 @@
  * node:http `http.get`, the call the instrumentation patches and that Node sends through the
  * sidecar when `http_proxy` and `NODE_USE_ENV_PROXY=1` are set.
  *
+ * Faults, for demonstrating and testing releases with plain YAML (the container's env): with
+ * `fault_error_percent` (0-100) that share of requests is answered `fault_error_status` (default
+ * 500) by the mock itself, without calling its upstream, and `fault_delay_ms` delays every answer.
+ *
  * Run it as `node src/controlplane/local/mock/server.ts`.
  */
 import http from 'node:http';
@@ -32,6 +36,33 @@ export interface MockConfig {
   readonly upstreamUrl: string | undefined;
   /** 0 picks a free port (the listening line on stdout says which). */
   readonly port: number;
+  readonly fault: MockFault;
+}
+
+export interface MockFault {
+  /** Percent of requests answered with `errorStatus` by the mock itself. */
+  readonly errorPercent: number;
+  readonly errorStatus: number;
+  /** Added before every answer. */
+  readonly delayMs: number;
+}
+
+export const NO_FAULT: MockFault = { errorPercent: 0, errorStatus: 500, delayMs: 0 };
+
+function numberEnv(
+  env: Env,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+  what: string,
+): number | string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(n >= min && n <= max))
+    return `env ${name} must be ${what} from ${min} to ${max}, got ${JSON.stringify(raw)}`;
+  return n;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -58,14 +89,46 @@ export function readMockConfig(env: Env): MockConfig | string {
       return `env upstream_url must be an http:// URL, got ${JSON.stringify(upstreamUrl)}`;
     }
   }
-  return { app, version, upstreamUrl, port: Number(rawPort) };
+  const errorPercent = numberEnv(env, 'fault_error_percent', 0, 100, 0, 'a percentage');
+  if (typeof errorPercent === 'string') return errorPercent;
+  const errorStatus = numberEnv(env, 'fault_error_status', 500, 599, 500, 'a 5xx status');
+  if (typeof errorStatus === 'string') return errorStatus;
+  if (!Number.isInteger(errorStatus))
+    return `env fault_error_status must be a whole 5xx status, got ${JSON.stringify(env.fault_error_status)}`;
+  const delayMs = numberEnv(env, 'fault_delay_ms', 0, 600_000, 0, 'milliseconds');
+  if (typeof delayMs === 'string') return delayMs;
+  return {
+    app,
+    version,
+    upstreamUrl,
+    port: Number(rawPort),
+    fault: { errorPercent, errorStatus, delayMs },
+  };
 }
 
-export function createMockServer(config: MockConfig): http.Server {
+export function createMockServer(
+  config: MockConfig,
+  random: () => number = Math.random,
+): http.Server {
   let self = '';
+  const fault = config.fault;
   const server = http.createServer((req, res) => {
     // Whatever the client sent is not used; reading it keeps the connection reusable.
     req.resume();
+    if (fault.delayMs > 0) {
+      const timer = setTimeout(() => handle(req, res), fault.delayMs);
+      res.on('close', () => clearTimeout(timer));
+    } else handle(req, res);
+  });
+  const handle = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (fault.errorPercent > 0 && random() * 100 < fault.errorPercent) {
+      answer(
+        res,
+        fault.errorStatus,
+        `${self} fault: injected error (fault_error_percent ${fault.errorPercent})`,
+      );
+      return;
+    }
     if (config.upstreamUrl === undefined) {
       answer(res, 200, self);
       return;
@@ -89,7 +152,7 @@ export function createMockServer(config: MockConfig): http.Server {
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
-  });
+  };
   // Known once listening (PORT may be 0), and kept: after close() the address is gone, while
   // requests in flight still need it.
   server.once('listening', () => {

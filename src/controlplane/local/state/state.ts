@@ -27,6 +27,7 @@ import { DAEMON_JSON, type DaemonInfo, TOKEN_FILE, untrustedDir } from './state-
 const MARKER = 'lanes-state.json';
 const FORMAT = 'lanes-state/1';
 const RESOURCES_FORMAT = 'lanes-resources/1';
+const RELEASES_FILE = 'releases.json';
 
 export class StateError extends Error {}
 
@@ -216,6 +217,26 @@ export class StateDir {
       join(this.dir, 'resources.json'),
       `${JSON.stringify({ format: RESOURCES_FORMAT, documents }, null, 1)}\n`,
     );
+  }
+
+  /**
+   * The state of every release (src/controlplane/local/releases.ts owns its shape), or undefined
+   * when none was written yet. A corrupt file is an error, never a silent restart of releases.
+   */
+  readReleases(): unknown {
+    const path = join(this.dir, RELEASES_FILE);
+    if (!existsSync(path)) return undefined;
+    try {
+      return JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      throw new StateError(
+        `${path} is corrupt (${(error as Error).message}); lanes will not restart releases from nothing — fix it, or move it away to forget every release's progress`,
+      );
+    }
+  }
+
+  writeReleases(data: unknown): void {
+    writeDurably(join(this.dir, RELEASES_FILE), `${JSON.stringify(data)}\n`);
   }
 
   readPorts(): Record<string, number> {

@@ -266,9 +266,18 @@ describe('Supervisor', { timeout: 30_000 }, () => {
       assert.match(text, new RegExp(`^--- lanes: started pid \\d+ \\(restart ${i}\\) ---$`, 'm'));
     assert.match(text, /^crash app up$/m);
     assert.match(text, /^crash app exiting with 3$/m, 'stderr goes to the log too');
-    assert.match(text, /^--- lanes: exited with code 3 after \d+\.\d s; restarting in 0\.1 s ---$/m);
-    assert.match(text, /^--- lanes: exited with code 3 after \d+\.\d s; restarting in 0\.2 s ---$/m);
-    assert.match(text, /^--- lanes: exited with code 3 after \d+\.\d s; restarting in 0\.4 s ---$/m);
+    assert.match(
+      text,
+      /^--- lanes: exited with code 3 after \d+\.\d s; restarting in 0\.1 s ---$/m,
+    );
+    assert.match(
+      text,
+      /^--- lanes: exited with code 3 after \d+\.\d s; restarting in 0\.2 s ---$/m,
+    );
+    assert.match(
+      text,
+      /^--- lanes: exited with code 3 after \d+\.\d s; restarting in 0\.4 s ---$/m,
+    );
   });
 
   test('the backoff starts over after a stable run', async (t) => {

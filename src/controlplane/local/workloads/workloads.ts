@@ -18,6 +18,7 @@ import type { Workload } from '../../../core/engine/types.ts';
 import type { ConfigSource } from '../../../dataplane/config.ts';
 import { createSidecar, type Sidecar } from '../../../dataplane/sidecar.ts';
 import type { AccessLog } from '../../../dataplane/telemetry/access-log.ts';
+import type { HopObserver } from '../../../dataplane/telemetry/hop-events.ts';
 import { MOCK_SERVER_PATH } from '../mock/server.ts';
 import { mergeNodeOptions, otelEnv } from '../otel/env.ts';
 import { isDeployment, runnerOf } from './runnable.ts';
@@ -81,6 +82,8 @@ export interface WorkloadsOptions {
   readonly logsDir: string;
   readonly compileCacheDir: string;
   readonly accessLog: AccessLog | undefined;
+  /** Observers of every hop of every sidecar besides the access log (the metrics). */
+  readonly hopObservers?: readonly HopObserver[];
   /** Readiness or membership changed: the daemon recompiles. */
   readonly changed: () => void;
   readonly env?: NodeJS.ProcessEnv;
@@ -266,6 +269,7 @@ export class Workloads {
       app: { host: '127.0.0.1', port: appPort },
       source: this.#o.source,
       ...(this.#o.accessLog ? { accessLog: this.#o.accessLog } : {}),
+      ...(this.#o.hopObservers ? { hopObservers: this.#o.hopObservers } : {}),
     });
     const listening = Promise.all([sidecar.inbound.listen(), sidecar.outbound.listen()]);
     const [inbound, outbound] = await listening.catch(async (error: unknown) => {

@@ -1,0 +1,106 @@
+/**
+ * The release driver between a kill and a restart: what it wrote to releases.json is where the
+ * next daemon starts, including a promotion whose cleanup was asked for and never confirmed.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { loadResources } from '../../config/load/resources.ts';
+import type { Resource } from '../../config/resource/resource.ts';
+import { compile } from '../../core/compiler/compile.ts';
+import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
+import { ReleaseDriver } from './releases.ts';
+import { StateDir } from './state/state.ts';
+
+const deployment = (app: string, version: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${app}-${version} }
+spec:
+  selector: { matchLabels: { app: ${app}, version: ${version} } }
+  template:
+    metadata: { labels: { app: ${app}, version: ${version} } }
+    spec: { containers: [{ name: c, image: registry-cn-hangzhou.ack.aliyuncs.com/acs/asm-mock:v0.1-java }] }`;
+
+const TEXT = [
+  `apiVersion: v1
+kind: Service
+metadata: { name: mocka }
+spec: { selector: { app: mocka }, ports: [{ port: 8000 }] }`,
+  deployment('mocka', 'v1'),
+  deployment('mocka', 'v2'),
+  `apiVersion: lanes.dev/v1alpha1
+kind: LaneGroup
+metadata: { name: mock }
+spec:
+  routeHeader: version
+  baseline: v1
+  services: [mocka]
+  ingress: [{ gateway: istio-system/ingressgateway, destination: { host: mocka } }]`,
+  `apiVersion: lanes.dev/v1alpha1
+kind: Lane
+metadata: { name: v1 }
+spec: { group: mock, selector: { version: v1 } }`,
+  `apiVersion: lanes.dev/v1alpha1
+kind: Release
+metadata: { name: mock-v2 }
+spec:
+  group: mock
+  lane: v2
+  workloads: [mocka-v2]
+  steps: [{ weight: 50, pause: 2s }]
+  cleanup: { after: 1s }`,
+].join('\n---\n');
+
+const RESOURCES: Resource[] = [...loadResources([{ file: 'r.yaml', text: TEXT }]).resources];
+
+describe('release driver', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lanes-releases-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  function driver(clock: { t: number }, deletes: string[][], resolveDeletes: boolean) {
+    const d: ReleaseDriver = new ReleaseDriver({
+      state: StateDir.open(dir),
+      metrics: new HopMetrics(),
+      resources: () => RESOURCES,
+      table: () => compile(RESOURCES, [], { releases: d.routing(RESOURCES) }).table,
+      compileWith: (releases) => compile(RESOURCES, [], { releases }).table,
+      publish: () => {},
+      deleteWorkloads: (w) => {
+        deletes.push([...w]);
+        return resolveDeletes ? Promise.resolve() : new Promise(() => {});
+      },
+      monotonic: () => clock.t,
+      now: () => Date.UTC(2026, 0, 1) + clock.t,
+    });
+    return d;
+  }
+
+  test('a cleanup asked for by a daemon that died is asked for again, and the release then succeeds', async () => {
+    const clock = { t: 0 };
+    const deletes: string[][] = [];
+    const first = driver(clock, deletes, false);
+    first.sync(RESOURCES);
+    for (let i = 0; i < 5; i++) {
+      clock.t += 1000;
+      first.tick();
+    }
+    assert.equal(first.view('mock-v2')?.phase, 'Promoting');
+    assert.deepEqual(deletes, [['default/mocka-v1']], 'cleanup asked once, never confirmed');
+    assert.equal(first.routing(RESOURCES)[0]?.promoted, true);
+
+    // kill -9: a new driver reads releases.json.
+    const again: string[][] = [];
+    const second = driver(clock, again, true);
+    second.sync(RESOURCES);
+    assert.equal(second.view('mock-v2')?.phase, 'Promoting');
+    clock.t += 1000;
+    second.tick();
+    assert.deepEqual(again, [['default/mocka-v1']]);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(second.view('mock-v2')?.phase, 'Succeeded');
+    const reasons = second.view('mock-v2')!.history.map((h) => h.reason);
+    assert.deepEqual(reasons, ['Started', 'Promoted', 'CleanedUp']);
+  });
+});
