@@ -254,6 +254,44 @@ describe('lanes controller against a fake API server', () => {
     t.diagnostic(`500 pod changes: ${reconciles} reconciles, ${ours} writes`);
   });
 
+  it('leaves a host to a user’s mesh VirtualService it cannot read, and says so on the group', async () => {
+    const own = {
+      apiVersion: VS,
+      kind: 'VirtualService',
+      metadata: { name: 'mockb-own', namespace: 'default' },
+      spec: {
+        hosts: ['mockb'],
+        http: [
+          {
+            corsPolicy: { allowOrigins: [{ exact: '*' }] },
+            route: [{ destination: { host: 'mockb' } }],
+          },
+        ],
+      },
+    };
+    fake.put(own);
+    await settled(a);
+    assert.equal(
+      fake.get(VS, 'VirtualService', 'default', 'mockb-lanes'),
+      undefined,
+      'no second VirtualService for mockb',
+    );
+    assert.deepEqual(Object.keys(fake.managersOf(VS, 'VirtualService', 'default', 'mockb-own')), [
+      'kubectl',
+    ]);
+    const group = fake.get('istio.alibabacloud.com/v1', 'ASMSwimLaneGroup', '', 'mock')!;
+    const degraded = (group.status as { conditions: Json[] }).conditions.find(
+      (c) => c.type === 'Degraded',
+    )!;
+    assert.match(
+      String(degraded.message),
+      /UserObjectUnreadable: VirtualService default\/mockb-own routes default\/mockb/,
+    );
+    fake.remove(VS, 'VirtualService', 'default', 'mockb-own');
+    await settled(a);
+    assert.ok(fake.get(VS, 'VirtualService', 'default', 'mockb-lanes'), 'lanes routes mockb again');
+  });
+
   it('prunes what it owns and restores the user’s VirtualService when the lanes go', async () => {
     fake.remove('istio.alibabacloud.com/v1', 'ASMSwimLane', '', 'v1');
     fake.remove('istio.alibabacloud.com/v1', 'ASMSwimLaneGroup', '', 'mock');

@@ -181,11 +181,12 @@ export function planReconcile(
   const userRouting = istio.filter((o) => ROUTING_KINDS.has(o.kind) && !isOwnedByLanes(o));
   const owned = istio.filter((o) => OWNED_KINDS.has(o.kind) && isOwnedByLanes(o));
 
+  const unreadable: Rejection[] = [];
   const resources = [
     ...load(lane, userView, rejected),
     ...load(services, serviceView, []),
     ...load(gateways, userView, []),
-    ...load(userRouting, unmerged, []),
+    ...load(userRouting, unmerged, unreadable),
   ];
   const readable = new Set(
     resources.map((r) => `${r.kind} ${r.metadata.namespace}/${r.metadata.name}`),
@@ -194,6 +195,35 @@ export function planReconcile(
   const analysis = analyze(resources, endpoints);
   const result = renderIstio(analysis, options);
 
+  // A user's mesh VirtualService lanes cannot read still owns its host in Istio (one per host):
+  // lanes must not add its own for that host, and says so on the group.
+  const blockedHosts = new Set<string>();
+  const warnings = [...result.warnings];
+  for (const u of unreadable) {
+    const o = userRouting.find((x) => objectKey(x) === objectKey(u.ref));
+    const spec = (o?.spec ?? {}) as { hosts?: string[]; gateways?: string[] };
+    if (
+      u.ref.kind !== 'VirtualService' ||
+      (spec.gateways?.length && !spec.gateways.includes('mesh'))
+    )
+      continue;
+    for (const host of spec.hosts ?? []) {
+      const service = analysis.resolveService(host, u.ref.namespace);
+      const group = service === undefined ? undefined : analysis.lanes.serviceGroup.get(service);
+      if (service === undefined || !group) continue;
+      blockedHosts.add(service);
+      warnings.push({
+        resource: {
+          kind: group.resource.kind,
+          namespace: group.resource.metadata.namespace,
+          name: group.name,
+        },
+        fieldPath: 'spec.services',
+        reason: 'UserObjectUnreadable',
+        message: `VirtualService ${u.ref.namespace}/${u.ref.name} routes ${service} for mesh traffic and lanes cannot read it (${u.fieldPath}: ${u.message}); lanes leaves ${service} to it`,
+      });
+    }
+  }
   const liveByKey = new Map(istio.map((o) => [objectKey(o), o]));
   const apply: KubeObj[] = [];
   const replace: KubeObj[] = [];
@@ -203,6 +233,16 @@ export function planReconcile(
     const key = objectKey(o);
     wanted.add(key);
     const live = liveByKey.get(key);
+    if (o.kind === 'VirtualService' && isOwnedByLanes(o as unknown as KubeObj)) {
+      const hosts = (o.spec as { hosts?: string[] }).hosts ?? [];
+      const service = hosts[0]
+        ? analysis.resolveService(hosts[0], o.metadata.namespace)
+        : undefined;
+      if (service !== undefined && blockedHosts.has(service)) {
+        wanted.delete(key);
+        continue;
+      }
+    }
     if (isOwnedByLanes(o as unknown as KubeObj)) {
       // Never take over an object of the same name someone else owns.
       if (live && !isOwnedByLanes(live)) continue;
@@ -225,7 +265,7 @@ export function planReconcile(
     prune,
     rejected,
     statuses: result.statuses.filter((s) => LANE_GROUPS.has(s.id.group)),
-    warnings: result.warnings,
+    warnings,
     laneObjects: new Map(lane.map((o) => [objectKey(o), o])),
   };
 }
