@@ -6,14 +6,22 @@
  * time `compile()` takes for the large table. The request mix is the same for both: sidecar
  * outbound calls tagged with random lanes (most lacking the service, so the fallback chain is
  * walked), tags in baggage, untagged calls, and gateway entry decisions.
+ *
+ * And `lanes render istio` of the large shape (analyze + render to Istio objects), timed the same
+ * way and reported as a ratio to the compile time, in a fresh Node process so its peak RSS is the
+ * render's alone (targets: under 2 s and 300 MB).
  */
+import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { loadResources } from '../src/config/load/resources.ts';
+import { analyze } from '../src/core/compiler/analyze.ts';
 import { compile } from '../src/core/compiler/compile.ts';
 import type { Endpoint, RoutingTable } from '../src/core/compiler/table.ts';
 import { decide } from '../src/core/engine/decide.ts';
 import type { Hop, RequestView } from '../src/core/engine/types.ts';
 import { requestView } from '../src/core/engine/view.ts';
+import { renderIstio } from '../src/core/render/istio/render.ts';
 import { seededRandom } from '../src/util/seeded-random.ts';
 
 interface Shape {
@@ -169,6 +177,35 @@ function decisionsPerSec(
 const SMALL: Shape = { services: 10, lanes: 5, endpointsPerService: 4, servicesPerLane: 3 };
 const LARGE: Shape = { services: 1000, lanes: 100, endpointsPerService: 10, servicesPerLane: 10 };
 
+if (process.argv.includes('--render-child')) {
+  // The render alone, in its own process: the peak RSS of building the resources, analysing and
+  // rendering once (what one `lanes render istio` does), then the time of a warm second run.
+  const shape = build(LARGE);
+  const first = renderIstio(analyze(shape.resources, shape.endpoints));
+  const singleRssMb = process.resourceUsage().maxRSS / 1024;
+  const start = performance.now();
+  const out = renderIstio(analyze(shape.resources, shape.endpoints));
+  const renderMs = performance.now() - start;
+  let routes = 0;
+  for (const o of out.objects) {
+    const http = (o.spec as { http?: unknown[] }).http;
+    if (Array.isArray(http)) routes += http.length;
+  }
+  process.stdout.write(
+    `${JSON.stringify({ renderMs, objects: first.objects.length, routes, maxRssMb: singleRssMb })}\n`,
+  );
+  process.exit(0);
+}
+
+function renderLarge(): { renderMs: number; objects: number; routes: number; maxRssMb: number } {
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--render-child'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (child.status !== 0) throw new Error(`render child failed: ${child.stderr}`);
+  return JSON.parse(child.stdout) as ReturnType<typeof renderLarge>;
+}
+
 const json = process.argv.includes('--json');
 const small = build(SMALL);
 const large = build(LARGE);
@@ -190,11 +227,19 @@ for (let round = 0; round < 3; round++) {
   smallRate = Math.max(smallRate, decisionsPerSec(smallTable, smallPool, 700));
   largeRate = Math.max(largeRate, decisionsPerSec(largeTable, largePool, 700));
 }
+const render = renderLarge();
 const result = {
   small: { decisionsPerSec: Math.round(smallRate) },
   large: { decisionsPerSec: Math.round(largeRate) },
   ratio: Number((smallRate / largeRate).toFixed(3)),
   compileLargeMs: Number(compileLargeMs.toFixed(1)),
+  renderIstioLarge: {
+    ms: Number(render.renderMs.toFixed(1)),
+    toCompile: Number((render.renderMs / compileLargeMs).toFixed(2)),
+    objects: render.objects,
+    routes: render.routes,
+    peakRssMb: Math.round(render.maxRssMb),
+  },
 };
 if (json) {
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -205,4 +250,8 @@ if (json) {
   console.log(row('large', LARGE, largeRate));
   console.log(`ratio (small/large): ${result.ratio} (target ≤ 1.5)`);
   console.log(`compile, large table: ${result.compileLargeMs} ms (target < 1000)`);
+  const r = result.renderIstioLarge;
+  console.log(
+    `render istio, large: ${r.ms} ms = ${r.toCompile} × compile, ${r.objects} objects, ${r.routes} routes, peak RSS ${r.peakRssMb} MB (targets < 2000 ms, < 300 MB)`,
+  );
 }

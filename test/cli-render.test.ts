@@ -86,6 +86,18 @@ describe('lanes render istio', () => {
     assert.doesNotMatch(r.stderr, /BaggageHygieneNeedsExtension/);
   });
 
+  it('rendering its own output again gives the same objects (lanes reads back only the user’s parts)', async () => {
+    const once = await lanes(['render', 'istio', ...step1]);
+    // The output (Gateways, DestinationRules, VirtualServices, the user's merged one) read back
+    // beside the files it does not hold.
+    const twice = await lanes(
+      ['render', 'istio', '-f', 'mock.yaml', '-f', 'swimlane-v1.yaml', '-f', '-'],
+      once.stdout,
+    );
+    assert.equal(twice.code, 0, twice.stderr);
+    assert.equal(twice.stdout, once.stdout);
+  });
+
   it('-o json prints one List that kubectl applies', async () => {
     const r = await lanes(['render', 'istio', ...step1, '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);

@@ -360,11 +360,28 @@ export function laneChains(resolved: ResolvedLanes): Map<string, LaneChains> {
       if (l.group === group.key && !l.enabled) disabled[l.name] = l.disabledReason ?? 'disabled';
     }
     const frozenDisabled = dictFrom(Object.entries(disabled));
+    // Which lanes contain which service, and each lane's position in every expanded chain, once
+    // per group: per service the work is then proportional to the lanes that contain it.
+    const memberOf = new Map<string, string[]>();
+    const everywhere: string[] = [];
+    for (const lane of groupLanes) {
+      if (lane.services === undefined) everywhere.push(lane.name);
+      else
+        for (const ref of lane.services) {
+          const key = serviceKey(ref);
+          memberOf.set(key, [...(memberOf.get(key) ?? []), lane.name]);
+        }
+    }
+    const position = new Map<string, Map<string, number>>();
+    for (const [name, order] of expanded) position.set(name, new Map(order.map((l, i) => [l, i])));
+    const laneOrder = new Map(groupLanes.map((l, i) => [l.name, i]));
     for (const svc of group.services) {
       if (resolved.serviceGroup.get(svc.key) !== group) continue;
-      const containing = new Set<string>();
-      for (const lane of groupLanes)
-        if (laneContains(lane, group, svc.key)) containing.add(lane.name);
+      const containing = new Set<string>(
+        [...everywhere, ...(memberOf.get(svc.key) ?? [])].sort(
+          (a, b) => (laneOrder.get(a) ?? 0) - (laneOrder.get(b) ?? 0),
+        ),
+      );
       const baselines = [
         ...svc.fallback,
         ...(group.baseline === undefined ? [] : [group.baseline]),
@@ -375,7 +392,10 @@ export function laneChains(resolved: ResolvedLanes): Map<string, LaneChains> {
         if (group.mode === 'strict') {
           chains[lane.name] = share(containing.has(lane.name) ? [lane.name] : []);
         } else {
-          const own = (expanded.get(lane.name) ?? []).filter((l) => containing.has(l));
+          const at = position.get(lane.name);
+          const own = [...containing]
+            .filter((l) => at?.has(l))
+            .sort((a, b) => at!.get(a)! - at!.get(b)!);
           chains[lane.name] = share(dedupe([...own, ...baselines, UNLANED]));
         }
       }

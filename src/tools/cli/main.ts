@@ -79,13 +79,17 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'print what removes the lanes controller (kubectl delete -f -)',
     load: async () => (await import('./commands/install.ts')).uninstall,
   },
+  controller: {
+    summary: 'run the control plane in a Kubernetes cluster (what install deploys)',
+    load: async () => (await import('./commands/controller.ts')).controller,
+  },
 };
 
 const GROUPS: readonly (readonly [string, readonly string[]])[] = [
   ['Daemon', ['up', 'down']],
   ['Resources', ['apply', 'delete', 'get', 'describe']],
   ['Traffic', ['status', 'logs', 'explain', 'release', 'mock']],
-  ['Kubernetes', ['render', 'install', 'uninstall']],
+  ['Kubernetes', ['render', 'install', 'uninstall', 'controller']],
 ];
 
 function globalHelp(): string {

@@ -42,7 +42,9 @@ export type RenderWarningReason =
   /** Two catch-all routes for one gateway host in different VirtualServices: Istio orders them by creation time. */
   | 'GatewayRouteOrder'
   /** A DestinationRule subset has a lane's name but other labels. */
-  | 'SubsetNameConflict';
+  | 'SubsetNameConflict'
+  /** (controller) A user's VirtualService for a lane-group host that lanes cannot read. */
+  | 'UserObjectUnreadable';
 
 export interface RenderWarning {
   readonly resource: {

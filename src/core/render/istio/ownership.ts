@@ -19,9 +19,20 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'lanes';
 export { RENDERED_HASH_ANNOTATION, USER_SPEC_ANNOTATION };
 
-/** Stable JSON: keys in insertion order are what we write, so this is the text we hash. */
+/** JSON with object keys sorted, so the API server's key order (Go maps sort) hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 export function specHash(spec: unknown): string {
-  return fnv1a32(JSON.stringify(spec)).toString(16).padStart(8, '0');
+  return fnv1a32(canonicalJson(spec)).toString(16).padStart(8, '0');
 }
 
 /** The document of a resource as written (durations as text, every field as the user spelled it). */
@@ -49,8 +60,15 @@ export function recordedUserSpec(
   resource: Resource,
   currentSpec: unknown,
 ): Record<string, unknown> | undefined {
-  const recorded = resource.metadata.annotations[USER_SPEC_ANNOTATION];
-  const hash = resource.metadata.annotations[RENDERED_HASH_ANNOTATION];
+  return recordedUserSpecFrom(resource.metadata.annotations, currentSpec);
+}
+
+export function recordedUserSpecFrom(
+  annotations: Readonly<Record<string, string>>,
+  currentSpec: unknown,
+): Record<string, unknown> | undefined {
+  const recorded = annotations[USER_SPEC_ANNOTATION];
+  const hash = annotations[RENDERED_HASH_ANNOTATION];
   if (recorded === undefined || hash === undefined) return undefined;
   if (specHash(currentSpec) !== hash) return undefined;
   try {

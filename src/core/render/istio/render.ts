@@ -120,6 +120,17 @@ function carrierPath(r: Resource, index: number): string {
     : 'spec.permissiveModeConfiguration.traceHeader';
 }
 
+/** The name of a lanes route for a tag case (one string per case, shared by every service). */
+const caseNames = new WeakMap<object, string>();
+function caseName(tag: { readonly lane: string | undefined; readonly kind: string }): string {
+  let name = caseNames.get(tag);
+  if (name === undefined) {
+    name = `lanes/${tag.lane ?? '-'}/${tag.kind}`;
+    caseNames.set(tag, name);
+  }
+  return name;
+}
+
 export function renderIstio(analysis: Analysis, options: RenderOptions = {}): RenderResult {
   const warnings: RenderWarning[] = [];
   const istioNamespace = options.istioNamespace ?? 'istio-system';
@@ -198,6 +209,7 @@ export function renderIstio(analysis: Analysis, options: RenderOptions = {}): Re
     namespace: 'default',
     carriersByRouteHeader,
     emptySubsets: new Set(),
+    caseCache: new Map(),
   };
 
   const objects: IstioObject[] = [];
@@ -286,7 +298,7 @@ export function renderIstio(analysis: Analysis, options: RenderOptions = {}): Re
       'mesh',
       { ...ctx, namespace: plan.namespace },
       plan,
-      (tag) => (tag === undefined ? 'lanes' : `lanes/${tag.lane ?? '-'}/${tag.kind}`),
+      (tag) => (tag === undefined ? 'lanes' : caseName(tag)),
     ).routes;
     virtualServices.push(
       owned('VirtualService', `${plan.name}-lanes`, plan.namespace, {

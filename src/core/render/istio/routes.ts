@@ -30,6 +30,8 @@ export interface RouteContext {
   readonly carriersByRouteHeader: ReadonlyMap<string, GroupCarriers>;
   /** Services that need the empty subset (filled while rendering). */
   readonly emptySubsets: Set<string>;
+  /** Tag cases per group and binding class (shared by every route that expands by them). */
+  readonly caseCache: Map<string, readonly TagCase[]>;
 }
 
 interface DestinationInfo {
@@ -80,8 +82,19 @@ function destinationsOf(route: RawRoute, ctx: RouteContext): DestinationInfo[] {
   });
 }
 
+/** Destination headers for our writes alone, per ops object (shared across services). */
+const plainOps = new WeakMap<HeaderOps, Record<string, unknown> | undefined>();
+
 /** Our writes merged under the user's: a header the user sets or adds stays theirs. */
 function mergeOps(headers: unknown, ops: HeaderOps): Record<string, unknown> | undefined {
+  if (headers === undefined) {
+    if (!plainOps.has(ops)) plainOps.set(ops, mergeWith({}, ops));
+    return plainOps.get(ops);
+  }
+  return mergeWith(headers, ops);
+}
+
+function mergeWith(headers: unknown, ops: HeaderOps): Record<string, unknown> | undefined {
   const h = obj(headers);
   const request = obj(h.request);
   const userSet = obj(request.set);
@@ -177,19 +190,40 @@ function resolved(
   }
   out.route = dests.map((d, i) => {
     const target = targets[i];
-    let raw = target && d.plan ? withTarget(d.raw, target, d.plan, ctx) : d.raw;
     let ops: HeaderOps = {};
     if (d.stamp) ops = stampOps(d.stamp.carriers, d.stamp.lane, 'add');
     else if (cls === 'gateway') ops = { remove: hygiene };
     else ops = groupOps;
+    // The same destination, subset and writes recur for every lane of every route of a service:
+    // one object serves them all (the rendering is plain data, never mutated).
+    const subsetKey = target?.kind === 'subset' ? target.subset : (target?.kind ?? '');
+    let bySubset = entryCache.get(d.raw);
+    if (!bySubset) {
+      bySubset = new Map();
+      entryCache.set(d.raw, bySubset);
+    }
+    let byOps = bySubset.get(subsetKey);
+    if (!byOps) {
+      byOps = new WeakMap();
+      bySubset.set(subsetKey, byOps);
+    }
+    const cached = byOps.get(ops);
+    if (cached) return cached;
+    let raw = target && d.plan ? withTarget(d.raw, target, d.plan, ctx) : d.raw;
     const headers = mergeOps(raw.headers, ops);
     raw = { ...raw };
     if (headers === undefined) delete raw.headers;
     else raw.headers = headers;
+    byOps.set(ops, raw);
     return raw;
   });
   return out;
 }
+
+const entryCache = new WeakMap<
+  Record<string, unknown>,
+  Map<string, WeakMap<HeaderOps, Record<string, unknown>>>
+>();
 
 /** The carriers whose tag decides this route: the VS host's group, else a bare destination's. */
 function expansionGroup(
@@ -251,11 +285,32 @@ export function renderRoute(
           selector: ctx.analysis.lanes.lanes.get(lane)?.selector ?? {},
         }))
       : [];
-  const cases = tagCases(carriers, lanes, callers);
+  // The cases depend on the group and the binding only: built once, shared by every service's
+  // routes (the rendered objects are plain data, never mutated).
+  const caseKey = `${group.group.key}\n${cls}`;
+  let cases = ctx.caseCache.get(caseKey);
+  if (!cases) {
+    cases = tagCases(carriers, lanes, callers);
+    ctx.caseCache.set(caseKey, cases);
+  }
   const userBlocks: MatchBlock[] =
     Array.isArray(route.match) && route.match.length > 0 ? (route.match as MatchBlock[]) : [{}];
   const out: RawRoute[] = [];
   for (const tag of cases) {
+    if (userBlocks.length === 1 && Object.keys(userBlocks[0]!).length === 0) {
+      const {
+        name: _name,
+        match: _match,
+        ...rest
+      } = resolved(ctx, route, dests, tag, cls, tag.ops, hygiene);
+      const n = name(tag);
+      out.push({
+        ...(n !== undefined ? { name: n } : {}),
+        ...(tag.kind === 'none' ? {} : { match: tag.blocks }),
+        ...rest,
+      });
+      continue;
+    }
     const blocks: MatchBlock[] = [];
     for (const u of userBlocks) {
       for (const c of tag.blocks) {

@@ -6,6 +6,7 @@ import { describeCondition } from '../../../core/compiler/status.ts';
 import { analyzeIstio } from '../../../core/render/istio/analyzers.ts';
 import { declaredEndpoints } from '../../../core/render/istio/declared.ts';
 import type { EdgeExtensionApi } from '../../../core/render/istio/edge-extension.ts';
+import { userInputs } from '../../../core/render/istio/inputs.ts';
 import { warningKey } from '../../../core/render/istio/objects.ts';
 import { renderIstio } from '../../../core/render/istio/render.ts';
 import { type CommandSpec, listFlag, maxPositionals, parseCommand, stringFlag } from '../args.ts';
@@ -88,7 +89,8 @@ export async function render(ctx: CommandContext): Promise<number> {
       { details: issues },
     );
   }
-  const analysis = analyze(loaded.resources, declaredEndpoints(loaded.resources));
+  const inputs = userInputs(loaded.resources);
+  const analysis = analyze(inputs, declaredEndpoints(inputs));
   const istioNamespace = stringFlag(p, 'istio-namespace');
   const result = renderIstio(analysis, {
     ...(edgeExtension ? { edgeExtension } : {}),
