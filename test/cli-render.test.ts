@@ -98,6 +98,12 @@ describe('lanes render istio', () => {
     assert.equal(twice.stdout, once.stdout);
   });
 
+  it('a Release is reported, not dropped: its driver runs in the local daemon', async () => {
+    const r = await lanes(['render', 'istio', '-f', '../release/']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: Release mock-v2 spec: ReleaseNotRendered: /);
+  });
+
   it('-o json prints one List that kubectl applies', async () => {
     const r = await lanes(['render', 'istio', ...step1, '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);

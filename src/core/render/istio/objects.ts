@@ -44,7 +44,9 @@ export type RenderWarningReason =
   /** A DestinationRule subset has a lane's name but other labels. */
   | 'SubsetNameConflict'
   /** (controller) A user's VirtualService for a lane-group host that lanes cannot read. */
-  | 'UserObjectUnreadable';
+  | 'UserObjectUnreadable'
+  /** A Release: its driver (steps, analysis, promotion) runs in lanes' local daemon only. */
+  | 'ReleaseNotRendered';
 
 export interface RenderWarning {
   readonly resource: {

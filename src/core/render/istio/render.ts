@@ -165,6 +165,16 @@ export function renderIstio(analysis: Analysis, options: RenderOptions = {}): Re
 
   groupWarnings(analysis, options, untrustedGateways, warnings);
   meshWarnings(analysis.resources, warnings);
+  for (const r of analysis.resources) {
+    if (r.kind !== 'Release' || r.id.group !== 'lanes.dev') continue;
+    warnings.push({
+      resource: idOf(r),
+      fieldPath: 'spec',
+      reason: 'ReleaseNotRendered',
+      message:
+        "a Release is driven by lanes' local daemon (gate, weight steps, analysis, promotion); on a cluster lanes routes only as the LaneGroup and Lane resources say, without the release's weights or the lane it would create",
+    });
+  }
 
   // User DestinationRules by service: lanes' subsets join the first one (Istio merges them too).
   const userDrs = new Map<string, Resource>();
