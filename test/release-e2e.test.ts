@@ -242,7 +242,6 @@ describe('gray releases through the CLI', { timeout: 300_000 }, () => {
     );
     const loop = background(url);
     await sleep(300);
-    const live = Date.now();
     check(
       await cli(
         'apply',
@@ -255,7 +254,12 @@ describe('gray releases through the CLI', { timeout: 300_000 }, () => {
       'apply the faulty release',
     );
     const rolled = await until('mockc-v3', (v) => v.phase !== 'Progressing', 60_000);
-    const tookMs = Date.parse(rolled.history.at(-1)!.at) - live;
+    // Both ends from the release's own history, as the daemon recorded them: the faulty version
+    // went live when the lane first got a share of the traffic. (The clock of this test would
+    // add the CLI's start-up and the polling, which a loaded machine stretches by seconds.)
+    const live = rolled.history.find((h) => h.weight > 0);
+    assert.ok(live, 'the history records when the lane got traffic');
+    const tookMs = Date.parse(rolled.history.at(-1)!.at) - Date.parse(live.at);
     await sleep(1000);
     const report = await loop.stop();
     assert.equal(rolled.phase, 'RolledBack');
