@@ -4,7 +4,6 @@
  * of resources or of instance readiness recompiles and publishes one new snapshot.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type { DeploymentSpec } from '../../config/kinds/kube/index.ts';
 import type { InstrumentationSpec } from '../../config/kinds/otel.ts';
 import { type Resource, resourceKey, resourceLabel } from '../../config/resource/resource.ts';
@@ -36,6 +35,7 @@ import type {
   StatusResponse,
 } from './protocol.ts';
 import { ReleaseDriver } from './releases.ts';
+import { type ResourceQuery, resourceViews } from './resource-views.ts';
 import type { StateDir } from './state/state.ts';
 import { describe, RequestError, ResourceStore } from './store.ts';
 import { isDeployment, runnerOf } from './workloads/runnable.ts';
@@ -383,47 +383,20 @@ export class Daemon {
       });
   }
 
-  resources(query: {
-    kind?: string;
-    name?: string;
-    namespace?: string;
-    cluster?: string;
-  }): ResourceView[] {
-    return this.store
-      .resources()
-      .filter(
-        (r) =>
-          (query.kind === undefined || r.kind === query.kind) &&
-          (query.name === undefined || r.metadata.name === query.name) &&
-          (query.namespace === undefined ||
-            r.metadata.namespace === query.namespace ||
-            r.metadata.namespace === '') &&
-          (query.cluster === undefined || r.id.cluster === '' || r.id.cluster === query.cluster),
-      )
-      .map((r) => {
-        const status = this.#statuses.find((s) => resourceKey(s.id) === resourceKey(r.id));
-        const view: ResourceView = {
-          apiVersion: r.apiVersion,
-          kind: r.kind,
-          name: r.metadata.name,
-          namespace: r.metadata.namespace,
-          cluster: r.id.cluster,
-          source: { file: r.origin.file ?? '', line: r.origin.line },
-          manifest: parseYaml(r.origin.text) as unknown,
-          conditions: (status?.conditions ?? []).map((c) => ({
-            type: c.type,
-            status: c.status,
-            reason: c.reason,
-            message: describeCondition(r, c),
-          })),
-          notes: (status?.notes ?? []).map(formatIssue),
-          ...(isDeployment(r) ? { instances: this.#instancesOf(r) } : {}),
-          ...(r.kind === 'Release' && r.id.group === 'lanes.dev'
-            ? { release: this.releases.view(r.metadata.name) }
-            : {}),
-        };
-        return view;
-      });
+  resources(query: ResourceQuery): ResourceView[] {
+    return resourceViews(
+      {
+        resources: this.store.resources(),
+        statuses: this.#statuses,
+        table: this.#table,
+        instancesOf: (r) => (isDeployment(r) ? this.#instancesOf(r) : undefined),
+        releaseOf: (r) =>
+          r.kind === 'Release' && r.id.group === 'lanes.dev'
+            ? this.releases.view(r.metadata.name)
+            : undefined,
+      },
+      query,
+    );
   }
 
   /** The model of the app behind an endpoint, for `explain`. */

@@ -7,6 +7,7 @@
  *   POST /v1/apply     ApplyRequest    → 200 ApplyResponse | 400 ErrorResponse (nothing applied)
  *   POST /v1/delete    DeleteRequest   → 200 DeleteResponse | 400/404 ErrorResponse
  *   GET  /v1/resources?kind=&name=&namespace=&cluster=   → 200 ResourcesResponse
+ *        (kind=Lane also lists ASMSwimLanes, kind=LaneGroup ASMSwimLaneGroups: one concept)
  *   GET  /v1/status                    → 200 StatusResponse
  *
  * Prometheus metrics are served apart from this API, without the token: `GET /metrics` on the
@@ -121,6 +122,37 @@ export interface ResourceView {
   readonly instances?: readonly InstanceView[];
   /** Releases: where they are. */
   readonly release?: ReleaseView;
+  /** Lanes (Lane, ASMSwimLane): what the compiler made of it; absent when it did not compile. */
+  readonly lane?: LaneSummary;
+  /** Lane groups (LaneGroup, ASMSwimLaneGroup), likewise. */
+  readonly laneGroup?: LaneGroupSummary;
+}
+
+export interface LaneSummary {
+  readonly group: string;
+  readonly mode: 'permissive' | 'strict';
+  /** The header whose value names the lane on every hop. */
+  readonly routeHeader: string;
+  readonly selector: Readonly<Record<string, string>>;
+  /** `namespace/name` of each service in the lane, with its instances in the lane. */
+  readonly services: readonly {
+    readonly name: string;
+    readonly healthy: number;
+    readonly total: number;
+  }[];
+  /** Lanes tried (depth first) before the services' baselines. */
+  readonly fallback: readonly string[];
+  readonly enabled: boolean;
+  readonly disabledReason?: string;
+}
+
+export interface LaneGroupSummary {
+  readonly mode: 'permissive' | 'strict';
+  readonly routeHeader: string;
+  /** `namespace/name` of each service. */
+  readonly services: readonly string[];
+  readonly lanes: readonly string[];
+  readonly baseline?: string;
 }
 
 export interface ResourcesResponse {

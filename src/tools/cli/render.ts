@@ -71,6 +71,8 @@ const NAMESPACE: Column = { header: 'NAMESPACE', value: (r) => r.namespace || NO
 const CLUSTER: Column = { header: 'CLUSTER', value: (r) => r.cluster || NONE };
 const ACCEPTED: Column = { header: 'ACCEPTED', value: (r) => conditionCell(r, 'Accepted') };
 const RESOLVED: Column = { header: 'RESOLVEDREFS', value: (r) => conditionCell(r, 'ResolvedRefs') };
+/** The kind that declared it, where one KIND lists several (lanes: Lane and ASMSwimLane). */
+const KIND: Column = { header: 'KIND', value: (r) => r.kind };
 
 /** Columns per kind: what a user checks first about each. */
 function columnsFor(kind: KindInfo): readonly Column[] {
@@ -106,32 +108,17 @@ function columnsFor(kind: KindInfo): readonly Column[] {
         ACCEPTED,
         RESOLVED,
       ];
+    // A lane group and a lane are one concept whatever kind declared them: `get lanes` lists
+    // Lanes and ASMSwimLanes alike, with what the compiler made of each.
     case 'LaneGroup':
-      return [
-        NAME,
-        { header: 'MODE', value: (r) => text(get(r.manifest, 'spec', 'mode'), 'permissive') },
-        { header: 'ROUTEHEADER', value: (r) => text(get(r.manifest, 'spec', 'routeHeader')) },
-        { header: 'SERVICES', value: (r) => count(get(r.manifest, 'spec', 'services')) },
-        ACCEPTED,
-        RESOLVED,
-      ];
     case 'ASMSwimLaneGroup':
       return [
         NAME,
-        { header: 'MODE', value: asmGroupMode },
-        {
-          header: 'ROUTEHEADER',
-          value: (r) =>
-            text(get(r.manifest, 'spec', 'permissiveModeConfiguration', 'routeHeader'), 'default'),
-        },
-        { header: 'SERVICES', value: (r) => count(get(r.manifest, 'spec', 'services')) },
-        ACCEPTED,
-        RESOLVED,
-      ];
-    case 'Lane':
-      return [
-        NAME,
-        { header: 'GROUP', value: (r) => text(get(r.manifest, 'spec', 'group')) },
+        ...(kind.kind === 'LaneGroup' ? [KIND] : []),
+        { header: 'MODE', value: (r) => r.laneGroup?.mode ?? NONE },
+        { header: 'ROUTEHEADER', value: (r) => r.laneGroup?.routeHeader ?? NONE },
+        { header: 'SERVICES', value: (r) => String(r.laneGroup?.services.length ?? 0) },
+        { header: 'LANES', value: (r) => r.laneGroup?.lanes.join(',') || NONE },
         ACCEPTED,
         RESOLVED,
       ];
@@ -143,13 +130,17 @@ function columnsFor(kind: KindInfo): readonly Column[] {
         { header: 'STEP', value: (r) => (r.release ? releaseStep(r.release) : '-') },
         { header: 'WEIGHT', value: (r) => (r.release ? `${r.release.weight}%` : '-') },
       ];
+    case 'Lane':
     case 'ASMSwimLane':
       return [
         NAME,
+        ...(kind.kind === 'Lane' ? [KIND] : []),
+        { header: 'GROUP', value: (r) => r.lane?.group ?? NONE },
         {
-          header: 'GROUP',
-          value: (r) => text(get(r.manifest, 'metadata', 'labels', 'swimlane-group')),
+          header: 'SERVICES',
+          value: (r) => r.lane?.services.map((s) => shortName(s.name)).join(',') || NONE,
         },
+        { header: 'STATUS', value: laneStatus },
         ACCEPTED,
         RESOLVED,
       ];
@@ -223,9 +214,14 @@ function drSubsets(r: ResourceView): string {
   return subsets.map((s) => text(get(s, 'name'), '?')).join(',');
 }
 
-function asmGroupMode(r: ResourceView): string {
-  // ASM groups are strict unless isPermissive is true.
-  return get(r.manifest, 'spec', 'isPermissive') === true ? 'permissive' : 'strict';
+function laneStatus(r: ResourceView): string {
+  if (!r.lane) return NONE;
+  return r.lane.enabled ? 'Enabled' : 'Disabled';
+}
+
+/** `default/mocka` → `mocka`. */
+function shortName(key: string): string {
+  return key.slice(key.indexOf('/') + 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,6 +254,34 @@ export function renderDescribe(r: ResourceView): string {
   lines.push('Notes:');
   if (r.notes.length === 0) lines.push(`  ${NONE}`);
   else for (const note of r.notes) lines.push(`  ${note}`);
+  if (r.laneGroup) {
+    const g = r.laneGroup;
+    lines.push('Lane group:');
+    lines.push(`  mode ${g.mode}, route header ${g.routeHeader}, baseline ${g.baseline ?? NONE}`);
+    lines.push(`  services: ${g.services.join(', ') || NONE}`);
+    lines.push(`  lanes: ${g.lanes.join(', ') || NONE}`);
+  }
+  if (r.lane) {
+    const l = r.lane;
+    lines.push('Lane:');
+    lines.push(
+      `  group ${l.group} (${l.mode}, route header ${l.routeHeader}), ${l.enabled ? 'enabled' : `disabled: ${l.disabledReason ?? 'disabled'}`}`,
+    );
+    const selector = Object.entries(l.selector).map(([k, v]) => `${k}=${v}`);
+    lines.push(`  selector: ${selector.join(',') || NONE}`);
+    lines.push(`  fallback: ${l.fallback.join(' → ') || NONE}`);
+    if (l.services.length === 0) lines.push(`  services: ${NONE}`);
+    else
+      lines.push(
+        indent(
+          renderTable(
+            ['SERVICE', 'READY'],
+            l.services.map((s) => [s.name, `${s.healthy}/${s.total}`]),
+          ),
+          '  ',
+        ),
+      );
+  }
   if (r.instances !== undefined) {
     lines.push('Instances:');
     if (r.instances.length === 0) lines.push(`  ${NONE}`);
@@ -494,10 +518,6 @@ function text(value: unknown, fallback = NONE): string {
 function list(value: unknown): string {
   if (!Array.isArray(value) || value.length === 0) return NONE;
   return value.map((v) => text(v, '?')).join(',');
-}
-
-function count(value: unknown): string {
-  return String(Array.isArray(value) ? value.length : 0);
 }
 
 function sum<T>(items: readonly T[], f: (item: T) => number): number {
