@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { DeploymentSpec } from '../../config/kinds/kube/index.ts';
-import type { InstrumentationSpec } from '../../config/kinds/otel.ts';
 import { type Resource, resourceKey, resourceLabel } from '../../config/resource/resource.ts';
 import { formatIssue } from '../../config/source/issues.ts';
 import { compile } from '../../core/compiler/compile.ts';
@@ -20,6 +19,7 @@ import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { releaseIssues } from '../release/references.ts';
 import { Gateways } from './gateways.ts';
 import { daemonFamilies, type MetricsServer, startMetricsServer } from './metrics.ts';
+import { instrumentationFor, propagatedHeaders } from './otel/instrumentation.ts';
 import type {
   ApplyRequest,
   ApplyResponse,
@@ -57,13 +57,6 @@ export interface DaemonOptions {
   /** Where the daemon says what it does on its own (release transitions). */
   readonly log?: (line: string) => void;
 }
-
-const PROPAGATOR_HEADERS: Record<string, readonly string[]> = {
-  tracecontext: ['traceparent', 'tracestate'],
-  baggage: ['baggage'],
-  b3: ['b3'],
-  b3multi: ['x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags'],
-};
 
 export class Daemon {
   readonly state: StateDir;
@@ -428,21 +421,7 @@ export class Daemon {
       };
     }
     const upstreamUrl = container.env.find((e) => e.name === 'upstream_url')?.value;
-    let propagate: string[] = [];
-    const request = d.spec.template.instrumentation[0];
-    if (request) {
-      const ns = request.instrumentation?.namespace ?? d.metadata.namespace;
-      const inst = resources.find(
-        (r) =>
-          r.kind === 'Instrumentation' &&
-          r.metadata.namespace === ns &&
-          (!request.instrumentation || r.metadata.name === request.instrumentation.name),
-      );
-      const propagators = inst
-        ? (inst.spec as InstrumentationSpec).propagators
-        : ['tracecontext', 'baggage'];
-      propagate = propagators.flatMap((p) => PROPAGATOR_HEADERS[p] ?? []);
-    }
+    const propagate = propagatedHeaders(instrumentationFor(d, resources));
     let url: URL | undefined;
     try {
       url = upstreamUrl ? new URL(upstreamUrl) : undefined;
