@@ -16,8 +16,14 @@ import http from 'node:http';
 import type net from 'node:net';
 import { basename, dirname } from 'node:path';
 import type { Daemon } from './daemon.ts';
-import type { ErrorResponse } from './protocol.ts';
-import { applyRequest, deleteRequest, explainRequest, releaseCommand } from './requests.ts';
+import type { ErrorResponse, ReadyResponse } from './protocol.ts';
+import {
+  applyRequest,
+  deleteRequest,
+  explainRequest,
+  readyRequest,
+  releaseCommand,
+} from './requests.ts';
 import { StateError } from './state/state.ts';
 import { RequestError } from './store.ts';
 
@@ -112,6 +118,13 @@ export async function startApi(
         case 'POST /v1/explain':
           sendJson(res, 200, daemon.explain(explainRequest(await readJson(req))));
           return;
+        case 'POST /v1/ready': {
+          const ready = readyRequest(await readJson(req));
+          sendJson(res, 200, {
+            instances: await daemon.ready(ready.instances, ready.timeoutMs),
+          } satisfies ReadyResponse);
+          return;
+        }
         case 'GET /v1/logs':
           streamLog(daemon, url, res);
           return;

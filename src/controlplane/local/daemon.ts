@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import type { DeploymentSpec } from '../../config/kinds/kube/index.ts';
 import { type Resource, resourceKey, resourceLabel } from '../../config/resource/resource.ts';
-import { formatIssue } from '../../config/source/issues.ts';
 import { compile } from '../../core/compiler/compile.ts';
 import { endpointsFor } from '../../core/compiler/endpoints.ts';
 import { describeCondition, type ResourceStatus } from '../../core/compiler/status.ts';
@@ -28,12 +27,14 @@ import type {
   DeleteTarget,
   ExplainRequest,
   ExplainResponse,
+  InstanceReadiness,
   InstanceView,
   ReleaseCommandName,
   ReleaseView,
   ResourceView,
   StatusResponse,
 } from './protocol.ts';
+import { readinessOf } from './readiness.ts';
 import { ReleaseDriver } from './releases.ts';
 import { type ResourceQuery, resourceViews } from './resource-views.ts';
 import type { StateDir } from './state/state.ts';
@@ -48,12 +49,12 @@ const ACCESS_LOG_MAX_BYTES = 64 * 1024 * 1024;
 /** The key of the metrics listener's port in ports.json (gateway keys always contain `@`). */
 const METRICS_PORT_KEY = 'metrics';
 
-/** How long `apply` (and a restore) waits for the instances it started to accept connections. */
-const READY_WAIT_MS = 60_000;
+/** How long a replaced generation of a Deployment keeps serving while its successor starts. */
+const SETTLE_MS = 60_000;
+/** The longest one `ready()` call waits. */
+const MAX_READY_WAIT_MS = 120_000;
 
 export interface DaemonOptions {
-  /** Default READY_WAIT_MS; tests shorten it. */
-  readonly readyWaitMs?: number;
   /** Where the daemon says what it does on its own (release transitions). */
   readonly log?: (line: string) => void;
 }
@@ -75,12 +76,10 @@ export class Daemon {
   #mutations: Promise<unknown> = Promise.resolve();
   #publishQueued = false;
   #readyWaiters: (() => void)[] = [];
-  readonly #readyWaitMs: number;
   #metricsServer: MetricsServer | undefined;
 
   private constructor(state: StateDir, options: DaemonOptions) {
     this.state = state;
-    this.#readyWaitMs = options.readyWaitMs ?? READY_WAIT_MS;
     this.store = new ResourceStore(state, (applied, all, before) =>
       releaseIssues(applied, all, before, { active: (name) => this.releases.isActive(name) }),
     );
@@ -133,18 +132,16 @@ export class Daemon {
   ): Promise<{
     daemon: Daemon;
     orphans: number;
+    /** Instances restored: `ready(started, …)` waits for them. */
     started: readonly string[];
     problems: readonly string[];
-    /** Until when waitForReady(started) should wait: the same budget as an apply's. */
-    readyBy: number;
   }> {
     const orphans = await cleanupOrphans(state.pidFile);
     const daemon = new Daemon(state, options);
     daemon.store.restore();
-    const readyBy = Date.now() + daemon.#readyWaitMs;
-    const { started, problems } = await daemon.#reconcile(readyBy);
+    const { started, problems } = await daemon.#reconcile(Date.now() + SETTLE_MS);
     daemon.releases.start();
-    return { daemon, orphans, started, problems, readyBy };
+    return { daemon, orphans, started, problems };
   }
 
   /** Runs mutations one at a time: two applies never interleave. */
@@ -184,17 +181,12 @@ export class Daemon {
     return this.#serialize(async () => {
       const broken = this.#failingConditions();
       const { results, notes } = this.store.apply(req.sources, req.cluster);
-      const deadline = Date.now() + this.#readyWaitMs;
-      const { started, problems } = await this.#reconcile(deadline);
-      const waiting = await this.waitForReady(started, deadline);
+      const { started, problems } = await this.#reconcile(Date.now() + SETTLE_MS);
       return {
         results,
-        notes: [
-          ...notes.map(formatIssue),
-          ...this.#newlyFailing(broken),
-          ...problems.map((p) => `warning: ${p}`),
-          ...waiting,
-        ],
+        started,
+        issues: notes,
+        notes: [...this.#newlyFailing(broken), ...problems.map((p) => `warning: ${p}`)],
       };
     });
   }
@@ -203,7 +195,7 @@ export class Daemon {
     return this.#serialize(async () => {
       const broken = this.#failingConditions();
       const deleted = this.store.delete(req.sources, req.targets, req.cluster);
-      const { problems } = await this.#reconcile(Date.now() + this.#readyWaitMs);
+      const { problems } = await this.#reconcile(Date.now() + SETTLE_MS);
       return {
         results: deleted.map((resource) => ({ resource, action: 'deleted' as const })),
         notes: [...this.#newlyFailing(broken), ...problems.map((p) => `warning: ${p}`)],
@@ -254,25 +246,22 @@ export class Daemon {
   }
 
   /**
-   * Waits until the instances a change started are ready (or failed), so a curl right after apply
-   * works. Only those: an unrelated workload that never listens must not slow every apply down.
+   * Waits until none of the instances a change started is still starting — each is ready, has
+   * crashed, or is gone — or `timeoutMs` has passed, and says where each stands. Only those: an
+   * unrelated workload that never listens must not slow every apply down.
    */
-  async waitForReady(keys: readonly string[], deadline: number): Promise<string[]> {
-    const mine = new Set(keys);
+  async ready(keys: readonly string[], timeoutMs: number): Promise<InstanceReadiness[]> {
+    const deadline = Date.now() + Math.max(0, Math.min(timeoutMs, MAX_READY_WAIT_MS));
+    const wanted = new Set(keys);
     for (;;) {
-      const pending = this.workloads
+      const now = Date.now();
+      const found = this.workloads
         .instances()
-        .filter(
-          (i) => mine.has(i.key) && !i.leaving && this.workloads.statusOf(i.key) === 'starting',
-        );
-      if (pending.length === 0 || Date.now() > deadline) {
-        return pending.map(
-          (i) =>
-            `${i.workload} instance ${i.index} is not ready yet (see lanes logs ${i.workload})`,
-        );
-      }
+        .filter((i) => wanted.has(i.key))
+        .map((i) => readinessOf(i, this.workloads.state(i.key), now));
+      if (found.every((r) => r.state !== 'starting') || now >= deadline) return found;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 200);
+        const timer = setTimeout(resolve, Math.min(200, deadline - now));
         this.#readyWaiters.push(() => {
           clearTimeout(timer);
           resolve();

@@ -13,12 +13,14 @@
  * Prometheus metrics are served apart from this API, without the token: `GET /metrics` on the
  * port `StatusResponse.metrics.url` names (src/controlplane/local/metrics.ts).
  *   GET  /v1/logs?workload=ns/name&cluster=&instance=&follow=1 → 200 text/plain (streamed when follow)
+ *   POST /v1/ready     ReadyRequest    → 200 ReadyResponse (waits, at most the time asked)
  *   POST /v1/explain   ExplainRequest  → 200 ExplainResponse | 400 ErrorResponse
  *   GET  /v1/releases[?name=]          → 200 ReleasesResponse
  *   POST /v1/releases/NAME/COMMAND     → 200 ReleaseView | 404 | 409 ErrorResponse (COMMAND is
  *                                        approve, pause, resume, promote or abort)
  *   POST /v1/shutdown                  → 200 {} (then the daemon stops every workload and exits)
  */
+import type { Issue } from '../../config/source/issues.ts';
 import type { Condition } from '../../core/compiler/status.ts';
 
 /**
@@ -60,9 +62,16 @@ export type ApplyAction = 'created' | 'configured' | 'unchanged';
 
 export interface ApplyResponse {
   readonly results: readonly { readonly resource: string; readonly action: ApplyAction }[];
+  /** Keys of the instances the change started: `POST /v1/ready` says when they accept connections. */
+  readonly started: readonly string[];
   /**
-   * Ignored fields, warnings, and what the change broke elsewhere, one line each (accepted, but
-   * the user should know). A line about something now broken starts with `warning: `.
+   * What the documents say that lanes accepts but ignores, or that is probably not meant
+   * (severity `ignored` / `warning`), with where: the CLI summarises repeats.
+   */
+  readonly issues: readonly Issue[];
+  /**
+   * What the change broke elsewhere, or could not start, one line each, starting `warning: `
+   * (accepted, but the user should know).
    */
   readonly notes: readonly string[];
 }
@@ -86,6 +95,32 @@ export interface DeleteResponse {
   readonly results: readonly { readonly resource: string; readonly action: 'deleted' }[];
   /** What the deletion broke elsewhere (a route to a lane that is gone), one line each. */
   readonly notes: readonly string[];
+}
+
+export interface ReadyRequest {
+  /** Instance keys, as an apply returned them. */
+  readonly instances: readonly string[];
+  /** How long to wait for the ones still starting (the daemon caps it at 120 s). */
+  readonly timeoutMs: number;
+}
+
+/** Where one instance stands when the wait ended. */
+export interface InstanceReadiness {
+  readonly key: string;
+  /** `namespace/name` of its Deployment. */
+  readonly workload: string;
+  readonly index: number;
+  /**
+   * `ready`; `starting`: runs but does not accept connections yet; `crashed`: exited since it
+   * was started (the supervisor restarts it); `gone`: replaced, deleted or stopping.
+   */
+  readonly state: 'ready' | 'starting' | 'crashed' | 'gone';
+  /** Why it is not ready: how it exited or what it is doing, and the last line it wrote. */
+  readonly message: string;
+}
+
+export interface ReadyResponse {
+  readonly instances: readonly InstanceReadiness[];
 }
 
 export interface InstanceView {

@@ -8,6 +8,7 @@ import type {
   DeleteRequest,
   DeleteTarget,
   ExplainRequest,
+  ReadyRequest,
   ReleaseCommandName,
   SourceText,
 } from './protocol.ts';
@@ -121,4 +122,15 @@ export function releaseCommand(value: string): ReleaseCommandName {
       `no release command ${JSON.stringify(value)}; commands: ${RELEASE_COMMANDS.join(', ')}`,
     );
   return command;
+}
+
+export function readyRequest(value: unknown): ReadyRequest {
+  const body = object(value, 'the ready request');
+  const instances = body.instances;
+  if (!Array.isArray(instances) || !instances.every((i) => typeof i === 'string'))
+    throw new RequestError(400, 'the ready request.instances must be a list of instance keys');
+  const timeoutMs = body.timeoutMs;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0)
+    throw new RequestError(400, 'the ready request.timeoutMs must be a number of milliseconds ≥ 0');
+  return { instances, timeoutMs };
 }

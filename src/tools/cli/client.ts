@@ -16,6 +16,8 @@ import type {
   ErrorResponse,
   ExplainRequest,
   ExplainResponse,
+  ReadyRequest,
+  ReadyResponse,
   ReleaseCommandName,
   ReleasesResponse,
   ReleaseView,
@@ -110,6 +112,11 @@ export class Client {
 
   releaseCommand(name: string, command: ReleaseCommandName): Promise<ReleaseView> {
     return this.#json('POST', `/v1/releases/${encodeURIComponent(name)}/${command}`);
+  }
+
+  /** Waits (at most `timeoutMs`) for instances an apply started; says where each stands. */
+  ready(req: ReadyRequest): Promise<ReadyResponse> {
+    return this.#json('POST', '/v1/ready', req);
   }
 
   explain(req: ExplainRequest): Promise<ExplainResponse> {

@@ -372,8 +372,20 @@ describe('against a daemon', () => {
           { resource: 'ASMSwimLane v1', action: 'configured' },
           { resource: 'Service default/mocka (cluster dev)', action: 'unchanged' },
         ],
+        started: [],
+        issues: [
+          {
+            file: 'mock.yaml',
+            line: 30,
+            col: 9,
+            resource: 'Deployment default/mocka-v1',
+            path: 'spec.template.spec.containers[0].imagePullPolicy',
+            message: 'ignored',
+            severity: 'ignored',
+          },
+        ],
         notes: [
-          'mock.yaml:30:9: Deployment default/mocka-v1: spec.template.spec.containers[0].imagePullPolicy: ignored',
+          'warning: VirtualService istio-system/vs is now ResolvedRefs=False (NotFound): gone',
         ],
       },
     });
@@ -387,7 +399,8 @@ describe('against a daemon', () => {
     );
     assert.equal(
       r.stderr,
-      'note: mock.yaml:30:9: Deployment default/mocka-v1: spec.template.spec.containers[0].imagePullPolicy: ignored\n',
+      'note: mock.yaml:30:9: Deployment default/mocka-v1: spec.template.spec.containers[0].imagePullPolicy: ignored\n' +
+        'warning: VirtualService istio-system/vs is now ResolvedRefs=False (NotFound): gone\n',
     );
     assert.deepEqual(api.requests.at(-1)!.body, {
       cluster: 'dev',

@@ -3,6 +3,7 @@
  * status and explain. Pure functions of API responses, so tests compare golden strings.
  */
 import { stringify } from 'yaml';
+import { formatIssue, type Issue } from '../../config/source/issues.ts';
 import type {
   ExplainResponse,
   InstanceView,
@@ -535,4 +536,42 @@ function indent(block: string, prefix: string): string {
     .split('\n')
     .map((line) => (line === '' ? line : prefix + line))
     .join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// apply
+
+/**
+ * Notes about fields lanes ignores, or that are probably not meant, one line each — except that
+ * the same note about the same field in several places (every Deployment of a file writing
+ * `imagePullPolicy`) is one line saying how many and where; `verbose` lists every one.
+ */
+export function renderIssueNotes(issues: readonly Issue[], verbose: boolean): string[] {
+  if (verbose) return issues.map((i) => `note: ${formatIssue(i)}`);
+  const groups = new Map<string, Issue[]>();
+  for (const issue of issues) {
+    // `containers[0]` and `containers[2]` are the same field of different items.
+    const key = `${issue.severity} ${issue.path.replace(/\[\d+\]/g, '[]')} ${issue.message}`;
+    const group = groups.get(key);
+    if (group) group.push(issue);
+    else groups.set(key, [issue]);
+  }
+  return [...groups.values()].map((group) => {
+    const first = group[0]!;
+    if (group.length === 1) return `note: ${formatIssue(first)}`;
+    return `note: ${group.length} × ${first.path.replace(/\[\d+\]/g, '[]')}: ${first.message} (${places(group)}; -v lists each)`;
+  });
+}
+
+/** `mock.yaml:42,94,146, swimlane-v1.yaml:21`. */
+function places(issues: readonly Issue[]): string {
+  const byFile = new Map<string, number[]>();
+  for (const i of issues) {
+    const lines = byFile.get(i.file ?? '') ?? [];
+    lines.push(i.line);
+    byFile.set(i.file ?? '', lines);
+  }
+  return [...byFile]
+    .map(([file, lines]) => `${file ? `${file}:` : 'line '}${lines.join(',')}`)
+    .join(', ');
 }
