@@ -28,6 +28,15 @@ function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 }
 
+/**
+ * Output that can no longer be written must not stop the daemon, least of all halfway through
+ * stopping: in `npm start | tee log`, Ctrl-C ends `tee` with everyone else, and the next line
+ * the daemon writes ("stopping") fails with EPIPE. Unhandled, that error would end the process
+ * after daemon.json is gone and before the workloads are stopped, leaving them running. The
+ * daemon's output is a courtesy; it goes on without it (Node ignores SIGPIPE itself).
+ */
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { state: { type: 'string' } }, strict: true });
   if (!values.state) throw new StateError('the daemon needs --state DIR');
