@@ -398,12 +398,14 @@ export class Daemon {
       cluster: inst.cluster,
       name: inst.workload,
     };
-    if (!d) return { workload, upstream: undefined, propagate: [] };
+    const appAddress = `127.0.0.1:${inst.appPort}`;
+    if (!d) return { workload, appAddress, upstream: undefined, propagate: [] };
     const container = d.spec.template.containers[0]!;
     const runner = runnerOf(container);
     if (typeof runner === 'string' || runner.kind === 'command') {
       return {
         workload,
+        appAddress,
         upstream: undefined,
         propagate: [],
         opaque: `${inst.workload} runs its own command: where it calls next is up to its code`,
@@ -417,9 +419,10 @@ export class Daemon {
     } catch {
       url = undefined;
     }
-    if (!url) return { workload, upstream: undefined, propagate };
+    if (!url) return { workload, appAddress, upstream: undefined, propagate };
     return {
       workload,
+      appAddress,
       upstream: url.host,
       upstreamPath: `${url.pathname}${url.search}`,
       propagate,
@@ -438,6 +441,7 @@ export class Daemon {
         req.path ?? '/',
         headers,
         (e) => this.#appOf(e),
+        req.branch,
       );
     }
     if (!req.from || !req.to)
@@ -470,6 +474,7 @@ export class Daemon {
       req.path ?? '/',
       headers,
       (e) => this.#appOf(e),
+      req.branch,
     );
   }
 

@@ -304,6 +304,8 @@ export interface ExplainRequest {
   readonly method?: string;
   readonly path?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Where the proxy would choose at random, follow this lane, subset or service (else the largest share). */
+  readonly branch?: string;
 }
 
 export type { ExplainHop, ExplainResponse } from '../../core/explain/walk.ts';

@@ -95,7 +95,7 @@ export function explainRequest(value: unknown): ExplainRequest {
     throw new RequestError(400, `${what}.headers must map names to strings`);
   if (body.port !== undefined && (typeof body.port !== 'number' || !Number.isInteger(body.port)))
     throw new RequestError(400, `${what}.port must be an integer`);
-  const fields = ['gateway', 'from', 'to', 'method', 'path'] as const;
+  const fields = ['gateway', 'from', 'to', 'method', 'path', 'branch'] as const;
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     const v = optionalString(body, f, what);

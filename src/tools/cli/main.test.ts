@@ -218,24 +218,22 @@ describe('usage errors per command', () => {
 describe('explain and mock arguments', () => {
   test('explain requests', () => {
     assert.deepEqual(
-      explainRequest(
-        'istio-system/ingressgateway',
-        80,
-        undefined,
-        undefined,
-        ['Alice-Dev: true', 'x-a: 1', 'X-A: 2'],
-        undefined,
-        undefined,
-      ),
+      explainRequest({
+        gateway: 'istio-system/ingressgateway',
+        port: 80,
+        headers: ['Alice-Dev: true', 'x-a: 1', 'X-A: 2'],
+        branch: 'v2',
+      }),
       {
         gateway: 'istio-system/ingressgateway',
         port: 80,
         path: '/',
         headers: { 'alice-dev': 'true', 'x-a': '1, 2' },
+        branch: 'v2',
       },
     );
     assert.deepEqual(
-      explainRequest(undefined, undefined, 'mocka-v1', 'mockb:8000', [], 'post', '/api'),
+      explainRequest({ from: 'mocka-v1', to: 'mockb:8000', method: 'post', path: '/api' }),
       {
         from: 'default/mocka-v1',
         to: 'mockb:8000',

@@ -458,6 +458,30 @@ end: mockb-v1 has no upstream
     );
   });
 
+  test('a weighted choice: every branch with its share, the followed one marked', () => {
+    const weighted: ExplainResponse = {
+      hops: [
+        {
+          ...res.hops[0]!,
+          branches: [
+            { percent: 80, outcome: '→ default/mocka lane v1', name: 'v1', followed: false },
+            { percent: 20, outcome: '→ default/mocka lane v2', name: 'v2', followed: true },
+          ],
+        },
+      ],
+      end: 'x',
+    };
+    assert.equal(
+      renderExplain(weighted).split('\n').slice(0, 6).join('\n'),
+      `1. gateway istio-system/ingressgateway:80
+   request: GET / host 127.0.0.1:40001
+   branches (the proxy draws one per request; --branch NAME follows another):
+        80 %  → default/mocka lane v1
+        20 %  → default/mocka lane v2   ← followed
+   outcome: → default/mocka lane v2 (127.0.0.1:41231)`,
+    );
+  });
+
   test('json', () => {
     assert.equal(renderData('json', { hops: [], end: 'x' }), '{\n  "hops": [],\n  "end": "x"\n}\n');
   });

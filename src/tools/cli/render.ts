@@ -488,6 +488,15 @@ export function renderExplain(e: ExplainResponse): string {
     const lines = [
       `${i + 1}. ${hop.hop}`,
       `   request: ${hop.request}`,
+      ...(hop.branches
+        ? [
+            '   branches (the proxy draws one per request; --branch NAME follows another):',
+            ...hop.branches.map(
+              (b) =>
+                `     ${`${b.percent} %`.padStart(7)}  ${b.outcome}${b.followed ? '   ← followed' : ''}`,
+            ),
+          ]
+        : []),
       `   outcome: ${hop.outcome}`,
       ...hop.steps.map((step) => `     - ${step}`),
     ];
