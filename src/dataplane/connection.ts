@@ -5,7 +5,12 @@
  * keep-alive connection is closed after the idle timeout.
  */
 import type net from 'node:net';
-import { RANDOM_IDS, traceStartFields } from '../core/carriers/trace-context.ts';
+import {
+  newTraceparent,
+  RANDOM_IDS,
+  requestTraceId,
+  traceStartFields,
+} from '../core/carriers/trace-context.ts';
 import { hostOnly, portOf } from '../core/compiler/hosts.ts';
 import { applyHeaderOps } from '../core/engine/apply-ops.ts';
 import { decide } from '../core/engine/decide.ts';
@@ -434,6 +439,11 @@ export class DownstreamConnection implements RequestEvents {
       headers.set('x-forwarded-for', previous === undefined ? client : `${previous}, ${client}`);
       headers.set('x-forwarded-proto', 'http');
       headers.set('x-forwarded-host', view.authority);
+      // A request with no trace context starts one here, as Envoy's gateways do with tracing on:
+      // its hops can then be followed in the access log (`lanes requests`), as far as the apps
+      // forward traceparent (OpenTelemetry's default propagators do).
+      if (requestTraceId((name) => headers.get(name)) === undefined)
+        headers.set('traceparent', newTraceparent());
     }
     const framing = head.framing;
     const upstreamHead = requestHead({
@@ -461,6 +471,7 @@ export class DownstreamConnection implements RequestEvents {
       subset: meta.subset,
       fallback: meta.fallback,
       startedAt,
+      traceId: requestTraceId((name) => headers.get(name)),
       bytesIn: head.headBytes,
       newTraceId,
     };
@@ -569,6 +580,7 @@ export class DownstreamConnection implements RequestEvents {
         subset: null,
         fallback,
         startedAt,
+        traceId: view ? requestTraceId((name) => view.header(name)) : undefined,
       },
       {
         upstream: null,

@@ -35,6 +35,7 @@ import type {
   StatusResponse,
 } from './protocol.ts';
 import { readinessOf } from './readiness.ts';
+import { RecentRequests } from './recent-requests.ts';
 import { ReleaseDriver } from './releases.ts';
 import { type ResourceQuery, resourceViews } from './resource-views.ts';
 import type { StateDir } from './state/state.ts';
@@ -66,6 +67,8 @@ export class Daemon {
   readonly accessLog: AccessLog;
   /** Every hop of every gateway and sidecar, counted (GET /metrics, release analysis). */
   readonly metrics = new HopMetrics();
+  /** The access log's hops joined into requests, for `lanes requests` and the dashboard. */
+  readonly requests = new RecentRequests();
   readonly gateways: Gateways;
   readonly supervisor: Supervisor;
   readonly workloads: Workloads;
@@ -84,10 +87,12 @@ export class Daemon {
       releaseIssues(applied, all, before, { active: (name) => this.releases.isActive(name) }),
     );
     // Every hop of every request is a line: cap it, so a mesh left running does not fill the disk.
+    const accessLogFile = `${state.dir}/access.log`;
+    this.requests.seed(accessLogFile);
     this.accessLog = new AccessLog(
-      fileSink(`${state.dir}/access.log`, undefined, { maxBytes: ACCESS_LOG_MAX_BYTES }),
+      fileSink(accessLogFile, undefined, { maxBytes: ACCESS_LOG_MAX_BYTES }),
     );
-    this.gateways = new Gateways(state, this.config, this.accessLog, [this.metrics]);
+    this.gateways = new Gateways(state, this.config, this.accessLog, [this.metrics, this.requests]);
     this.supervisor = new Supervisor({
       onChange: (s) => {
         this.workloads.onState(s);
@@ -102,7 +107,7 @@ export class Daemon {
       compileCacheDir: state.compileCacheDir,
       dirOf: (r) => this.store.dirOf(r),
       accessLog: this.accessLog,
-      hopObservers: [this.metrics],
+      hopObservers: [this.metrics, this.requests],
       changed: () => this.#schedulePublish(),
     });
     this.releases = new ReleaseDriver({

@@ -14,6 +14,8 @@
  * port `StatusResponse.metrics.url` names (src/controlplane/local/metrics.ts).
  *   GET  /v1/logs?workload=ns/name&cluster=&instance=&follow=1 → 200 text/plain (streamed when follow)
  *   POST /v1/ready     ReadyRequest    → 200 ReadyResponse (waits, at most the time asked)
+ *   GET  /v1/requests?limit=&trace=    → 200 RequestsResponse (recent requests, hop by hop)
+ *   GET  /v1/requests?follow=1         → 200 application/x-ndjson, one RecentRequest per line as each completes
  *   POST /v1/explain   ExplainRequest  → 200 ExplainResponse | 400 ErrorResponse
  *   GET  /v1/releases[?name=]          → 200 ReleasesResponse
  *   POST /v1/releases/NAME/COMMAND     → 200 ReleaseView | 404 | 409 ErrorResponse (COMMAND is
@@ -22,6 +24,7 @@
  */
 import type { Issue } from '../../config/source/issues.ts';
 import type { Condition } from '../../core/compiler/status.ts';
+import type { AccessLogEntry } from '../../dataplane/telemetry/access-log.ts';
 
 /**
  * A status condition as the CLI shows it: the daemon renders each problem's position
@@ -309,3 +312,25 @@ export interface ExplainRequest {
 }
 
 export type { ExplainHop, ExplainResponse } from '../../core/explain/walk.ts';
+
+/** One request, hop by hop: the access-log entries of one trace (or one hop without a trace id). */
+export interface RecentRequest {
+  /** The id its hops share; null for a hop that carried none. */
+  readonly traceId: string | null;
+  /** When its first hop arrived (ISO 8601). */
+  readonly time: string;
+  /** As the first hop saw it: what the client sent, and what it got. */
+  readonly method: string;
+  readonly authority: string;
+  readonly path: string;
+  readonly status: number;
+  readonly durationUs: number;
+  /** The lane tag at its first hop. */
+  readonly tag: string | null;
+  /** Every hop, in the order they were reached. */
+  readonly hops: readonly AccessLogEntry[];
+}
+
+export interface RequestsResponse {
+  readonly requests: readonly RecentRequest[];
+}

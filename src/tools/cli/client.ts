@@ -21,6 +21,7 @@ import type {
   ReleaseCommandName,
   ReleasesResponse,
   ReleaseView,
+  RequestsResponse,
   ResourcesResponse,
   StatusResponse,
 } from '../../controlplane/local/protocol.ts';
@@ -125,6 +126,31 @@ export class Client {
 
   async shutdown(): Promise<void> {
     await this.#json('POST', '/v1/shutdown', {});
+  }
+
+  /** Recent requests, hop by hop. */
+  requests(query: { limit?: number; trace?: string }): Promise<RequestsResponse> {
+    return this.#json(
+      'GET',
+      withQuery('/v1/requests', {
+        limit: query.limit === undefined ? undefined : String(query.limit),
+        trace: query.trace,
+      }),
+    );
+  }
+
+  /** Each request as it completes, one JSON per line, until the daemon or `signal` ends it. */
+  async followRequests(
+    trace: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<AsyncIterable<Buffer>> {
+    const path = withQuery('/v1/requests', { follow: '1', trace });
+    const res = await this.#send('GET', path, undefined, signal);
+    if (res.statusCode !== 200) {
+      const body = await readBody(res);
+      throw this.#statusError('GET', path, res.statusCode ?? 0, body);
+    }
+    return res;
   }
 
   /** The log as a byte stream; with `follow` it ends when the daemon or `signal` ends it. */

@@ -78,7 +78,7 @@ describe('global flags and commands', () => {
   test('unknown commands and flags', async () => {
     assertUsage(
       await runCli(['aply']),
-      'unknown command "aply" (did you mean "apply"?); commands: up, down, apply, delete, get, describe, status, logs, explain, release, mock, render, install, uninstall, controller',
+      'unknown command "aply" (did you mean "apply"?); commands: up, down, apply, delete, get, describe, status, logs, requests, explain, release, mock, render, install, uninstall, controller',
     );
     assertUsage(
       await runCli(['--verbose', 'get']),

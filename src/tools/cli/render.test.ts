@@ -10,11 +10,13 @@ import type {
 } from '../../controlplane/local/protocol.ts';
 import { resourceViews } from '../../controlplane/local/resource-views.ts';
 import { compile } from '../../core/compiler/compile.ts';
+import type { AccessLogEntry } from '../../dataplane/telemetry/access-log.ts';
 import { resolveKind } from './kinds.ts';
 import {
   renderData,
   renderDescribe,
   renderExplain,
+  renderRequest,
   renderResourceTable,
   renderStatus,
   renderTable,
@@ -576,5 +578,74 @@ describe('helpers', () => {
   test('yaml keeps long lines whole', () => {
     const long = 'x'.repeat(150);
     assert.equal(renderData('yaml', { message: long }), `message: ${long}\n`);
+  });
+});
+
+describe('requests', () => {
+  const hop = (over: Partial<AccessLogEntry>): AccessLogEntry => ({
+    time: '2026-01-01T09:07:29.976Z',
+    hop: 'gateway',
+    listener: 'gateway istio-system/ingressgateway:80',
+    method: 'GET',
+    authority: 'shop',
+    path: '/',
+    tag: 'v2',
+    tagSource: 'route',
+    service: 'default/mocka',
+    lane: 'v2',
+    subset: null,
+    fallback: [],
+    upstream: '127.0.0.1:41231',
+    status: 200,
+    bytesIn: 70,
+    bytesOut: 120,
+    durationUs: 12_300,
+    error: null,
+    attempts: 1,
+    traceId: 'a'.repeat(32),
+    ...over,
+  });
+
+  test('a request, then one line per hop: where it went, the instance, status, time and what happened', () => {
+    assert.equal(
+      renderRequest({
+        traceId: 'a'.repeat(32),
+        time: '2026-01-01T09:07:29.976Z',
+        method: 'GET',
+        authority: 'shop',
+        path: '/',
+        status: 200,
+        durationUs: 12_300,
+        tag: 'v2',
+        hops: [
+          hop({}),
+          hop({
+            hop: 'inbound',
+            listener: 'sidecar inbound default/mocka-v2',
+            service: null,
+            lane: null,
+            upstream: '127.0.0.1:39012',
+            durationUs: 9_500,
+          }),
+          hop({
+            hop: 'outbound',
+            listener: 'sidecar outbound default/mocka-v2',
+            service: 'default/mockb',
+            lane: 'v1',
+            fallback: ['v2:lacks-service'],
+            upstream: '127.0.0.1:41300',
+            durationUs: 4_000,
+            attempts: 2,
+            event: 'retried after UPSTREAM_RESET (closed), to lane v1',
+          }),
+        ],
+      }),
+      `09:07:29.976  GET shop/  200  12 ms  lane v2  trace ${'a'.repeat(32)}
+  HOP                                      TO                                                       INSTANCE          STATUS   TIME     NOTE
+  gateway istio-system/ingressgateway:80   → default/mocka lane v2                                  127.0.0.1:41231   200      12 ms
+  sidecar inbound default/mocka-v2         → the app                                                127.0.0.1:39012   200      9.5 ms
+  sidecar outbound default/mocka-v2        → default/mockb lane v1 (passed over v2:lacks-service)   127.0.0.1:41300   200      4.0 ms   2 attempts; retried after UPSTREAM_RESET (closed), to lane v1
+`,
+    );
   });
 });

@@ -7,11 +7,13 @@ import { formatIssue, type Issue } from '../../config/source/issues.ts';
 import type {
   ExplainResponse,
   InstanceView,
+  RecentRequest,
   ReleaseView,
   ResourceView,
   StatusResponse,
 } from '../../controlplane/local/protocol.ts';
 import type { DaemonInfo } from '../../controlplane/local/state/state-dir.ts';
+import type { AccessLogEntry } from '../../dataplane/telemetry/access-log.ts';
 import { type KindInfo, kindByName, qualifiedName } from './kinds.ts';
 
 /** kubectl's column gap (its tabwriter pads with three spaces). */
@@ -583,4 +585,44 @@ function places(issues: readonly Issue[]): string {
   return [...byFile]
     .map(([file, lines]) => `${file ? `${file}:` : 'line '}${lines.join(',')}`)
     .join(', ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// requests
+
+function ms(us: number): string {
+  return us >= 10_000 ? `${(us / 1000).toFixed(0)} ms` : `${(us / 1000).toFixed(1)} ms`;
+}
+
+/** Where a hop sent the request: the service and lane, the app (inbound), or outside the mesh. */
+function hopTarget(h: AccessLogEntry): string {
+  const where =
+    h.service !== null
+      ? `${h.service}${h.lane !== null ? ` lane ${h.lane}` : h.subset !== null ? ` subset ${h.subset}` : ''}`
+      : h.hop === 'inbound'
+        ? 'the app'
+        : h.authority || '-';
+  const fallback = h.fallback.length > 0 ? ` (passed over ${h.fallback.join(', ')})` : '';
+  return `→ ${where}${fallback}`;
+}
+
+/**
+ * One request, hop by hop: a line for the request (when, what, status, time, tag, trace id),
+ * then one per hop (which proxy, where it sent the request and why, the instance, status, time,
+ * mesh error, attempts and what happened besides).
+ */
+export function renderRequest(r: RecentRequest): string {
+  const time = r.time.slice(11, 23);
+  const head = `${time}  ${r.method || '-'} ${r.authority}${r.path}  ${r.status}  ${ms(r.durationUs)}${r.tag !== null ? `  lane ${r.tag}` : ''}${r.traceId !== null ? `  trace ${r.traceId}` : ''}`;
+  const rows = r.hops.map((h) => [
+    h.listener,
+    hopTarget(h),
+    h.upstream ?? '-',
+    String(h.status),
+    ms(h.durationUs),
+    [h.error ?? '', h.attempts > 1 ? `${h.attempts} attempts` : '', h.event ?? '']
+      .filter((x) => x !== '')
+      .join('; '),
+  ]);
+  return `${head}\n${indent(renderTable(['HOP', 'TO', 'INSTANCE', 'STATUS', 'TIME', 'NOTE'], rows), '  ')}\n`;
 }
