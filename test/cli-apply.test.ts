@@ -5,7 +5,7 @@
  * are one line, every one with -v.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -27,6 +27,14 @@ spec:
       - name: app
         command: [${node}, "-e", ${JSON.stringify(script)}]
 ${extra}`;
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'lanes-cli-apply-'));
@@ -84,6 +92,32 @@ describe('lanes apply', () => {
       JSON.parse(status.stdout) as { workloads: { name: string; ready: number }[] }
     ).workloads.find((w) => w.name === 'good');
     assert.equal(good?.ready, 1, 'ready when apply returned');
+  });
+
+  test('after an update, lanes logs shows the new instance from its start; the old one’s last lines are in .log.1', async () => {
+    const server = (gen: string) =>
+      `console.log('generation ${gen}'); require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1')`;
+    writeFileSync(join(dir, 'gen.yaml'), deployment('gen', server('A')));
+    assert.equal((await cli('apply', '-f', 'gen.yaml')).code, 0);
+    writeFileSync(join(dir, 'gen.yaml'), deployment('gen', server('B')));
+    const updated = await cli('apply', '-f', 'gen.yaml');
+    assert.equal(updated.code, 0, updated.stderr);
+    // The old generation leaves once the new one is ready, after a short drain.
+    const logFile = join(state, 'logs', 'default.default.gen.0.log');
+    for (let i = 0; i < 100 && !readFileSafe(`${logFile}.1`).includes('stopped'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const logs = await cli('logs', 'gen');
+    assert.equal(logs.code, 0, logs.stderr);
+    const lines = logs.stdout.trim().split('\n');
+    assert.match(lines[0]!, /^--- lanes: started pid \d+ ---$/);
+    assert.ok(lines.includes('generation B'));
+    assert.ok(!logs.stdout.includes('generation A'), logs.stdout);
+    assert.ok(
+      !logs.stdout.includes('stopp'),
+      `no stop line of the old generation:\n${logs.stdout}`,
+    );
+    const old = readFileSafe(`${logFile}.1`);
+    assert.ok(old.indexOf('generation A') < old.indexOf('stopped'), old);
   });
 
   test('the same note for the same field of several Deployments is one line; -v lists each', async () => {

@@ -488,7 +488,9 @@ export class Daemon {
     const name = workload.includes('/') ? workload : `default/${workload}`;
     const candidates = this.workloads
       .instances()
-      .filter((i) => i.workload === name && (cluster === undefined || i.cluster === cluster));
+      .filter((i) => i.workload === name && (cluster === undefined || i.cluster === cluster))
+      // The current generation, not one replaced and still stopping.
+      .sort((a, b) => Number(a.leaving) - Number(b.leaving));
     const chosen = candidates.find((i) => instance === undefined || i.index === instance);
     if (!chosen) {
       const known = this.store

@@ -335,6 +335,11 @@ export class Workloads {
         port: appPort,
         logFile,
         graceMs: spec.template.terminationGracePeriodSeconds * 1000,
+        // A new generation of a changed Deployment gets a log of its own: the old one's last
+        // lines (stopping, stopped) land in `.log.1`, not after the new one's start.
+        freshLog: [...this.#instances.values()].some(
+          (i) => i.deploymentKey === resourceKey(d.id) && i.index === want.index,
+        ),
       });
     } catch (error) {
       await sidecar.close(0);
