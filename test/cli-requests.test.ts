@@ -128,12 +128,19 @@ test('requests -f prints each new request once it is complete', async () => {
     out += c.toString();
   });
   try {
-    await sleep(500);
-    assert.equal((await curl(`${url}/followed`)).status, 200);
-    for (let i = 0; i < 100 && !out.includes('\n'); i++) await sleep(50);
-    const first = JSON.parse(out.split('\n')[0]!) as RequestsResponse['requests'][number];
-    assert.equal(first.path, '/followed');
-    assert.equal(first.hops.length, 4);
+    // The follower may not be listening yet (a loaded machine starts a CLI slowly), or start in
+    // the middle of a request: send until a whole one comes out, with all its hops.
+    const whole = () =>
+      out
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as RequestsResponse['requests'][number])
+        .find((r) => r.hops.length === 4);
+    for (let i = 0; i < 40 && !whole(); i++) {
+      assert.equal((await curl(`${url}/followed`)).status, 200);
+      await sleep(250);
+    }
+    assert.equal(whole()?.path, '/followed');
   } finally {
     follow.kill('SIGINT');
   }
