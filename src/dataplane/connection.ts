@@ -433,7 +433,8 @@ export class DownstreamConnection implements RequestEvents {
     const headers = endToEnd(head.rawHeaders, view.lowerNames, true);
     applyHeaderOps(headers, ops, newTraceId);
     if (core.hop.kind === 'gateway') {
-      // SPEC §4.1 / RFC 7239 de-facto headers: who called, over what, for which host.
+      // SPEC §4.1: the de-facto X-Forwarded-* headers (RFC 7239 standardised them as `Forwarded`,
+      // which proxies and apps read far less): who called, over what, for which host.
       const previous = headers.get('x-forwarded-for');
       const client = this.socket.remoteAddress ?? 'unknown';
       headers.set('x-forwarded-for', previous === undefined ? client : `${previous}, ${client}`);

@@ -18,7 +18,10 @@ export interface AccessLogEntry {
   /** When the request arrived, ISO 8601 UTC (`isoTime`). */
   readonly time: string;
   readonly hop: 'gateway' | 'outbound' | 'inbound';
-  /** The listener that took the request (`gateway ns/name:port`, `outbound`, `inbound`…). */
+  /**
+   * The proxy that took the request: `gateway istio-system/ingressgateway:80 (cluster default)`,
+   * `sidecar outbound default/mocka-v1`, `sidecar inbound default/mocka-v1`.
+   */
   readonly listener: string;
   readonly method: string;
   readonly authority: string;
