@@ -14,6 +14,10 @@ import { report } from '../src/tools/cli/report.ts';
 import { STORY_DIR, STORY_STEP_1 } from './story.ts';
 
 const io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+// `npm start | tee log`: Ctrl-C ends tee too, and a write to the closed pipe fails with EPIPE.
+// The daemon stops the mesh on the same Ctrl-C; this launcher just has nothing more to say.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
 
 if (!existsSync(STORY_DIR)) {
   process.stderr.write(

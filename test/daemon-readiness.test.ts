@@ -1,6 +1,7 @@
 /**
- * The daemon in-process, with a short readiness budget: an apply waits only for the instances it
- * started, and a workload that cannot start is reported without stopping the others — neither
+ * The daemon in-process: an apply returns the instances it started, `ready()` waits for those
+ * only and says why one is not ready (how it exited, or that it does not listen, and its last
+ * output), and a workload that cannot start is reported without stopping the others — neither
  * at apply time nor when a restarted daemon restores it.
  */
 import assert from 'node:assert/strict';
@@ -39,10 +40,15 @@ ${container}`;
 }
 
 const node = JSON.stringify(process.execPath);
-/** Runs, but never accepts a connection: it stays `starting`. */
+/** Runs, but never accepts a connection on its PORT: it stays `starting`. */
 const SLEEPER = deployment(
   'sleeper',
-  `        command: [${node}, "-e", "setInterval(() => {}, 1000)"]\n`,
+  `        command: [${node}, "-e", "console.log('listening on 8080'); setInterval(() => {}, 1000)"]\n`,
+);
+/** Exits at once, again and again. */
+const CRASHER = deployment(
+  'crasher',
+  `        command: [${node}, "-e", "console.error('boom: no config file'); process.exit(3)"]\n`,
 );
 const SERVER = deployment(
   'server',
@@ -67,19 +73,40 @@ function ready(daemon: Daemon, name: string): number | undefined {
 }
 
 describe('readiness after apply and restore', () => {
-  test('an apply waits for the instances it started, and a later apply does not wait for them again', async () => {
-    const { daemon } = await Daemon.start(stateDir(), { readyWaitMs: READY_WAIT_MS });
+  test('an apply returns the instances it started; ready() waits for them only, and says why one does not listen', async () => {
+    const { daemon } = await Daemon.start(stateDir());
     try {
       const first = await apply(daemon, 'sleeper.yaml', SLEEPER);
-      assert.ok(first.ms >= READY_WAIT_MS - 100, `the first apply returned after ${first.ms} ms`);
-      assert.ok(
-        first.notes.some((n) => /default\/sleeper instance 0 is not ready yet/.test(n)),
-        first.notes.join('\n'),
+      assert.equal(first.started.length, 1);
+      const started = Date.now();
+      const [sleeper] = await daemon.ready(first.started, READY_WAIT_MS);
+      assert.ok(Date.now() - started >= READY_WAIT_MS - 100, 'it waited the time asked');
+      assert.equal(sleeper?.state, 'starting');
+      assert.match(
+        sleeper?.message ?? '',
+        /^running \(pid \d+\) for \d+ s but not accepting connections on 127\.0\.0\.1:\d+ \(its \$PORT\); last output: "listening on 8080"$/,
       );
       const second = await apply(daemon, 'other.yaml', SERVICE);
       assert.deepEqual(second.results, [{ resource: 'Service default/other', action: 'created' }]);
+      assert.deepEqual(second.started, []);
       assert.deepEqual(second.notes, []);
-      assert.ok(second.ms < READY_WAIT_MS / 2, `the unrelated apply took ${second.ms} ms`);
+    } finally {
+      await daemon.shutdown();
+    }
+  });
+
+  test('a crash-looping instance is reported as soon as it exits, with its exit code and last output', async () => {
+    const { daemon } = await Daemon.start(stateDir());
+    try {
+      const { started } = await apply(daemon, 'crasher.yaml', CRASHER);
+      const before = Date.now();
+      const [crasher] = await daemon.ready(started, 30_000);
+      assert.ok(Date.now() - before < 10_000, 'it did not wait for the whole budget');
+      assert.equal(crasher?.state, 'crashed');
+      assert.match(
+        crasher?.message ?? '',
+        /^exited with code 3 after \d+\.\d s and is restarted with backoff; last output: "boom: no config file"$/,
+      );
     } finally {
       await daemon.shutdown();
     }
@@ -87,7 +114,7 @@ describe('readiness after apply and restore', () => {
 
   test('a Deployment whose command expands to nothing is a warning; the others start, at apply and at restore', async () => {
     const state = stateDir();
-    const first = await Daemon.start(state, { readyWaitMs: READY_WAIT_MS });
+    const first = await Daemon.start(state);
     try {
       const applied = await apply(first.daemon, 'app.yaml', `${EMPTY_COMMAND}---\n${SERVER}`);
       assert.deepEqual(
@@ -100,18 +127,23 @@ describe('readiness after apply and restore', () => {
           'warning: default/empty instance 0 could not start: its command "$(NOTHING)" expands to an empty string; set the variable it names in the container\'s env',
         ],
       );
+      await first.daemon.ready(applied.started, 10_000);
       assert.equal(ready(first.daemon, 'server'), 1);
       assert.equal(ready(first.daemon, 'empty'), 0);
     } finally {
       await first.daemon.shutdown();
     }
 
-    const second = await Daemon.start(state, { readyWaitMs: READY_WAIT_MS });
+    const second = await Daemon.start(state);
     try {
       assert.deepEqual(second.problems, [
         'default/empty instance 0 could not start: its command "$(NOTHING)" expands to an empty string; set the variable it names in the container\'s env',
       ]);
-      assert.deepEqual(await second.daemon.waitForReady(second.started, second.readyBy), []);
+      const restored = await second.daemon.ready(second.started, 10_000);
+      assert.deepEqual(
+        restored.map((r) => [r.workload, r.state]),
+        [['default/server', 'ready']],
+      );
       assert.equal(ready(second.daemon, 'server'), 1);
     } finally {
       await second.daemon.shutdown();

@@ -137,6 +137,30 @@ describe('proxy HTTP/1.1 behaviour', () => {
     assert.equal(h.host, 'shop.example.com:8080');
   });
 
+  it('starts a traceparent at a gateway for a request with no trace context, and logs the trace id of every hop', async () => {
+    seen = [];
+    await request(gw, { path: '/t1', headers: { host: 'shop' } });
+    const started = seen[0]!.headers.traceparent;
+    assert.match(String(started), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    const carried = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await request(gw, { path: '/t2', headers: { host: 'shop', traceparent: carried } });
+    assert.equal(seen[1]!.headers.traceparent, carried, 'a trace the client started is kept');
+    await request(gw, {
+      path: '/t3',
+      headers: { host: 'shop', b3: '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1' },
+    });
+    assert.equal(seen[2]!.headers.traceparent, undefined, 'a B3 trace is a trace too');
+    const lines = f.lines().filter((l) => String(l.path).startsWith('/t'));
+    assert.deepEqual(
+      lines.map((l) => [l.path, l.traceId]),
+      [
+        ['/t1', String(started).slice(3, 35)],
+        ['/t2', '0af7651916cd43dd8448eb211c80319c'],
+        ['/t3', '80f198ee56343ba864fe8b2a57d3eff7'],
+      ],
+    );
+  });
+
   const absoluteForms: { target: string; url: string }[] = [
     { target: 'http://app:8000/p?q=1', url: '/p?q=1' },
     { target: 'http://app:8000', url: '/' },

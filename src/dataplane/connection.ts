@@ -5,7 +5,12 @@
  * keep-alive connection is closed after the idle timeout.
  */
 import type net from 'node:net';
-import { RANDOM_IDS, traceStartFields } from '../core/carriers/trace-context.ts';
+import {
+  newTraceparent,
+  RANDOM_IDS,
+  requestTraceId,
+  traceStartFields,
+} from '../core/carriers/trace-context.ts';
 import { hostOnly, portOf } from '../core/compiler/hosts.ts';
 import { applyHeaderOps } from '../core/engine/apply-ops.ts';
 import { decide } from '../core/engine/decide.ts';
@@ -428,12 +433,18 @@ export class DownstreamConnection implements RequestEvents {
     const headers = endToEnd(head.rawHeaders, view.lowerNames, true);
     applyHeaderOps(headers, ops, newTraceId);
     if (core.hop.kind === 'gateway') {
-      // SPEC §4.1 / RFC 7239 de-facto headers: who called, over what, for which host.
+      // SPEC §4.1: the de-facto X-Forwarded-* headers (RFC 7239 standardised them as `Forwarded`,
+      // which proxies and apps read far less): who called, over what, for which host.
       const previous = headers.get('x-forwarded-for');
       const client = this.socket.remoteAddress ?? 'unknown';
       headers.set('x-forwarded-for', previous === undefined ? client : `${previous}, ${client}`);
       headers.set('x-forwarded-proto', 'http');
       headers.set('x-forwarded-host', view.authority);
+      // A request with no trace context starts one here, as Envoy's gateways do with tracing on:
+      // its hops can then be followed in the access log (`lanes requests`), as far as the apps
+      // forward traceparent (OpenTelemetry's default propagators do).
+      if (requestTraceId((name) => headers.get(name)) === undefined)
+        headers.set('traceparent', newTraceparent());
     }
     const framing = head.framing;
     const upstreamHead = requestHead({
@@ -461,6 +472,7 @@ export class DownstreamConnection implements RequestEvents {
       subset: meta.subset,
       fallback: meta.fallback,
       startedAt,
+      traceId: requestTraceId((name) => headers.get(name)),
       bytesIn: head.headBytes,
       newTraceId,
     };
@@ -569,6 +581,7 @@ export class DownstreamConnection implements RequestEvents {
         subset: null,
         fallback,
         startedAt,
+        traceId: view ? requestTraceId((name) => view.header(name)) : undefined,
       },
       {
         upstream: null,

@@ -16,8 +16,14 @@ import http from 'node:http';
 import type net from 'node:net';
 import { basename, dirname } from 'node:path';
 import type { Daemon } from './daemon.ts';
-import type { ErrorResponse } from './protocol.ts';
-import { applyRequest, deleteRequest, explainRequest, releaseCommand } from './requests.ts';
+import type { ErrorResponse, ReadyResponse, RequestsResponse } from './protocol.ts';
+import {
+  applyRequest,
+  deleteRequest,
+  explainRequest,
+  readyRequest,
+  releaseCommand,
+} from './requests.ts';
 import { StateError } from './state/state.ts';
 import { RequestError } from './store.ts';
 
@@ -112,6 +118,13 @@ export async function startApi(
         case 'POST /v1/explain':
           sendJson(res, 200, daemon.explain(explainRequest(await readJson(req))));
           return;
+        case 'POST /v1/ready': {
+          const ready = readyRequest(await readJson(req));
+          sendJson(res, 200, {
+            instances: await daemon.ready(ready.instances, ready.timeoutMs),
+          } satisfies ReadyResponse);
+          return;
+        }
         case 'GET /v1/logs':
           streamLog(daemon, url, res);
           return;
@@ -119,6 +132,9 @@ export async function startApi(
           sendJson(res, 200, {
             items: daemon.releaseViews(url.searchParams.get('name') ?? undefined),
           });
+          return;
+        case 'GET /v1/requests':
+          sendRequests(daemon, url, res);
           return;
         case 'POST /v1/shutdown':
           sendJson(res, 200, {});
@@ -175,6 +191,26 @@ function streamLog(daemon: Daemon, url: URL, res: http.ServerResponse): void {
   );
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
   sendLog(file, res, url.searchParams.get('follow') === '1');
+}
+
+/** Recent requests hop by hop, or, with `follow=1`, each one as it completes (one JSON per line). */
+function sendRequests(daemon: Daemon, url: URL, res: http.ServerResponse): void {
+  const limitText = url.searchParams.get('limit');
+  const limit = limitText === null ? 20 : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new RequestError(400, 'requests?limit= must be a whole number from 1 to 1000');
+  const trace = url.searchParams.get('trace') ?? undefined;
+  if (url.searchParams.get('follow') !== '1') {
+    sendJson(res, 200, {
+      requests: daemon.requests.recent({ limit, ...(trace ? { traceId: trace } : {}) }),
+    } satisfies RequestsResponse);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  const stop = daemon.requests.follow((r) => {
+    if (trace === undefined || r.traceId === trace) res.write(`${JSON.stringify(r)}\n`);
+  });
+  res.on('close', stop);
 }
 
 /** How often a follow looks at the file even without a watch event (watch can miss some). */

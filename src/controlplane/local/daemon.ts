@@ -4,11 +4,8 @@
  * of resources or of instance readiness recompiles and publishes one new snapshot.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type { DeploymentSpec } from '../../config/kinds/kube/index.ts';
-import type { InstrumentationSpec } from '../../config/kinds/otel.ts';
 import { type Resource, resourceKey, resourceLabel } from '../../config/resource/resource.ts';
-import { formatIssue } from '../../config/source/issues.ts';
 import { compile } from '../../core/compiler/compile.ts';
 import { endpointsFor } from '../../core/compiler/endpoints.ts';
 import { describeCondition, type ResourceStatus } from '../../core/compiler/status.ts';
@@ -21,6 +18,7 @@ import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { releaseIssues } from '../release/references.ts';
 import { Gateways } from './gateways.ts';
 import { daemonFamilies, type MetricsServer, startMetricsServer } from './metrics.ts';
+import { instrumentationFor, propagatedHeaders } from './otel/instrumentation.ts';
 import type {
   ApplyRequest,
   ApplyResponse,
@@ -29,13 +27,17 @@ import type {
   DeleteTarget,
   ExplainRequest,
   ExplainResponse,
+  InstanceReadiness,
   InstanceView,
   ReleaseCommandName,
   ReleaseView,
   ResourceView,
   StatusResponse,
 } from './protocol.ts';
+import { readinessOf } from './readiness.ts';
+import { RecentRequests } from './recent-requests.ts';
 import { ReleaseDriver } from './releases.ts';
+import { type ResourceQuery, resourceViews } from './resource-views.ts';
 import type { StateDir } from './state/state.ts';
 import { describe, RequestError, ResourceStore } from './store.ts';
 import { isDeployment, runnerOf } from './workloads/runnable.ts';
@@ -48,22 +50,15 @@ const ACCESS_LOG_MAX_BYTES = 64 * 1024 * 1024;
 /** The key of the metrics listener's port in ports.json (gateway keys always contain `@`). */
 const METRICS_PORT_KEY = 'metrics';
 
-/** How long `apply` (and a restore) waits for the instances it started to accept connections. */
-const READY_WAIT_MS = 60_000;
+/** How long a replaced generation of a Deployment keeps serving while its successor starts. */
+const SETTLE_MS = 60_000;
+/** The longest one `ready()` call waits. */
+const MAX_READY_WAIT_MS = 120_000;
 
 export interface DaemonOptions {
-  /** Default READY_WAIT_MS; tests shorten it. */
-  readonly readyWaitMs?: number;
   /** Where the daemon says what it does on its own (release transitions). */
   readonly log?: (line: string) => void;
 }
-
-const PROPAGATOR_HEADERS: Record<string, readonly string[]> = {
-  tracecontext: ['traceparent', 'tracestate'],
-  baggage: ['baggage'],
-  b3: ['b3'],
-  b3multi: ['x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags'],
-};
 
 export class Daemon {
   readonly state: StateDir;
@@ -72,6 +67,8 @@ export class Daemon {
   readonly accessLog: AccessLog;
   /** Every hop of every gateway and sidecar, counted (GET /metrics, release analysis). */
   readonly metrics = new HopMetrics();
+  /** The access log's hops joined into requests, for `lanes requests` and the dashboard. */
+  readonly requests = new RecentRequests();
   readonly gateways: Gateways;
   readonly supervisor: Supervisor;
   readonly workloads: Workloads;
@@ -82,20 +79,20 @@ export class Daemon {
   #mutations: Promise<unknown> = Promise.resolve();
   #publishQueued = false;
   #readyWaiters: (() => void)[] = [];
-  readonly #readyWaitMs: number;
   #metricsServer: MetricsServer | undefined;
 
   private constructor(state: StateDir, options: DaemonOptions) {
     this.state = state;
-    this.#readyWaitMs = options.readyWaitMs ?? READY_WAIT_MS;
     this.store = new ResourceStore(state, (applied, all, before) =>
       releaseIssues(applied, all, before, { active: (name) => this.releases.isActive(name) }),
     );
     // Every hop of every request is a line: cap it, so a mesh left running does not fill the disk.
+    const accessLogFile = `${state.dir}/access.log`;
+    this.requests.seed(accessLogFile);
     this.accessLog = new AccessLog(
-      fileSink(`${state.dir}/access.log`, undefined, { maxBytes: ACCESS_LOG_MAX_BYTES }),
+      fileSink(accessLogFile, undefined, { maxBytes: ACCESS_LOG_MAX_BYTES }),
     );
-    this.gateways = new Gateways(state, this.config, this.accessLog, [this.metrics]);
+    this.gateways = new Gateways(state, this.config, this.accessLog, [this.metrics, this.requests]);
     this.supervisor = new Supervisor({
       onChange: (s) => {
         this.workloads.onState(s);
@@ -110,7 +107,7 @@ export class Daemon {
       compileCacheDir: state.compileCacheDir,
       dirOf: (r) => this.store.dirOf(r),
       accessLog: this.accessLog,
-      hopObservers: [this.metrics],
+      hopObservers: [this.metrics, this.requests],
       changed: () => this.#schedulePublish(),
     });
     this.releases = new ReleaseDriver({
@@ -140,18 +137,16 @@ export class Daemon {
   ): Promise<{
     daemon: Daemon;
     orphans: number;
+    /** Instances restored: `ready(started, …)` waits for them. */
     started: readonly string[];
     problems: readonly string[];
-    /** Until when waitForReady(started) should wait: the same budget as an apply's. */
-    readyBy: number;
   }> {
     const orphans = await cleanupOrphans(state.pidFile);
     const daemon = new Daemon(state, options);
     daemon.store.restore();
-    const readyBy = Date.now() + daemon.#readyWaitMs;
-    const { started, problems } = await daemon.#reconcile(readyBy);
+    const { started, problems } = await daemon.#reconcile(Date.now() + SETTLE_MS);
     daemon.releases.start();
-    return { daemon, orphans, started, problems, readyBy };
+    return { daemon, orphans, started, problems };
   }
 
   /** Runs mutations one at a time: two applies never interleave. */
@@ -191,17 +186,12 @@ export class Daemon {
     return this.#serialize(async () => {
       const broken = this.#failingConditions();
       const { results, notes } = this.store.apply(req.sources, req.cluster);
-      const deadline = Date.now() + this.#readyWaitMs;
-      const { started, problems } = await this.#reconcile(deadline);
-      const waiting = await this.waitForReady(started, deadline);
+      const { started, problems } = await this.#reconcile(Date.now() + SETTLE_MS);
       return {
         results,
-        notes: [
-          ...notes.map(formatIssue),
-          ...this.#newlyFailing(broken),
-          ...problems.map((p) => `warning: ${p}`),
-          ...waiting,
-        ],
+        started,
+        issues: notes,
+        notes: [...this.#newlyFailing(broken), ...problems.map((p) => `warning: ${p}`)],
       };
     });
   }
@@ -210,7 +200,7 @@ export class Daemon {
     return this.#serialize(async () => {
       const broken = this.#failingConditions();
       const deleted = this.store.delete(req.sources, req.targets, req.cluster);
-      const { problems } = await this.#reconcile(Date.now() + this.#readyWaitMs);
+      const { problems } = await this.#reconcile(Date.now() + SETTLE_MS);
       return {
         results: deleted.map((resource) => ({ resource, action: 'deleted' as const })),
         notes: [...this.#newlyFailing(broken), ...problems.map((p) => `warning: ${p}`)],
@@ -261,25 +251,22 @@ export class Daemon {
   }
 
   /**
-   * Waits until the instances a change started are ready (or failed), so a curl right after apply
-   * works. Only those: an unrelated workload that never listens must not slow every apply down.
+   * Waits until none of the instances a change started is still starting — each is ready, has
+   * crashed, or is gone — or `timeoutMs` has passed, and says where each stands. Only those: an
+   * unrelated workload that never listens must not slow every apply down.
    */
-  async waitForReady(keys: readonly string[], deadline: number): Promise<string[]> {
-    const mine = new Set(keys);
+  async ready(keys: readonly string[], timeoutMs: number): Promise<InstanceReadiness[]> {
+    const deadline = Date.now() + Math.max(0, Math.min(timeoutMs, MAX_READY_WAIT_MS));
+    const wanted = new Set(keys);
     for (;;) {
-      const pending = this.workloads
+      const now = Date.now();
+      const found = this.workloads
         .instances()
-        .filter(
-          (i) => mine.has(i.key) && !i.leaving && this.workloads.statusOf(i.key) === 'starting',
-        );
-      if (pending.length === 0 || Date.now() > deadline) {
-        return pending.map(
-          (i) =>
-            `${i.workload} instance ${i.index} is not ready yet (see lanes logs ${i.workload})`,
-        );
-      }
+        .filter((i) => wanted.has(i.key))
+        .map((i) => readinessOf(i, this.workloads.state(i.key), now));
+      if (found.every((r) => r.state !== 'starting') || now >= deadline) return found;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 200);
+        const timer = setTimeout(resolve, Math.min(200, deadline - now));
         this.#readyWaiters.push(() => {
           clearTimeout(timer);
           resolve();
@@ -383,47 +370,20 @@ export class Daemon {
       });
   }
 
-  resources(query: {
-    kind?: string;
-    name?: string;
-    namespace?: string;
-    cluster?: string;
-  }): ResourceView[] {
-    return this.store
-      .resources()
-      .filter(
-        (r) =>
-          (query.kind === undefined || r.kind === query.kind) &&
-          (query.name === undefined || r.metadata.name === query.name) &&
-          (query.namespace === undefined ||
-            r.metadata.namespace === query.namespace ||
-            r.metadata.namespace === '') &&
-          (query.cluster === undefined || r.id.cluster === '' || r.id.cluster === query.cluster),
-      )
-      .map((r) => {
-        const status = this.#statuses.find((s) => resourceKey(s.id) === resourceKey(r.id));
-        const view: ResourceView = {
-          apiVersion: r.apiVersion,
-          kind: r.kind,
-          name: r.metadata.name,
-          namespace: r.metadata.namespace,
-          cluster: r.id.cluster,
-          source: { file: r.origin.file ?? '', line: r.origin.line },
-          manifest: parseYaml(r.origin.text) as unknown,
-          conditions: (status?.conditions ?? []).map((c) => ({
-            type: c.type,
-            status: c.status,
-            reason: c.reason,
-            message: describeCondition(r, c),
-          })),
-          notes: (status?.notes ?? []).map(formatIssue),
-          ...(isDeployment(r) ? { instances: this.#instancesOf(r) } : {}),
-          ...(r.kind === 'Release' && r.id.group === 'lanes.dev'
-            ? { release: this.releases.view(r.metadata.name) }
-            : {}),
-        };
-        return view;
-      });
+  resources(query: ResourceQuery): ResourceView[] {
+    return resourceViews(
+      {
+        resources: this.store.resources(),
+        statuses: this.#statuses,
+        table: this.#table,
+        instancesOf: (r) => (isDeployment(r) ? this.#instancesOf(r) : undefined),
+        releaseOf: (r) =>
+          r.kind === 'Release' && r.id.group === 'lanes.dev'
+            ? this.releases.view(r.metadata.name)
+            : undefined,
+      },
+      query,
+    );
   }
 
   /** The model of the app behind an endpoint, for `explain`. */
@@ -443,42 +403,31 @@ export class Daemon {
       cluster: inst.cluster,
       name: inst.workload,
     };
-    if (!d) return { workload, upstream: undefined, propagate: [] };
+    const appAddress = `127.0.0.1:${inst.appPort}`;
+    if (!d) return { workload, appAddress, upstream: undefined, propagate: [] };
     const container = d.spec.template.containers[0]!;
     const runner = runnerOf(container);
     if (typeof runner === 'string' || runner.kind === 'command') {
       return {
         workload,
+        appAddress,
         upstream: undefined,
         propagate: [],
         opaque: `${inst.workload} runs its own command: where it calls next is up to its code`,
       };
     }
     const upstreamUrl = container.env.find((e) => e.name === 'upstream_url')?.value;
-    let propagate: string[] = [];
-    const request = d.spec.template.instrumentation[0];
-    if (request) {
-      const ns = request.instrumentation?.namespace ?? d.metadata.namespace;
-      const inst = resources.find(
-        (r) =>
-          r.kind === 'Instrumentation' &&
-          r.metadata.namespace === ns &&
-          (!request.instrumentation || r.metadata.name === request.instrumentation.name),
-      );
-      const propagators = inst
-        ? (inst.spec as InstrumentationSpec).propagators
-        : ['tracecontext', 'baggage'];
-      propagate = propagators.flatMap((p) => PROPAGATOR_HEADERS[p] ?? []);
-    }
+    const propagate = propagatedHeaders(instrumentationFor(d, resources));
     let url: URL | undefined;
     try {
       url = upstreamUrl ? new URL(upstreamUrl) : undefined;
     } catch {
       url = undefined;
     }
-    if (!url) return { workload, upstream: undefined, propagate };
+    if (!url) return { workload, appAddress, upstream: undefined, propagate };
     return {
       workload,
+      appAddress,
       upstream: url.host,
       upstreamPath: `${url.pathname}${url.search}`,
       propagate,
@@ -497,6 +446,7 @@ export class Daemon {
         req.path ?? '/',
         headers,
         (e) => this.#appOf(e),
+        req.branch,
       );
     }
     if (!req.from || !req.to)
@@ -529,6 +479,7 @@ export class Daemon {
       req.path ?? '/',
       headers,
       (e) => this.#appOf(e),
+      req.branch,
     );
   }
 
@@ -537,7 +488,9 @@ export class Daemon {
     const name = workload.includes('/') ? workload : `default/${workload}`;
     const candidates = this.workloads
       .instances()
-      .filter((i) => i.workload === name && (cluster === undefined || i.cluster === cluster));
+      .filter((i) => i.workload === name && (cluster === undefined || i.cluster === cluster))
+      // The current generation, not one replaced and still stopping.
+      .sort((a, b) => Number(a.leaving) - Number(b.leaving));
     const chosen = candidates.find((i) => instance === undefined || i.index === instance);
     if (!chosen) {
       const known = this.store

@@ -10,6 +10,7 @@ import { flushCompileCache } from 'node:module';
 import { parseArgs } from 'node:util';
 import { type ApiServer, startApi } from './api.ts';
 import { Daemon } from './daemon.ts';
+import { notReadyLine, READY_WAIT_MS } from './readiness.ts';
 import type { DaemonReport } from './ready.ts';
 import { acquireLock, type DaemonLock } from './state/lock.ts';
 import { StateDir, StateError } from './state/state.ts';
@@ -26,6 +27,15 @@ function report(message: DaemonReport): void {
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 }
+
+/**
+ * Output that can no longer be written must not stop the daemon, least of all halfway through
+ * stopping: in `npm start | tee log`, Ctrl-C ends `tee` with everyone else, and the next line
+ * the daemon writes ("stopping") fails with EPIPE. Unhandled, that error would end the process
+ * after daemon.json is gone and before the workloads are stopped, leaving them running. The
+ * daemon's output is a courtesy; it goes on without it (Node ignores SIGPIPE itself).
+ */
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { state: { type: 'string' } }, strict: true });
@@ -66,10 +76,10 @@ async function main(): Promise<void> {
       log(`stopped ${started.orphans} workload instance(s) a previous daemon left running`);
     // Ready means ready: a `curl` right after `lanes up` must reach restored workloads. Those
     // that cannot start, or not in time, are reported; the rest of the mesh comes up regardless.
-    const warnings = [
-      ...started.problems,
-      ...(await daemon.waitForReady(started.started, started.readyBy)),
-    ];
+    const notReady = (await daemon.ready(started.started, READY_WAIT_MS)).filter(
+      (r) => r.state !== 'ready',
+    );
+    const warnings = [...started.problems, ...notReady.map(notReadyLine)];
     for (const line of warnings) log(`warning: ${line}`);
     if (stopping) return;
     await daemon.serveMetrics();

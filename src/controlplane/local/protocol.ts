@@ -7,18 +7,24 @@
  *   POST /v1/apply     ApplyRequest    → 200 ApplyResponse | 400 ErrorResponse (nothing applied)
  *   POST /v1/delete    DeleteRequest   → 200 DeleteResponse | 400/404 ErrorResponse
  *   GET  /v1/resources?kind=&name=&namespace=&cluster=   → 200 ResourcesResponse
+ *        (kind=Lane also lists ASMSwimLanes, kind=LaneGroup ASMSwimLaneGroups: one concept)
  *   GET  /v1/status                    → 200 StatusResponse
  *
  * Prometheus metrics are served apart from this API, without the token: `GET /metrics` on the
  * port `StatusResponse.metrics.url` names (src/controlplane/local/metrics.ts).
  *   GET  /v1/logs?workload=ns/name&cluster=&instance=&follow=1 → 200 text/plain (streamed when follow)
+ *   POST /v1/ready     ReadyRequest    → 200 ReadyResponse (waits, at most the time asked)
+ *   GET  /v1/requests?limit=&trace=    → 200 RequestsResponse (recent requests, hop by hop)
+ *   GET  /v1/requests?follow=1         → 200 application/x-ndjson, one RecentRequest per line as each completes
  *   POST /v1/explain   ExplainRequest  → 200 ExplainResponse | 400 ErrorResponse
  *   GET  /v1/releases[?name=]          → 200 ReleasesResponse
  *   POST /v1/releases/NAME/COMMAND     → 200 ReleaseView | 404 | 409 ErrorResponse (COMMAND is
  *                                        approve, pause, resume, promote or abort)
  *   POST /v1/shutdown                  → 200 {} (then the daemon stops every workload and exits)
  */
+import type { Issue } from '../../config/source/issues.ts';
 import type { Condition } from '../../core/compiler/status.ts';
+import type { AccessLogEntry } from '../../dataplane/telemetry/access-log.ts';
 
 /**
  * A status condition as the CLI shows it: the daemon renders each problem's position
@@ -59,9 +65,16 @@ export type ApplyAction = 'created' | 'configured' | 'unchanged';
 
 export interface ApplyResponse {
   readonly results: readonly { readonly resource: string; readonly action: ApplyAction }[];
+  /** Keys of the instances the change started: `POST /v1/ready` says when they accept connections. */
+  readonly started: readonly string[];
   /**
-   * Ignored fields, warnings, and what the change broke elsewhere, one line each (accepted, but
-   * the user should know). A line about something now broken starts with `warning: `.
+   * What the documents say that lanes accepts but ignores, or that is probably not meant
+   * (severity `ignored` / `warning`), with where: the CLI summarises repeats.
+   */
+  readonly issues: readonly Issue[];
+  /**
+   * What the change broke elsewhere, or could not start, one line each, starting `warning: `
+   * (accepted, but the user should know).
    */
   readonly notes: readonly string[];
 }
@@ -85,6 +98,32 @@ export interface DeleteResponse {
   readonly results: readonly { readonly resource: string; readonly action: 'deleted' }[];
   /** What the deletion broke elsewhere (a route to a lane that is gone), one line each. */
   readonly notes: readonly string[];
+}
+
+export interface ReadyRequest {
+  /** Instance keys, as an apply returned them. */
+  readonly instances: readonly string[];
+  /** How long to wait for the ones still starting (the daemon caps it at 120 s). */
+  readonly timeoutMs: number;
+}
+
+/** Where one instance stands when the wait ended. */
+export interface InstanceReadiness {
+  readonly key: string;
+  /** `namespace/name` of its Deployment. */
+  readonly workload: string;
+  readonly index: number;
+  /**
+   * `ready`; `starting`: runs but does not accept connections yet; `crashed`: exited since it
+   * was started (the supervisor restarts it); `gone`: replaced, deleted or stopping.
+   */
+  readonly state: 'ready' | 'starting' | 'crashed' | 'gone';
+  /** Why it is not ready: how it exited or what it is doing, and the last line it wrote. */
+  readonly message: string;
+}
+
+export interface ReadyResponse {
+  readonly instances: readonly InstanceReadiness[];
 }
 
 export interface InstanceView {
@@ -121,6 +160,37 @@ export interface ResourceView {
   readonly instances?: readonly InstanceView[];
   /** Releases: where they are. */
   readonly release?: ReleaseView;
+  /** Lanes (Lane, ASMSwimLane): what the compiler made of it; absent when it did not compile. */
+  readonly lane?: LaneSummary;
+  /** Lane groups (LaneGroup, ASMSwimLaneGroup), likewise. */
+  readonly laneGroup?: LaneGroupSummary;
+}
+
+export interface LaneSummary {
+  readonly group: string;
+  readonly mode: 'permissive' | 'strict';
+  /** The header whose value names the lane on every hop. */
+  readonly routeHeader: string;
+  readonly selector: Readonly<Record<string, string>>;
+  /** `namespace/name` of each service in the lane, with its instances in the lane. */
+  readonly services: readonly {
+    readonly name: string;
+    readonly healthy: number;
+    readonly total: number;
+  }[];
+  /** Lanes tried (depth first) before the services' baselines. */
+  readonly fallback: readonly string[];
+  readonly enabled: boolean;
+  readonly disabledReason?: string;
+}
+
+export interface LaneGroupSummary {
+  readonly mode: 'permissive' | 'strict';
+  readonly routeHeader: string;
+  /** `namespace/name` of each service. */
+  readonly services: readonly string[];
+  readonly lanes: readonly string[];
+  readonly baseline?: string;
 }
 
 export interface ResourcesResponse {
@@ -237,6 +307,30 @@ export interface ExplainRequest {
   readonly method?: string;
   readonly path?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Where the proxy would choose at random, follow this lane, subset or service (else the largest share). */
+  readonly branch?: string;
 }
 
 export type { ExplainHop, ExplainResponse } from '../../core/explain/walk.ts';
+
+/** One request, hop by hop: the access-log entries of one trace (or one hop without a trace id). */
+export interface RecentRequest {
+  /** The id its hops share; null for a hop that carried none. */
+  readonly traceId: string | null;
+  /** When its first hop arrived (ISO 8601). */
+  readonly time: string;
+  /** As the first hop saw it: what the client sent, and what it got. */
+  readonly method: string;
+  readonly authority: string;
+  readonly path: string;
+  readonly status: number;
+  readonly durationUs: number;
+  /** The lane tag at its first hop. */
+  readonly tag: string | null;
+  /** Every hop, in the order they were reached. */
+  readonly hops: readonly AccessLogEntry[];
+}
+
+export interface RequestsResponse {
+  readonly requests: readonly RecentRequest[];
+}

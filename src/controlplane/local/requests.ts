@@ -8,6 +8,7 @@ import type {
   DeleteRequest,
   DeleteTarget,
   ExplainRequest,
+  ReadyRequest,
   ReleaseCommandName,
   SourceText,
 } from './protocol.ts';
@@ -94,7 +95,7 @@ export function explainRequest(value: unknown): ExplainRequest {
     throw new RequestError(400, `${what}.headers must map names to strings`);
   if (body.port !== undefined && (typeof body.port !== 'number' || !Number.isInteger(body.port)))
     throw new RequestError(400, `${what}.port must be an integer`);
-  const fields = ['gateway', 'from', 'to', 'method', 'path'] as const;
+  const fields = ['gateway', 'from', 'to', 'method', 'path', 'branch'] as const;
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     const v = optionalString(body, f, what);
@@ -121,4 +122,15 @@ export function releaseCommand(value: string): ReleaseCommandName {
       `no release command ${JSON.stringify(value)}; commands: ${RELEASE_COMMANDS.join(', ')}`,
     );
   return command;
+}
+
+export function readyRequest(value: unknown): ReadyRequest {
+  const body = object(value, 'the ready request');
+  const instances = body.instances;
+  if (!Array.isArray(instances) || !instances.every((i) => typeof i === 'string'))
+    throw new RequestError(400, 'the ready request.instances must be a list of instance keys');
+  const timeoutMs = body.timeoutMs;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0)
+    throw new RequestError(400, 'the ready request.timeoutMs must be a number of milliseconds ≥ 0');
+  return { instances, timeoutMs };
 }

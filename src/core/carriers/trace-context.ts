@@ -261,3 +261,22 @@ export const RANDOM_IDS: IdSource = {
 export function newB3TraceId(): string {
   return randomHexId(16);
 }
+
+/** Trace headers in the order a request's trace id is read from them: W3C, then B3 (one key space), then x-request-id. */
+const REQUEST_TRACE_HEADERS = ['traceparent', 'b3', 'x-b3-traceid', 'x-request-id'] as const;
+
+/**
+ * The id that follows a request across hops, from the first trace header it carries; undefined
+ * when it carries none. `header` reads a field by lower-case name.
+ */
+export function requestTraceId(
+  header: (name: string) => HeaderValue | undefined,
+): string | undefined {
+  for (const name of REQUEST_TRACE_HEADERS) {
+    const value = header(name);
+    if (value === undefined) continue;
+    const id = traceIdFrom(name, value);
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}

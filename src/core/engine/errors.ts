@@ -27,7 +27,7 @@ export const ERROR_CODES = {
   UPSTREAM_OVERFLOW: 503,
   /** The upstream closed or reset the connection before a complete response (Envoy's UC). */
   UPSTREAM_RESET: 502,
-  /** The route timeout passed before the upstream answered (Envoy's UT). */
+  /** The route timeout or the per-try timeout passed before the upstream answered (Envoy's UT). */
   UPSTREAM_TIMEOUT: 504,
   /** The upstream answered with something that is not valid HTTP/1.1. */
   UPSTREAM_PROTOCOL_ERROR: 502,

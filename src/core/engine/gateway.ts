@@ -85,7 +85,7 @@ export function decideGateway(
       steps,
     );
   }
-  const input = new MatchInput(view, hop.port, undefined, random);
+  const input = new MatchInput(view, hop.port, undefined, random, ctx.choose);
   const route = firstMatch(vhost, input);
   if (route) {
     return actOnRoute({

@@ -4,7 +4,7 @@ import { assertNever } from '../../util/assert-never.ts';
 import { labelsMatch } from '../compiler/dict.ts';
 import type { CompiledRoute, CompiledTest, Matcher, VirtualHost } from '../compiler/table.ts';
 import { stickyBucket } from './hash.ts';
-import type { RequestView, Workload } from './types.ts';
+import type { Chooser, RequestView, Workload } from './types.ts';
 
 /** Per-decision matching state: lazily parsed query and cookies, one lazy random draw. */
 export class MatchInput {
@@ -12,6 +12,7 @@ export class MatchInput {
   readonly port: number | undefined;
   readonly source: Workload | undefined;
   readonly #random: () => number;
+  readonly chooser: Chooser | undefined;
   #draw: number | undefined;
   #query: Map<string, string> | undefined;
   #cookies: Map<string, string> | undefined;
@@ -21,16 +22,18 @@ export class MatchInput {
     port: number | undefined,
     source: Workload | undefined,
     random: () => number,
+    chooser?: Chooser,
   ) {
     this.req = req;
     this.port = port;
     this.source = source;
     this.#random = random;
+    this.chooser = chooser;
   }
 
   /** A number in [0, 100), drawn once per request: weighted entry bands share it. */
   draw(): number {
-    this.#draw ??= this.#random() * 100;
+    this.#draw ??= this.chooser ? this.chooser.bandDraw : this.#random() * 100;
     return this.#draw;
   }
 
@@ -152,6 +155,7 @@ export function matches(m: Matcher, input: MatchInput): boolean {
     }
     case 'band': {
       const d = input.draw();
+      input.chooser?.band(m.from, m.to);
       return d >= m.from && d < m.to;
     }
     default:

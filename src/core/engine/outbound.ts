@@ -75,7 +75,7 @@ export function decideOutbound(
     : externalVhost(table, host, workload.namespace);
   if (vhost) {
     steps?.push(`VirtualService ${vhost.source.namespace}/${vhost.source.name} routes ${host}`);
-    const input = new MatchInput(view, port ?? svc?.ports[0], workload, random);
+    const input = new MatchInput(view, port ?? svc?.ports[0], workload, random, ctx.choose);
     const route = firstMatch(vhost, input);
     if (route) {
       return actOnRoute({

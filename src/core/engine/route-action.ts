@@ -15,6 +15,7 @@ import { resolveDestination } from './destination.ts';
 import { type ErrorCode, statusOf } from './errors.ts';
 import { carrierOps, ensureTraceIds } from './tags.ts';
 import type {
+  Chooser,
   DecideContext,
   Decision,
   FallbackStep,
@@ -34,9 +35,11 @@ export function toOps(changes: readonly HeaderChange[], out: HeaderOp[]): void {
 function pickWeighted(
   route: CompiledRoute & { action: { kind: 'route' } },
   random: () => number,
+  chooser: Chooser | undefined,
 ): CompiledDestination | undefined {
   const { destinations, totalWeight } = route.action;
   if (destinations.length <= 1) return destinations[0];
+  if (chooser) return destinations[chooser.destination(destinations.map((d) => d.weight))];
   let r = random() * totalWeight;
   for (const d of destinations) {
     r -= d.weight;
@@ -172,7 +175,12 @@ export function actOnRoute(o: ActOptions): Decision {
     };
   }
   const fault = route.fault;
-  if (fault?.abort && o.random() * 100 < fault.abort.percent) {
+  const abortDrawn = fault?.abort !== undefined && o.random() * 100 < fault.abort.percent;
+  if (fault?.abort && !abortDrawn)
+    steps?.push(
+      `fault injection: abort with ${fault.abort.status} for ${fault.abort.percent} % of requests, not this one`,
+    );
+  if (fault?.abort && abortDrawn) {
     steps?.push(
       `fault injection: abort with ${fault.abort.status} (${fault.abort.percent} % of requests)`,
     );
@@ -190,7 +198,11 @@ export function actOnRoute(o: ActOptions): Decision {
     fault?.delay && o.random() * 100 < fault.delay.percent ? fault.delay.ms : undefined;
   if (delayMs !== undefined) steps?.push(`fault injection: delay ${delayMs} ms`);
 
-  const dest = pickWeighted(route as CompiledRoute & { action: typeof action }, o.random);
+  const dest = pickWeighted(
+    route as CompiledRoute & { action: typeof action },
+    o.random,
+    o.ctx.choose,
+  );
   if (!dest) {
     return failure(
       'NO_ROUTE',

@@ -58,6 +58,23 @@ export interface DecideContext {
   readonly isEjected?: (endpoint: TableEndpoint) => boolean;
   /** Record a step-by-step explanation (for `lanes explain`); off on the proxy hot path. */
   readonly explain?: boolean;
+  /** For `lanes explain`: takes the decision's random choices instead of a draw. */
+  readonly choose?: Chooser;
+}
+
+/**
+ * The random choices of one decision, made by `lanes explain` so that it can show every branch
+ * and follow the one asked for; the proxy draws them at random instead.
+ */
+export interface Chooser {
+  /**
+   * The draw in [0, 100) that weighted entry rules compare with their percentage bands; each
+   * band the matching looks at is reported to `band`.
+   */
+  readonly bandDraw: number;
+  band(from: number, to: number): void;
+  /** The index to take among a route's weighted destinations (`weights`, in route order). */
+  destination(weights: readonly number[]): number;
 }
 
 export type HeaderOp =

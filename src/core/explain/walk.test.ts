@@ -206,9 +206,9 @@ describe('explainWalk through the asm-mock chain (story step 1)', () => {
     assert.deepEqual(
       r.hops.map((h) => h.outcome),
       [
-        '→ default/mocka lane v1 at 10.0.0.1:8000 (default/mocka-v1)',
-        '→ default/mockb lane v1 at 10.0.1.1:8000 (default/mockb-v1)',
-        '→ default/mockc lane v1 at 10.0.2.1:8000 (default/mockc-v1)',
+        '→ default/mocka lane v1 at 10.0.0.1:8000, the sidecar of default/mocka-v1',
+        '→ default/mockb lane v1 at 10.0.1.1:8000, the sidecar of default/mockb-v1',
+        '→ default/mockc lane v1 at 10.0.2.1:8000, the sidecar of default/mockc-v1',
       ],
     );
   });
@@ -273,7 +273,7 @@ describe('explainWalk through the asm-mock chain (story step 1)', () => {
     assert.deepEqual(
       from.hops.map((h) => `${h.hop} ${h.outcome}`),
       [
-        'sidecar outbound default/mockb-v1 → default/mockc lane v1 at 10.0.2.1:8000 (default/mockc-v1)',
+        'sidecar outbound default/mockb-v1 → default/mockc lane v1 at 10.0.2.1:8000, the sidecar of default/mockc-v1',
       ],
     );
     assert.equal(from.end, 'default/mockc-v1 calls nothing further');
@@ -293,9 +293,9 @@ describe('explainWalk with a lane that lacks a service (story step 3, caros)', (
     assert.deepEqual(
       r.hops.map((h) => h.outcome),
       [
-        '→ default/mocka lane v1 at 10.0.0.1:8000 (default/mocka-v1)',
-        '→ default/mockb lane v1 at 10.0.1.1:8000 (default/mockb-v1), a fallback for lane dev-caros',
-        '→ default/mockc lane dev-caros at 10.0.3.1:8000 (default/mockc-dev-caros)',
+        '→ default/mocka lane v1 at 10.0.0.1:8000, the sidecar of default/mocka-v1',
+        '→ default/mockb lane v1 at 10.0.1.1:8000, the sidecar of default/mockb-v1, a fallback for lane dev-caros',
+        '→ default/mockc lane dev-caros at 10.0.3.1:8000, the sidecar of default/mockc-dev-caros',
       ],
     );
     assert.ok(r.hops[0]!.steps.includes('tag version: dev-caros stamped by the route'));
@@ -385,7 +385,7 @@ spec:
       },
       start: EDGE,
       outcomes: [
-        /^→ default\/front any endpoint at 10\.0\.0\.1:8000 \(default\/front\)$/,
+        /^→ default\/front any endpoint at 10\.0\.0\.1:8000, the sidecar of default\/front$/,
         /^error NO_HEALTHY_ENDPOINTS \(503\)/,
       ],
       end: 'the request fails with NO_HEALTHY_ENDPOINTS',
@@ -399,7 +399,7 @@ spec:
           edgeRoute('*', 'web'),
       },
       start: EDGE,
-      outcomes: [/^→ default\/web any endpoint at 10\.0\.0\.1:8000 \(default\/web\)$/],
+      outcomes: [/^→ default\/web any endpoint at 10\.0\.0\.1:8000, the sidecar of default\/web$/],
       end: 'default/web runs its own command: where it calls next is up to its code',
     },
     {
@@ -576,6 +576,117 @@ spec:
     assert.deepEqual(
       r.hops.map((h) => h.outcome.replace(/ at .*/, '')),
       ['→ default/a lane base', '→ default/b lane base', '→ default/c lane base'],
+    );
+  });
+});
+
+describe('explainWalk where the proxy chooses at random', () => {
+  const step4 = mesh({
+    files: [
+      ...STORY_STEP_1.filter((f) => f !== 'ingress-vs.yaml'),
+      'mock-v2.yaml',
+      'swimlane-v2.yaml',
+      'ingress-vs-v2-20.yaml',
+    ],
+  });
+
+  test('a weighted route lists every branch with its share and follows the largest', () => {
+    const r = walk(step4, PROD);
+    assert.deepEqual(r.hops[0]?.branches, [
+      { percent: 80, outcome: '→ default/mocka lane v1', name: 'v1', followed: true },
+      { percent: 20, outcome: '→ default/mocka lane v2', name: 'v2', followed: false },
+    ]);
+    assert.match(r.hops[0]!.outcome, /^→ default\/mocka lane v1 /);
+    assert.equal(r.hops[1]?.branches, undefined, 'the next hops have no random choice');
+  });
+
+  test('the same request explained twice gives the same walk', () => {
+    assert.deepEqual(walk(step4, PROD), walk(step4, PROD));
+  });
+
+  test('--branch follows the branch named, into its lane on every hop', () => {
+    const r = explainWalk(step4.table, PROD, 'GET', '/', {}, step4.appOf, 'v2');
+    assert.deepEqual(
+      r.hops[0]?.branches?.map((b) => [b.name, b.followed]),
+      [
+        ['v1', false],
+        ['v2', true],
+      ],
+    );
+    assert.deepEqual(
+      r.hops.map((h) => h.outcome.replace(/ at .*$/, '')),
+      ['→ default/mocka lane v2', '→ default/mockb lane v1', '→ default/mockc lane v2'],
+    );
+  });
+
+  test('a --branch name that no branch has follows the largest, and says so', () => {
+    const r = explainWalk(step4.table, PROD, 'GET', '/', {}, step4.appOf, 'v9');
+    assert.ok(r.hops[0]?.branches?.[0]?.followed);
+    assert.ok(r.hops[0]?.steps.includes('no branch here is named v9; following the largest'));
+  });
+
+  test('weighted entry rules: one band per rule and the rest, as shares of the requests', () => {
+    const native = mesh({
+      yaml: `${GATEWAY}${mockService('shop')}apiVersion: lanes.dev/v1alpha1
+kind: LaneGroup
+metadata: {name: g}
+spec:
+  routeHeader: x-lane
+  baseline: base
+  services: [shop]
+  ingress: [{gateway: default/edge, destination: {host: shop}}]
+---
+apiVersion: lanes.dev/v1alpha1
+kind: Lane
+metadata: {name: base}
+spec: {group: g, selector: {app: shop}}
+---
+apiVersion: lanes.dev/v1alpha1
+kind: Lane
+metadata: {name: canary}
+spec: {group: g, selector: {app: shop}, entry: [{name: ten, weight: 10}]}
+---
+apiVersion: lanes.dev/v1alpha1
+kind: Lane
+metadata: {name: beta}
+spec: {group: g, selector: {app: shop}, entry: [{name: twenty, weight: 25}]}
+`,
+    });
+    const r = walk(native, EDGE);
+    assert.deepEqual(
+      r.hops[0]?.branches?.map((b) => [b.percent, b.name, b.followed]),
+      [
+        [65, 'base', true],
+        [25, 'beta', false],
+        [10, 'canary', false],
+      ],
+    );
+  });
+
+  test('a fault injected for a share of the requests is shown, and the walk follows the others', () => {
+    const faulty = mesh({
+      yaml: `${GATEWAY}${mockService('web')}${edgeRoute('*', 'web', '    fault: {abort: {httpStatus: 503, percentage: {value: 30}}}\n')}`,
+    });
+    const r = walk(faulty, EDGE);
+    assert.match(r.hops[0]!.outcome, /^→ default\/web any endpoint/);
+    assert.ok(
+      r.hops[0]!.steps.includes(
+        'fault injection: abort with 503 for 30 % of requests, not this one',
+      ),
+      r.hops[0]!.steps.join('\n'),
+    );
+  });
+
+  test('the endpoint is the sidecar; where the app itself listens is said too', () => {
+    const withApp = mesh({
+      yaml: `${GATEWAY}${mockService('web')}${edgeRoute('*', 'web')}`,
+      apps: {
+        'default/web': { upstream: undefined, propagate: [], appAddress: '127.0.0.1:39012' },
+      },
+    });
+    assert.equal(
+      walk(withApp, EDGE).hops[0]?.outcome,
+      '→ default/web any endpoint at 10.0.0.1:8000, the sidecar of default/web (the app itself listens on 127.0.0.1:39012)',
     );
   });
 });

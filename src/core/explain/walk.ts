@@ -3,6 +3,11 @@
  * explanations on; between hops the walk follows what the app does when the daemon knows it
  * (the mock service calls its `upstream_url` and forwards only what its OpenTelemetry
  * propagators forward), and keeps each sidecar's trace memory as the proxies would.
+ *
+ * Nothing is left to chance: where the proxy would draw at random (a weighted route, the bands
+ * of weighted entry rules), the walk takes every branch, lists each with its share of the
+ * requests, and follows the one asked for (`branch`: a lane, subset or service name), else the
+ * largest. A fault injected for a share of the requests is shown and not taken.
  */
 
 import { TRACE_ID_HEADERS } from '../../config/kinds/carrier-names.ts';
@@ -10,7 +15,7 @@ import { type IdSource, traceStartFields } from '../carriers/trace-context.ts';
 import type { RoutingTable, TableEndpoint } from '../compiler/table.ts';
 import { applyHeaderOps, mapHeaders } from '../engine/apply-ops.ts';
 import { decide } from '../engine/decide.ts';
-import type { Decision, Hop, Workload } from '../engine/types.ts';
+import type { Chooser, Decision, Hop, Workload } from '../engine/types.ts';
 import { requestView } from '../engine/view.ts';
 
 export interface ExplainHop {
@@ -22,6 +27,19 @@ export interface ExplainHop {
   readonly outcome: string;
   /** Every reason, in order. */
   readonly steps: readonly string[];
+  /** Where the proxy chooses at random: every branch, with its share; absent when there is one. */
+  readonly branches?: readonly ExplainBranch[];
+}
+
+export interface ExplainBranch {
+  /** Share of the requests at this hop, in percent. */
+  readonly percent: number;
+  /** Where they go: `→ default/mocka subset v2`. */
+  readonly outcome: string;
+  /** What `--branch` names it by (a lane, subset or service), when it has a name. */
+  readonly name: string | undefined;
+  /** The branch the walk follows. */
+  readonly followed: boolean;
 }
 
 export interface ExplainResponse {
@@ -33,6 +51,8 @@ export interface ExplainResponse {
 /** What the walk knows about the app behind an endpoint. */
 export interface AppModel {
   readonly workload: Workload;
+  /** Where the app itself listens (`127.0.0.1:39012`), behind its sidecar's endpoint. */
+  readonly appAddress?: string;
   /** `host:port` the app calls next, when known. */
   readonly upstream: string | undefined;
   /** The path (and query) of that call; `/` when absent. */
@@ -59,23 +79,44 @@ function lanesHeaders(table: RoutingTable, headers: ReadonlyMap<string, string>)
   return shown.length > 0 ? ` (${shown.join('; ')})` : '';
 }
 
-function outcomeOf(d: Decision, chosen: TableEndpoint | undefined): string {
+/** `→ default/mocka lane v2`: where a forward goes, without which endpoint. */
+function destinationOf(d: Decision & { kind: 'forward' }): string {
+  const target =
+    d.target.kind === 'lane'
+      ? `lane ${d.target.lane}`
+      : d.target.kind === 'subset'
+        ? `subset ${d.target.subset}`
+        : 'any endpoint';
+  return `→ ${d.service} ${target}`;
+}
+
+/** What `--branch` calls a decision: its lane or subset, else its service's name. */
+function nameOf(d: Decision): string | undefined {
+  if (d.kind !== 'forward') return undefined;
+  if (d.target.kind === 'lane') return d.target.lane;
+  if (d.target.kind === 'subset') return d.target.subset;
+  return d.service.slice(d.service.indexOf('/') + 1);
+}
+
+function outcomeOf(
+  d: Decision,
+  chosen: TableEndpoint | undefined,
+  app: AppModel | undefined,
+): string {
   switch (d.kind) {
     case 'forward': {
-      const target =
-        d.target.kind === 'lane'
-          ? `lane ${d.target.lane}`
-          : d.target.kind === 'subset'
-            ? `subset ${d.target.subset}`
-            : 'any endpoint';
+      // The endpoint is the sidecar in front of the app; the app reports its own address (the
+      // mock's `ip:`), so say which is which.
       const where = chosen
-        ? ` at ${chosen.id}${chosen.workload ? ` (${chosen.workload})` : ''}`
+        ? chosen.workload
+          ? ` at ${chosen.id}, the sidecar of ${chosen.workload}${app?.appAddress ? ` (the app itself listens on ${app.appAddress})` : ''}`
+          : ` at ${chosen.id}`
         : '';
       const more = d.endpoints.length > 1 ? `, 1 of ${d.endpoints.length} candidates` : '';
       // The one line people read first: say that this is a fallback, and from which lane.
       const first = d.fallback[0];
       const fellBack = first ? `, a fallback for lane ${first.lane}` : '';
-      return `→ ${d.service} ${target}${where}${more}${fellBack}`;
+      return `${destinationOf(d)}${where}${more}${fellBack}`;
     }
     case 'error':
       return `error ${d.code} (${d.status}): ${d.message}`;
@@ -110,6 +151,104 @@ const EXAMPLE_IDS: IdSource = {
 };
 const exampleIds = (header: string) => traceStartFields(header, EXAMPLE_IDS);
 
+/** The only draws left to `random` are fault percentages: the walk follows the requests spared. */
+const NO_FAULT = () => 0.999_999_999;
+
+/** The share of requests a decision gets when the proxy chooses at random. */
+interface Branch {
+  readonly percent: number;
+  readonly decision: Decision;
+}
+
+/**
+ * Every way `decide()` can go for this request: the draw of the weighted entry bands taken once
+ * per band interval, each weighted destination taken once, each with its share. Without any
+ * random choice, one branch of 100 %.
+ */
+function allBranches(run: (chooser: Chooser) => Decision): Branch[] {
+  // Matching stops at the first band that takes the draw, so a draw in each interval found so
+  // far may reveal further bands: probe until no new edge appears.
+  const edges = new Set([0, 100]);
+  const probed = new Set<number>();
+  for (let fresh = true; fresh; ) {
+    fresh = false;
+    for (const at of [...edges].filter((e) => e < 100 && !probed.has(e))) {
+      probed.add(at);
+      run({
+        bandDraw: at,
+        band: (from, to) => {
+          for (const e of [from, to]) {
+            if (e >= 0 && e <= 100 && !edges.has(e)) {
+              edges.add(e);
+              fresh = true;
+            }
+          }
+        },
+        destination: () => 0,
+      });
+    }
+  }
+  const cuts = [...edges].sort((a, b) => a - b);
+  const out: Branch[] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const width = cuts[i + 1]! - cuts[i]!;
+    let weights: readonly number[] = [];
+    const first = run({
+      bandDraw: cuts[i]!,
+      band: () => {},
+      destination: (w) => {
+        weights = w;
+        return 0;
+      },
+    });
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (weights.length <= 1 || total <= 0) {
+      out.push({ percent: width, decision: first });
+      continue;
+    }
+    weights.forEach((weight, index) => {
+      if (weight <= 0) return;
+      const decision = run({ bandDraw: cuts[i]!, band: () => {}, destination: () => index });
+      out.push({ percent: (width * weight) / total, decision });
+    });
+  }
+  return out;
+}
+
+/** The branches merged by where they go, largest first; the followed one marked. */
+function chooseBranch(
+  branches: readonly Branch[],
+  wanted: string | undefined,
+): { decision: Decision; listed: ExplainBranch[] | undefined; note: string | undefined } {
+  const merged = new Map<string, { percent: number; decision: Decision }>();
+  for (const b of branches) {
+    const key =
+      b.decision.kind === 'forward'
+        ? destinationOf(b.decision)
+        : outcomeOf(b.decision, undefined, undefined);
+    const m = merged.get(key);
+    if (m) m.percent += b.percent;
+    else merged.set(key, { percent: b.percent, decision: b.decision });
+  }
+  const sorted = [...merged].sort((a, b) => b[1].percent - a[1].percent);
+  const byName =
+    wanted === undefined ? undefined : sorted.find(([, b]) => nameOf(b.decision) === wanted);
+  const followed = byName ?? sorted[0]!;
+  if (sorted.length === 1)
+    return { decision: followed[1].decision, listed: undefined, note: undefined };
+  const listed = sorted.map(([outcome, b]) => ({
+    percent: Math.round(b.percent * 100) / 100,
+    outcome,
+    name: nameOf(b.decision),
+    followed: b === followed[1],
+  }));
+  const note =
+    wanted !== undefined && !byName
+      ? `no branch here is named ${wanted}; following the largest`
+      : undefined;
+  return { decision: followed[1].decision, listed, note };
+}
+
 export function explainWalk(
   table: RoutingTable,
   start: Start,
@@ -117,6 +256,7 @@ export function explainWalk(
   path: string,
   headers: Readonly<Record<string, string>>,
   appOf: (endpoint: TableEndpoint) => AppModel | undefined,
+  branch?: string,
 ): ExplainResponse {
   const hops: ExplainHop[] = [];
   const memories = new Map<string, Map<string, string>>();
@@ -151,12 +291,28 @@ export function explainWalk(
     const memory = memoryId === undefined ? undefined : memoryOf(memoryId);
     const request = `${method} http://${authority}${path}${lanesHeaders(table, current)}`;
     const view = requestView({ method, authority, path, headers: Object.fromEntries(current) });
-    const d = decide(table, hop, view, Math.random, { traceMemory: memory, explain: true });
+    const at = hop;
+    const {
+      decision: d,
+      listed,
+      note,
+    } = chooseBranch(
+      allBranches((choose) =>
+        decide(table, at, view, NO_FAULT, { traceMemory: memory, explain: true, choose }),
+      ),
+      branch,
+    );
     const chosen = d.kind === 'forward' ? d.endpoints[0] : undefined;
-    hops.push({ hop: label, request, outcome: outcomeOf(d, chosen), steps: d.steps });
+    const app = chosen ? appOf(chosen) : undefined;
+    hops.push({
+      hop: label,
+      request,
+      outcome: outcomeOf(d, chosen, app),
+      steps: note ? [...d.steps, note] : d.steps,
+      ...(listed ? { branches: listed } : {}),
+    });
     if (d.kind !== 'forward' || !chosen) return { hops, end: endOf(d) };
     applyHeaderOps(mapHeaders(current), d.requestOps, exampleIds);
-    const app = appOf(chosen);
     // The inbound sidecar of the chosen instance records trace ids, as the real one would.
     const inbound = decide(
       table,

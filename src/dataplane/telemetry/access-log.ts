@@ -18,7 +18,10 @@ export interface AccessLogEntry {
   /** When the request arrived, ISO 8601 UTC (`isoTime`). */
   readonly time: string;
   readonly hop: 'gateway' | 'outbound' | 'inbound';
-  /** The listener that took the request (`gateway ns/name:port`, `outbound`, `inbound`…). */
+  /**
+   * The proxy that took the request: `gateway istio-system/ingressgateway:80 (cluster default)`,
+   * `sidecar outbound default/mocka-v1`, `sidecar inbound default/mocka-v1`.
+   */
   readonly listener: string;
   readonly method: string;
   readonly authority: string;
@@ -46,7 +49,10 @@ export interface AccessLogEntry {
   readonly event?: string;
   /** The route (VirtualService rule or lane entry) that matched. */
   readonly route?: string;
-  /** The trace id the request carried, for following one request across hops. */
+  /**
+   * The trace id the request carried (traceparent, else B3, else x-request-id; a gateway starts
+   * a traceparent for a request without one), for following one request across hops.
+   */
   readonly traceId?: string;
 }
 
@@ -70,6 +76,8 @@ export interface HopRecord {
    * left out of release analysis, which must judge the lane by the traffic it really gets.
    */
   readonly overridden?: boolean;
+  /** The id that follows the request across hops (`requestTraceId`), when it has one. */
+  readonly traceId?: string | undefined;
 }
 
 /** How the hop ended. */
@@ -111,6 +119,7 @@ export function hopEntry(r: HopRecord, o: HopOutcome, now: number): AccessLogEnt
     error: o.error,
     attempts: o.attempts,
     ...(o.event !== undefined ? { event: o.event } : {}),
+    ...(r.traceId !== undefined ? { traceId: r.traceId } : {}),
   };
 }
 

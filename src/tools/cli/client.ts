@@ -16,9 +16,12 @@ import type {
   ErrorResponse,
   ExplainRequest,
   ExplainResponse,
+  ReadyRequest,
+  ReadyResponse,
   ReleaseCommandName,
   ReleasesResponse,
   ReleaseView,
+  RequestsResponse,
   ResourcesResponse,
   StatusResponse,
 } from '../../controlplane/local/protocol.ts';
@@ -112,12 +115,42 @@ export class Client {
     return this.#json('POST', `/v1/releases/${encodeURIComponent(name)}/${command}`);
   }
 
+  /** Waits (at most `timeoutMs`) for instances an apply started; says where each stands. */
+  ready(req: ReadyRequest): Promise<ReadyResponse> {
+    return this.#json('POST', '/v1/ready', req);
+  }
+
   explain(req: ExplainRequest): Promise<ExplainResponse> {
     return this.#json('POST', '/v1/explain', req);
   }
 
   async shutdown(): Promise<void> {
     await this.#json('POST', '/v1/shutdown', {});
+  }
+
+  /** Recent requests, hop by hop. */
+  requests(query: { limit?: number; trace?: string }): Promise<RequestsResponse> {
+    return this.#json(
+      'GET',
+      withQuery('/v1/requests', {
+        limit: query.limit === undefined ? undefined : String(query.limit),
+        trace: query.trace,
+      }),
+    );
+  }
+
+  /** Each request as it completes, one JSON per line, until the daemon or `signal` ends it. */
+  async followRequests(
+    trace: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<AsyncIterable<Buffer>> {
+    const path = withQuery('/v1/requests', { follow: '1', trace });
+    const res = await this.#send('GET', path, undefined, signal);
+    if (res.statusCode !== 200) {
+      const body = await readBody(res);
+      throw this.#statusError('GET', path, res.statusCode ?? 0, body);
+    }
+    return res;
   }
 
   /** The log as a byte stream; with `follow` it ends when the daemon or `signal` ends it. */

@@ -6,12 +6,17 @@
  * daemon to stop every workload and waits until its process is gone.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StatusResponse } from '../../controlplane/local/protocol.ts';
 import type { DaemonReport } from '../../controlplane/local/ready.ts';
 import { StateDir, StateError } from '../../controlplane/local/state/state.ts';
-import { isProcessAlive, readDaemonInfo } from '../../controlplane/local/state/state-dir.ts';
+import {
+  isProcessAlive,
+  PID_FILE,
+  readDaemonInfo,
+} from '../../controlplane/local/state/state-dir.ts';
 import { cleanupOrphans } from '../../controlplane/local/workloads/supervisor.ts';
 import { connect } from './client.ts';
 import type { DownOptions, UpOptions } from './launch-types.ts';
@@ -189,12 +194,13 @@ export async function up(opts: UpOptions): Promise<number> {
 
 export async function down(opts: DownOptions): Promise<number> {
   const current = readDaemonInfo(opts.stateDir);
-  if (current.status === 'absent') {
+  if (current.status === 'absent' && !existsSync(join(opts.stateDir, PID_FILE))) {
     say(`no lanes daemon is running for ${opts.stateDir}`);
     return 0;
   }
-  if (current.status === 'stale') {
-    // A killed daemon leaves its workloads running; they are ours to stop.
+  if (current.status !== 'running') {
+    // No daemon, or a killed one: workloads it left running (even when daemon.json went with it,
+    // as when a daemon dies halfway through stopping) are still ours to stop.
     let state: StateDir;
     try {
       state = StateDir.open(opts.stateDir);
@@ -204,9 +210,12 @@ export async function down(opts: DownOptions): Promise<number> {
       return 1;
     }
     const orphans = await cleanupOrphans(state.pidFile);
-    state.removeDaemonInfo();
+    if (current.status === 'stale') state.removeDaemonInfo();
+    const left = orphans > 0 ? `; stopped ${orphans} workload instance(s) it left behind` : '';
     say(
-      `the daemon (pid ${current.info.pid}) was not running${orphans > 0 ? `; stopped ${orphans} workload instance(s) it left behind` : ''}`,
+      current.status === 'stale'
+        ? `the daemon (pid ${current.info.pid}) was not running${left}`
+        : `no lanes daemon is running for ${opts.stateDir}${left}`,
     );
     return 0;
   }

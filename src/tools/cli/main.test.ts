@@ -78,7 +78,7 @@ describe('global flags and commands', () => {
   test('unknown commands and flags', async () => {
     assertUsage(
       await runCli(['aply']),
-      'unknown command "aply" (did you mean "apply"?); commands: up, down, apply, delete, get, describe, status, logs, explain, release, mock, render, install, uninstall, controller',
+      'unknown command "aply" (did you mean "apply"?); commands: up, down, apply, delete, get, describe, status, logs, requests, explain, release, mock, render, install, uninstall, controller',
     );
     assertUsage(
       await runCli(['--verbose', 'get']),
@@ -218,24 +218,22 @@ describe('usage errors per command', () => {
 describe('explain and mock arguments', () => {
   test('explain requests', () => {
     assert.deepEqual(
-      explainRequest(
-        'istio-system/ingressgateway',
-        80,
-        undefined,
-        undefined,
-        ['Alice-Dev: true', 'x-a: 1', 'X-A: 2'],
-        undefined,
-        undefined,
-      ),
+      explainRequest({
+        gateway: 'istio-system/ingressgateway',
+        port: 80,
+        headers: ['Alice-Dev: true', 'x-a: 1', 'X-A: 2'],
+        branch: 'v2',
+      }),
       {
         gateway: 'istio-system/ingressgateway',
         port: 80,
         path: '/',
         headers: { 'alice-dev': 'true', 'x-a': '1, 2' },
+        branch: 'v2',
       },
     );
     assert.deepEqual(
-      explainRequest(undefined, undefined, 'mocka-v1', 'mockb:8000', [], 'post', '/api'),
+      explainRequest({ from: 'mocka-v1', to: 'mockb:8000', method: 'post', path: '/api' }),
       {
         from: 'default/mocka-v1',
         to: 'mockb:8000',
@@ -372,8 +370,20 @@ describe('against a daemon', () => {
           { resource: 'ASMSwimLane v1', action: 'configured' },
           { resource: 'Service default/mocka (cluster dev)', action: 'unchanged' },
         ],
+        started: [],
+        issues: [
+          {
+            file: 'mock.yaml',
+            line: 30,
+            col: 9,
+            resource: 'Deployment default/mocka-v1',
+            path: 'spec.template.spec.containers[0].imagePullPolicy',
+            message: 'ignored',
+            severity: 'ignored',
+          },
+        ],
         notes: [
-          'mock.yaml:30:9: Deployment default/mocka-v1: spec.template.spec.containers[0].imagePullPolicy: ignored',
+          'warning: VirtualService istio-system/vs is now ResolvedRefs=False (NotFound): gone',
         ],
       },
     });
@@ -387,7 +397,8 @@ describe('against a daemon', () => {
     );
     assert.equal(
       r.stderr,
-      'note: mock.yaml:30:9: Deployment default/mocka-v1: spec.template.spec.containers[0].imagePullPolicy: ignored\n',
+      'note: mock.yaml:30:9: Deployment default/mocka-v1: spec.template.spec.containers[0].imagePullPolicy: ignored\n' +
+        'warning: VirtualService istio-system/vs is now ResolvedRefs=False (NotFound): gone\n',
     );
     assert.deepEqual(api.requests.at(-1)!.body, {
       cluster: 'dev',

@@ -55,6 +55,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "print a workload's log (-f to follow)",
     load: async () => (await import('./commands/logs.ts')).logs,
   },
+  requests: {
+    summary: 'recent requests, hop by hop (-f to follow)',
+    load: async () => (await import('./commands/requests.ts')).requests,
+  },
   explain: {
     summary: 'where a request would go, hop by hop, and why',
     load: async () => (await import('./commands/explain.ts')).explain,
@@ -88,7 +92,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 const GROUPS: readonly (readonly [string, readonly string[]])[] = [
   ['Daemon', ['up', 'down']],
   ['Resources', ['apply', 'delete', 'get', 'describe']],
-  ['Traffic', ['status', 'logs', 'explain', 'release', 'mock']],
+  ['Traffic', ['status', 'logs', 'requests', 'explain', 'release', 'mock']],
   ['Kubernetes', ['render', 'install', 'uninstall', 'controller']],
 ];
 

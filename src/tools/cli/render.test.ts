@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { loadResources } from '../../config/load/resources.ts';
 import type {
   ConditionView,
   ExplainResponse,
@@ -7,11 +8,15 @@ import type {
   ResourceView,
   StatusResponse,
 } from '../../controlplane/local/protocol.ts';
+import { resourceViews } from '../../controlplane/local/resource-views.ts';
+import { compile } from '../../core/compiler/compile.ts';
+import type { AccessLogEntry } from '../../dataplane/telemetry/access-log.ts';
 import { resolveKind } from './kinds.ts';
 import {
   renderData,
   renderDescribe,
   renderExplain,
+  renderRequest,
   renderResourceTable,
   renderStatus,
   renderTable,
@@ -202,70 +207,103 @@ reviews   default     reviews   v1,v2     True       True
     );
   });
 
-  test('lane groups: mode, route header, service count', () => {
+  // Views made the way the daemon makes them: the YAML compiled, then resourceViews.
+  const LANES_YAML = `
+apiVersion: istio.alibabacloud.com/v1
+kind: ASMSwimLaneGroup
+metadata: { name: mock }
+spec:
+  isPermissive: true
+  permissiveModeConfiguration: { routeHeader: version, traceHeader: baggage }
+  services: [{ name: mocka, namespace: default }, { name: mockc, namespace: default }]
+---
+apiVersion: istio.alibabacloud.com/v1
+kind: ASMSwimLaneGroup
+metadata: { name: strict }
+spec:
+  services: [{ name: pay, namespace: default }]
+---
+apiVersion: istio.alibabacloud.com/v1
+kind: ASMSwimLane
+metadata: { name: v2, labels: { swimlane-group: mock } }
+spec:
+  labelSelector: { version: v2 }
+  services: [{ name: mocka, namespace: default }, { name: mockc, namespace: default }]
+---
+apiVersion: lanes.dev/v1alpha1
+kind: LaneGroup
+metadata: { name: shop }
+spec: { routeHeader: x-lane, services: [frontend] }
+---
+apiVersion: lanes.dev/v1alpha1
+kind: Lane
+metadata: { name: dev-alice }
+spec: { group: shop, selector: { version: dev-alice } }
+---
+apiVersion: lanes.dev/v1alpha1
+kind: Lane
+metadata: { name: off }
+spec: { group: shop, enabled: false, selector: { version: off } }
+`;
+  const compiledViews = (kind: string) => {
+    const loaded = loadResources([{ file: 'lanes.yaml', text: LANES_YAML }]);
+    assert.ok(loaded.ok);
+    const { table, statuses } = compile(loaded.resources, [
+      { ...endpointOf('default/mocka', 'v2'), healthy: true },
+      { ...endpointOf('default/mockc', 'v2'), healthy: false },
+      { ...endpointOf('default/pay', 'v1'), port: 7003 },
+      { ...endpointOf('default/frontend', 'v1'), port: 7004 },
+    ]);
+    return resourceViews(
+      { resources: loaded.resources, statuses, table, instancesOf: () => undefined },
+      { kind },
+    );
+  };
+  const endpointOf = (service: string, version: string) => ({
+    service,
+    cluster: 'default',
+    address: '127.0.0.1',
+    port: version === 'v2' ? 7001 : 7002,
+    labels: { app: service.slice(8), version },
+    healthy: true,
+  });
+
+  test('lane groups of every kind: mode and route header as compiled (strict ASM groups use x-asm-prefer-tag)', () => {
     assert.equal(
-      table('asmswimlanegroup', [
-        view('ASMSwimLaneGroup', 'istio.alibabacloud.com/v1', 'mock', '', '', {
-          spec: {
-            isPermissive: true,
-            permissiveModeConfiguration: { routeHeader: 'version' },
-            services: [{ name: 'mocka' }, { name: 'mockb' }, { name: 'mockc' }],
-          },
-        }),
-        view('ASMSwimLaneGroup', 'istio.alibabacloud.com/v1', 'strict', '', '', {
-          spec: { services: [] },
-        }),
-      ]),
-      `NAME     MODE         ROUTEHEADER   SERVICES   ACCEPTED   RESOLVEDREFS
-mock     permissive   version       3          True       True
-strict   strict       default       0          True       True
+      table('asmswimlanegroup', compiledViews('ASMSwimLaneGroup')),
+      `NAME     MODE         ROUTEHEADER        SERVICES   LANES    ACCEPTED   RESOLVEDREFS
+mock     permissive   version            2          v2       True       True
+strict   strict       x-asm-prefer-tag   1          <none>   True       True
 `,
     );
     assert.equal(
-      table('lanegroup', [
-        view('LaneGroup', 'lanes.dev/v1alpha1', 'shop', '', '', {
-          spec: { routeHeader: 'x-lane', services: ['frontend', { name: 'checkout' }] },
-        }),
-      ]),
-      `NAME   MODE         ROUTEHEADER   SERVICES   ACCEPTED   RESOLVEDREFS
-shop   permissive   x-lane        2          True       True
+      table('lanegroup', compiledViews('LaneGroup')),
+      `NAME     KIND               MODE         ROUTEHEADER        SERVICES   LANES           ACCEPTED   RESOLVEDREFS
+mock     ASMSwimLaneGroup   permissive   version            2          v2              True       True
+strict   ASMSwimLaneGroup   strict       x-asm-prefer-tag   1          <none>          True       True
+shop     LaneGroup          permissive   x-lane             1          dev-alice,off   True       True
 `,
     );
   });
 
-  test('lanes: NAME GROUP ACCEPTED RESOLVEDREFS', () => {
+  test('get lanes lists the lanes of every kind, with the kind that declared each', () => {
     assert.equal(
-      table('asmswimlane', [
-        view('ASMSwimLane', 'istio.alibabacloud.com/v1', 'v1', '', '', {
-          metadata: { name: 'v1', labels: { 'swimlane-group': 'mock' } },
-        }),
-        view(
-          'ASMSwimLane',
-          'istio.alibabacloud.com/v1',
-          'orphan',
-          '',
-          '',
-          { metadata: { name: 'orphan' } },
-          {
-            conditions: [
-              OK[0]!,
-              { type: 'ResolvedRefs', status: 'False', reason: 'NoSuchGroup', message: 'no group' },
-            ],
-          },
-        ),
-      ]),
-      `NAME     GROUP    ACCEPTED   RESOLVEDREFS
-v1       mock     True       True
-orphan   <none>   True       False (NoSuchGroup)
+      table('lane', compiledViews('Lane')),
+      `NAME        KIND          GROUP   SERVICES      STATUS     ACCEPTED   RESOLVEDREFS
+v2          ASMSwimLane   mock    mocka,mockc   Enabled    True       True
+dev-alice   Lane          shop    frontend      Enabled    True       True
+off         Lane          shop    frontend      Disabled   True       True
 `,
     );
-    assert.equal(
-      table('lane', [
-        view('Lane', 'lanes.dev/v1alpha1', 'dev-alice', '', '', { spec: { group: 'shop' } }),
-      ]),
-      `NAME        GROUP   ACCEPTED   RESOLVEDREFS
-dev-alice   shop    True       True
-`,
+  });
+
+  test('describe lane shows what the compiler made of an ASM lane, with ready instances per service', () => {
+    const v2 = compiledViews('Lane').find((v) => v.name === 'v2');
+    assert.ok(v2);
+    const text = renderDescribe(v2);
+    assert.match(
+      text,
+      /\nLane:\n {2}group mock \(permissive, route header version\), enabled\n {2}selector: version=v2\n {2}fallback: <none>\n {2}SERVICE +READY\n {2}default\/mocka +1\/1\n {2}default\/mockc +0\/1\n/,
     );
   });
 
@@ -422,6 +460,30 @@ end: mockb-v1 has no upstream
     );
   });
 
+  test('a weighted choice: every branch with its share, the followed one marked', () => {
+    const weighted: ExplainResponse = {
+      hops: [
+        {
+          ...res.hops[0]!,
+          branches: [
+            { percent: 80, outcome: '→ default/mocka lane v1', name: 'v1', followed: false },
+            { percent: 20, outcome: '→ default/mocka lane v2', name: 'v2', followed: true },
+          ],
+        },
+      ],
+      end: 'x',
+    };
+    assert.equal(
+      renderExplain(weighted).split('\n').slice(0, 6).join('\n'),
+      `1. gateway istio-system/ingressgateway:80
+   request: GET / host 127.0.0.1:40001
+   branches (the proxy draws one per request; --branch NAME follows another):
+        80 %  → default/mocka lane v1
+        20 %  → default/mocka lane v2   ← followed
+   outcome: → default/mocka lane v2 (127.0.0.1:41231)`,
+    );
+  });
+
   test('json', () => {
     assert.equal(renderData('json', { hops: [], end: 'x' }), '{\n  "hops": [],\n  "end": "x"\n}\n');
   });
@@ -516,5 +578,74 @@ describe('helpers', () => {
   test('yaml keeps long lines whole', () => {
     const long = 'x'.repeat(150);
     assert.equal(renderData('yaml', { message: long }), `message: ${long}\n`);
+  });
+});
+
+describe('requests', () => {
+  const hop = (over: Partial<AccessLogEntry>): AccessLogEntry => ({
+    time: '2026-01-01T09:07:29.976Z',
+    hop: 'gateway',
+    listener: 'gateway istio-system/ingressgateway:80',
+    method: 'GET',
+    authority: 'shop',
+    path: '/',
+    tag: 'v2',
+    tagSource: 'route',
+    service: 'default/mocka',
+    lane: 'v2',
+    subset: null,
+    fallback: [],
+    upstream: '127.0.0.1:41231',
+    status: 200,
+    bytesIn: 70,
+    bytesOut: 120,
+    durationUs: 12_300,
+    error: null,
+    attempts: 1,
+    traceId: 'a'.repeat(32),
+    ...over,
+  });
+
+  test('a request, then one line per hop: where it went, the instance, status, time and what happened', () => {
+    assert.equal(
+      renderRequest({
+        traceId: 'a'.repeat(32),
+        time: '2026-01-01T09:07:29.976Z',
+        method: 'GET',
+        authority: 'shop',
+        path: '/',
+        status: 200,
+        durationUs: 12_300,
+        tag: 'v2',
+        hops: [
+          hop({}),
+          hop({
+            hop: 'inbound',
+            listener: 'sidecar inbound default/mocka-v2',
+            service: null,
+            lane: null,
+            upstream: '127.0.0.1:39012',
+            durationUs: 9_500,
+          }),
+          hop({
+            hop: 'outbound',
+            listener: 'sidecar outbound default/mocka-v2',
+            service: 'default/mockb',
+            lane: 'v1',
+            fallback: ['v2:lacks-service'],
+            upstream: '127.0.0.1:41300',
+            durationUs: 4_000,
+            attempts: 2,
+            event: 'retried after UPSTREAM_RESET (closed), to lane v1',
+          }),
+        ],
+      }),
+      `09:07:29.976  GET shop/  200  12 ms  lane v2  trace ${'a'.repeat(32)}
+  HOP                                      TO                                                       INSTANCE          STATUS   TIME     NOTE
+  gateway istio-system/ingressgateway:80   → default/mocka lane v2                                  127.0.0.1:41231   200      12 ms
+  sidecar inbound default/mocka-v2         → the app                                                127.0.0.1:39012   200      9.5 ms
+  sidecar outbound default/mocka-v2        → default/mockb lane v1 (passed over v2:lacks-service)   127.0.0.1:41300   200      4.0 ms   2 attempts; retried after UPSTREAM_RESET (closed), to lane v1
+`,
+    );
   });
 });

@@ -3,14 +3,17 @@
  * status and explain. Pure functions of API responses, so tests compare golden strings.
  */
 import { stringify } from 'yaml';
+import { formatIssue, type Issue } from '../../config/source/issues.ts';
 import type {
   ExplainResponse,
   InstanceView,
+  RecentRequest,
   ReleaseView,
   ResourceView,
   StatusResponse,
 } from '../../controlplane/local/protocol.ts';
 import type { DaemonInfo } from '../../controlplane/local/state/state-dir.ts';
+import type { AccessLogEntry } from '../../dataplane/telemetry/access-log.ts';
 import { type KindInfo, kindByName, qualifiedName } from './kinds.ts';
 
 /** kubectl's column gap (its tabwriter pads with three spaces). */
@@ -71,6 +74,8 @@ const NAMESPACE: Column = { header: 'NAMESPACE', value: (r) => r.namespace || NO
 const CLUSTER: Column = { header: 'CLUSTER', value: (r) => r.cluster || NONE };
 const ACCEPTED: Column = { header: 'ACCEPTED', value: (r) => conditionCell(r, 'Accepted') };
 const RESOLVED: Column = { header: 'RESOLVEDREFS', value: (r) => conditionCell(r, 'ResolvedRefs') };
+/** The kind that declared it, where one KIND lists several (lanes: Lane and ASMSwimLane). */
+const KIND: Column = { header: 'KIND', value: (r) => r.kind };
 
 /** Columns per kind: what a user checks first about each. */
 function columnsFor(kind: KindInfo): readonly Column[] {
@@ -106,32 +111,17 @@ function columnsFor(kind: KindInfo): readonly Column[] {
         ACCEPTED,
         RESOLVED,
       ];
+    // A lane group and a lane are one concept whatever kind declared them: `get lanes` lists
+    // Lanes and ASMSwimLanes alike, with what the compiler made of each.
     case 'LaneGroup':
-      return [
-        NAME,
-        { header: 'MODE', value: (r) => text(get(r.manifest, 'spec', 'mode'), 'permissive') },
-        { header: 'ROUTEHEADER', value: (r) => text(get(r.manifest, 'spec', 'routeHeader')) },
-        { header: 'SERVICES', value: (r) => count(get(r.manifest, 'spec', 'services')) },
-        ACCEPTED,
-        RESOLVED,
-      ];
     case 'ASMSwimLaneGroup':
       return [
         NAME,
-        { header: 'MODE', value: asmGroupMode },
-        {
-          header: 'ROUTEHEADER',
-          value: (r) =>
-            text(get(r.manifest, 'spec', 'permissiveModeConfiguration', 'routeHeader'), 'default'),
-        },
-        { header: 'SERVICES', value: (r) => count(get(r.manifest, 'spec', 'services')) },
-        ACCEPTED,
-        RESOLVED,
-      ];
-    case 'Lane':
-      return [
-        NAME,
-        { header: 'GROUP', value: (r) => text(get(r.manifest, 'spec', 'group')) },
+        ...(kind.kind === 'LaneGroup' ? [KIND] : []),
+        { header: 'MODE', value: (r) => r.laneGroup?.mode ?? NONE },
+        { header: 'ROUTEHEADER', value: (r) => r.laneGroup?.routeHeader ?? NONE },
+        { header: 'SERVICES', value: (r) => String(r.laneGroup?.services.length ?? 0) },
+        { header: 'LANES', value: (r) => r.laneGroup?.lanes.join(',') || NONE },
         ACCEPTED,
         RESOLVED,
       ];
@@ -143,13 +133,17 @@ function columnsFor(kind: KindInfo): readonly Column[] {
         { header: 'STEP', value: (r) => (r.release ? releaseStep(r.release) : '-') },
         { header: 'WEIGHT', value: (r) => (r.release ? `${r.release.weight}%` : '-') },
       ];
+    case 'Lane':
     case 'ASMSwimLane':
       return [
         NAME,
+        ...(kind.kind === 'Lane' ? [KIND] : []),
+        { header: 'GROUP', value: (r) => r.lane?.group ?? NONE },
         {
-          header: 'GROUP',
-          value: (r) => text(get(r.manifest, 'metadata', 'labels', 'swimlane-group')),
+          header: 'SERVICES',
+          value: (r) => r.lane?.services.map((s) => shortName(s.name)).join(',') || NONE,
         },
+        { header: 'STATUS', value: laneStatus },
         ACCEPTED,
         RESOLVED,
       ];
@@ -223,9 +217,14 @@ function drSubsets(r: ResourceView): string {
   return subsets.map((s) => text(get(s, 'name'), '?')).join(',');
 }
 
-function asmGroupMode(r: ResourceView): string {
-  // ASM groups are strict unless isPermissive is true.
-  return get(r.manifest, 'spec', 'isPermissive') === true ? 'permissive' : 'strict';
+function laneStatus(r: ResourceView): string {
+  if (!r.lane) return NONE;
+  return r.lane.enabled ? 'Enabled' : 'Disabled';
+}
+
+/** `default/mocka` → `mocka`. */
+function shortName(key: string): string {
+  return key.slice(key.indexOf('/') + 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,6 +257,34 @@ export function renderDescribe(r: ResourceView): string {
   lines.push('Notes:');
   if (r.notes.length === 0) lines.push(`  ${NONE}`);
   else for (const note of r.notes) lines.push(`  ${note}`);
+  if (r.laneGroup) {
+    const g = r.laneGroup;
+    lines.push('Lane group:');
+    lines.push(`  mode ${g.mode}, route header ${g.routeHeader}, baseline ${g.baseline ?? NONE}`);
+    lines.push(`  services: ${g.services.join(', ') || NONE}`);
+    lines.push(`  lanes: ${g.lanes.join(', ') || NONE}`);
+  }
+  if (r.lane) {
+    const l = r.lane;
+    lines.push('Lane:');
+    lines.push(
+      `  group ${l.group} (${l.mode}, route header ${l.routeHeader}), ${l.enabled ? 'enabled' : `disabled: ${l.disabledReason ?? 'disabled'}`}`,
+    );
+    const selector = Object.entries(l.selector).map(([k, v]) => `${k}=${v}`);
+    lines.push(`  selector: ${selector.join(',') || NONE}`);
+    lines.push(`  fallback: ${l.fallback.join(' → ') || NONE}`);
+    if (l.services.length === 0) lines.push(`  services: ${NONE}`);
+    else
+      lines.push(
+        indent(
+          renderTable(
+            ['SERVICE', 'READY'],
+            l.services.map((s) => [s.name, `${s.healthy}/${s.total}`]),
+          ),
+          '  ',
+        ),
+      );
+  }
   if (r.instances !== undefined) {
     lines.push('Instances:');
     if (r.instances.length === 0) lines.push(`  ${NONE}`);
@@ -463,6 +490,15 @@ export function renderExplain(e: ExplainResponse): string {
     const lines = [
       `${i + 1}. ${hop.hop}`,
       `   request: ${hop.request}`,
+      ...(hop.branches
+        ? [
+            '   branches (the proxy draws one per request; --branch NAME follows another):',
+            ...hop.branches.map(
+              (b) =>
+                `     ${`${b.percent} %`.padStart(7)}  ${b.outcome}${b.followed ? '   ← followed' : ''}`,
+            ),
+          ]
+        : []),
       `   outcome: ${hop.outcome}`,
       ...hop.steps.map((step) => `     - ${step}`),
     ];
@@ -496,10 +532,6 @@ function list(value: unknown): string {
   return value.map((v) => text(v, '?')).join(',');
 }
 
-function count(value: unknown): string {
-  return String(Array.isArray(value) ? value.length : 0);
-}
-
 function sum<T>(items: readonly T[], f: (item: T) => number): number {
   return items.reduce((total, item) => total + f(item), 0);
 }
@@ -515,4 +547,82 @@ function indent(block: string, prefix: string): string {
     .split('\n')
     .map((line) => (line === '' ? line : prefix + line))
     .join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// apply
+
+/**
+ * Notes about fields lanes ignores, or that are probably not meant, one line each — except that
+ * the same note about the same field in several places (every Deployment of a file writing
+ * `imagePullPolicy`) is one line saying how many and where; `verbose` lists every one.
+ */
+export function renderIssueNotes(issues: readonly Issue[], verbose: boolean): string[] {
+  if (verbose) return issues.map((i) => `note: ${formatIssue(i)}`);
+  const groups = new Map<string, Issue[]>();
+  for (const issue of issues) {
+    // `containers[0]` and `containers[2]` are the same field of different items.
+    const key = `${issue.severity} ${issue.path.replace(/\[\d+\]/g, '[]')} ${issue.message}`;
+    const group = groups.get(key);
+    if (group) group.push(issue);
+    else groups.set(key, [issue]);
+  }
+  return [...groups.values()].map((group) => {
+    const first = group[0]!;
+    if (group.length === 1) return `note: ${formatIssue(first)}`;
+    return `note: ${group.length} × ${first.path.replace(/\[\d+\]/g, '[]')}: ${first.message} (${places(group)}; -v lists each)`;
+  });
+}
+
+/** `mock.yaml:42,94,146, swimlane-v1.yaml:21`. */
+function places(issues: readonly Issue[]): string {
+  const byFile = new Map<string, number[]>();
+  for (const i of issues) {
+    const lines = byFile.get(i.file ?? '') ?? [];
+    lines.push(i.line);
+    byFile.set(i.file ?? '', lines);
+  }
+  return [...byFile]
+    .map(([file, lines]) => `${file ? `${file}:` : 'line '}${lines.join(',')}`)
+    .join(', ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// requests
+
+function ms(us: number): string {
+  return us >= 10_000 ? `${(us / 1000).toFixed(0)} ms` : `${(us / 1000).toFixed(1)} ms`;
+}
+
+/** Where a hop sent the request: the service and lane, the app (inbound), or outside the mesh. */
+function hopTarget(h: AccessLogEntry): string {
+  const where =
+    h.service !== null
+      ? `${h.service}${h.lane !== null ? ` lane ${h.lane}` : h.subset !== null ? ` subset ${h.subset}` : ''}`
+      : h.hop === 'inbound'
+        ? 'the app'
+        : h.authority || '-';
+  const fallback = h.fallback.length > 0 ? ` (passed over ${h.fallback.join(', ')})` : '';
+  return `→ ${where}${fallback}`;
+}
+
+/**
+ * One request, hop by hop: a line for the request (when, what, status, time, tag, trace id),
+ * then one per hop (which proxy, where it sent the request and why, the instance, status, time,
+ * mesh error, attempts and what happened besides).
+ */
+export function renderRequest(r: RecentRequest): string {
+  const time = r.time.slice(11, 23);
+  const head = `${time}  ${r.method || '-'} ${r.authority}${r.path}  ${r.status}  ${ms(r.durationUs)}${r.tag !== null ? `  lane ${r.tag}` : ''}${r.traceId !== null ? `  trace ${r.traceId}` : ''}`;
+  const rows = r.hops.map((h) => [
+    h.listener,
+    hopTarget(h),
+    h.upstream ?? '-',
+    String(h.status),
+    ms(h.durationUs),
+    [h.error ?? '', h.attempts > 1 ? `${h.attempts} attempts` : '', h.event ?? '']
+      .filter((x) => x !== '')
+      .join('; '),
+  ]);
+  return `${head}\n${indent(renderTable(['HOP', 'TO', 'INSTANCE', 'STATUS', 'TIME', 'NOTE'], rows), '  ')}\n`;
 }

@@ -53,8 +53,9 @@ export interface LabelSelector {
 export interface EnvVar {
   readonly name: string;
   /**
-   * As written: `$(NAME)` references are not expanded yet (Kubernetes expands them when it starts
-   * the container; use `resolveContainerEnv`). An entry without `value` has value `''`.
+   * As written: `$(NAME)` references are expanded when an instance starts, as Kubernetes expands
+   * them when it starts the container (`instance-env.ts` in local mode). An entry without `value`
+   * has value `''`.
    */
   readonly value: string;
 }
@@ -74,7 +75,8 @@ export interface ContainerSpec {
   readonly image: string | undefined;
   /**
    * `undefined` means "the image's entrypoint" and is different from any list, as in Kubernetes
-   * (an empty list is the same as absent there too). `$(NAME)` references are not expanded yet.
+   * (an empty list is the same as absent there too). As written: `$(NAME)` references are
+   * expanded when an instance starts, with the same rules as `env` values.
    */
   readonly command: readonly string[] | undefined;
   /** `undefined` means "the image's default arguments" (when `command` is also unset). */

@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 
 export const DAEMON_JSON = 'daemon.json';
 export const TOKEN_FILE = 'token';
+/** The pids of running workload instances, so whoever comes next can stop what a dead daemon left. */
+export const PID_FILE = 'instances.json';
 
 export interface DaemonInfo {
   readonly pid: number;

@@ -22,7 +22,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DAEMON_JSON, type DaemonInfo, TOKEN_FILE, untrustedDir } from './state-dir.ts';
+import { DAEMON_JSON, type DaemonInfo, PID_FILE, TOKEN_FILE, untrustedDir } from './state-dir.ts';
 
 const MARKER = 'lanes-state.json';
 const FORMAT = 'lanes-state/1';
@@ -160,7 +160,7 @@ export class StateDir {
   }
 
   get pidFile(): string {
-    return join(this.dir, 'instances.json');
+    return join(this.dir, PID_FILE);
   }
 
   get daemonLog(): string {

@@ -177,12 +177,14 @@ export const INSTANCE_LOG_MAX_BYTES = 64 * 1024 * 1024;
 export function openLog(path: string, maxBytes = INSTANCE_LOG_MAX_BYTES): number {
   mkdirSync(dirname(path), { recursive: true });
   rotateLog(path, maxBytes);
-  return openSync(path, 'a');
+  // Readable too: appendLogLineFd looks at the last byte.
+  return openSync(path, 'a+');
 }
 
 function rotateLog(path: string, maxBytes: number): void {
   try {
-    if (statSync(path).size < maxBytes) return;
+    const { size } = statSync(path);
+    if (size < maxBytes || size === 0) return;
     // A process of the same instance still stopping keeps writing to its fd, so into `.1`.
     renameSync(path, `${path}.1`);
   } catch {
@@ -224,6 +226,19 @@ export function appendLogLine(path: string, text: string): void {
     // See above.
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Appends a `--- lanes: … ---` line through an open log fd — the file the process writes to,
+ * even after it was moved to `.1` — on a line of its own. Errors are swallowed.
+ */
+export function appendLogLineFd(fd: number, text: string): void {
+  try {
+    const prefix = endsWithNewline(fd) ? '' : '\n';
+    writeSync(fd, prefix + lanesLine(text));
+  } catch {
+    // The log is for people.
   }
 }
 

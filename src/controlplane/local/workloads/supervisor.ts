@@ -23,6 +23,7 @@ import { connect, type Socket } from 'node:net';
 import { formatPidFile, type PidFileEntry } from './supervisor-orphans.ts';
 import {
   appendLogLine,
+  appendLogLineFd,
   describeExit,
   describeSpawnError,
   formatDuration,
@@ -53,6 +54,11 @@ export interface InstanceSpec {
   readonly logFile: string;
   /** SIGTERM, then SIGKILL after this long (Kubernetes terminationGracePeriodSeconds). */
   readonly graceMs: number;
+  /**
+   * Start with a log of its own: an existing one (a replaced generation's, whose process may
+   * still be stopping and writing to it) is first moved to `<logFile>.1`. Restarts append.
+   */
+  readonly freshLog?: boolean;
 }
 
 export type InstanceStatus = 'starting' | 'ready' | 'backoff' | 'stopping' | 'stopped' | 'failed';
@@ -105,6 +111,11 @@ interface Run {
   probeTimer: NodeJS.Timeout | null;
   startTimer: NodeJS.Timeout | null;
   killTimer: NodeJS.Timeout | null;
+  /**
+   * The log file the process writes to, kept open for the supervisor's own lines about it: a
+   * replaced generation's log moved to `.1` still gets its `stopping`/`stopped` lines.
+   */
+  readonly logFd: number;
   /** Settles when the whole group is gone and the instance moved on (stop() awaits it). */
   readonly gone: Promise<void>;
   resolveGone: () => void;
@@ -200,7 +211,7 @@ export class Supervisor {
       this.#clearRestart(entry);
       this.#launch(entry);
     } else if (!run.exited && run.killing === null) {
-      appendLogLine(run.spec.logFile, 'configuration changed; stopping this process');
+      this.#runLine(run, 'configuration changed; stopping this process');
       this.#kill(entry, run, 'replace');
       this.#emit(entry);
     }
@@ -219,7 +230,7 @@ export class Supervisor {
       return Promise.resolve();
     }
     if (!run.exited && run.killing === null) {
-      appendLogLine(run.spec.logFile, stoppingText(run.spec.graceMs));
+      this.#runLine(run, stoppingText(run.spec.graceMs));
       this.#kill(entry, run, 'stop');
       this.#emit(entry);
     } else if (entry.status !== 'stopping') {
@@ -262,7 +273,7 @@ export class Supervisor {
     }
     let fd: number;
     try {
-      fd = openLog(spec.logFile);
+      fd = openLog(spec.logFile, spec.freshLog === true && !restart ? 0 : undefined);
     } catch (e) {
       // Nowhere to write the failure either; the state carries it.
       entry.lastExit = `could not start: cannot open log file ${spec.logFile}: ${(e as Error).message}`;
@@ -300,8 +311,6 @@ export class Supervisor {
       fd,
       restart ? `started pid ${pid} (restart ${entry.restarts})` : `started pid ${pid}`,
     );
-    // Our copy of the fd is no longer needed: the child has its own.
-    closeSync(fd);
 
     let resolveGone!: () => void;
     const gone = new Promise<void>((resolve) => {
@@ -320,6 +329,7 @@ export class Supervisor {
       probeTimer: null,
       startTimer: null,
       killTimer: null,
+      logFd: fd,
       gone,
       resolveGone,
     };
@@ -394,8 +404,8 @@ export class Supervisor {
     clearTimer(run.startTimer);
     run.startTimer = null;
     entry.status = 'ready';
-    appendLogLine(
-      run.spec.logFile,
+    this.#runLine(
+      run,
       `ready: listening on 127.0.0.1:${run.spec.port} after ${formatDuration(this.#now() - run.startedAt)}`,
     );
     this.#emit(entry);
@@ -404,8 +414,8 @@ export class Supervisor {
   #onStartTimeout(entry: Entry, run: Run): void {
     run.startTimer = null;
     if (run.ready || run.exited || run.killing !== null) return;
-    appendLogLine(
-      run.spec.logFile,
+    this.#runLine(
+      run,
       `not listening on 127.0.0.1:${run.spec.port} after ${formatDuration(this.#startTimeoutMs)}; ${stoppingText(run.spec.graceMs)}`,
     );
     this.#kill(entry, run, 'timeout');
@@ -427,8 +437,8 @@ export class Supervisor {
     run.killTimer = setTimeout(() => {
       run.killTimer = null;
       if (!run.exited || groupAlive(run.pid)) {
-        appendLogLine(
-          run.spec.logFile,
+        this.#runLine(
+          run,
           `still running after the grace period of ${formatDuration(graceMs)}; SIGKILL`,
         );
         signalGroup(run.pid, 'SIGKILL', !run.exited);
@@ -474,7 +484,7 @@ export class Supervisor {
       // A stable run (ready, and up for resetAfterMs) forgives earlier crashes.
       if (run.ready && ranMs >= this.#backoff.resetAfterMs) entry.crashes = 0;
       delay = this.#nextDelay(entry);
-      appendLogLine(run.spec.logFile, `${exit}; restarting in ${formatDuration(delay)}`);
+      this.#runLine(run, `${exit}; restarting in ${formatDuration(delay)}`);
     }
 
     if (!groupAlive(run.pid)) {
@@ -499,6 +509,11 @@ export class Supervisor {
     });
   }
 
+  /** A `--- lanes: … ---` line about a run, in the log its process writes to. */
+  #runLine(run: Run, text: string): void {
+    appendLogLineFd(run.logFd, text);
+  }
+
   /** The whole group is gone: finish a stop, start a new spec, or wait out the backoff. */
   #afterGroupGone(entry: Entry, run: Run, delay: number): void {
     clearTimer(run.killTimer);
@@ -506,7 +521,7 @@ export class Supervisor {
     entry.run = null;
     this.#writePidFile();
     if (entry.want === 'stop') {
-      appendLogLine(run.spec.logFile, `stopped: ${entry.lastExit}`);
+      this.#runLine(run, `stopped: ${entry.lastExit}`);
       this.#finish(entry);
     } else if (entry.spec !== run.spec) {
       // A spec change (or a start() during a stop): the new process starts at once.
@@ -518,6 +533,11 @@ export class Supervisor {
         entry.status = 'backoff';
         this.#emit(entry);
       }
+    }
+    try {
+      closeSync(run.logFd);
+    } catch {
+      // Closed already.
     }
     run.resolveGone();
   }
@@ -618,6 +638,7 @@ function freezeSpec(spec: InstanceSpec): InstanceSpec {
     port: spec.port,
     logFile: spec.logFile,
     graceMs: spec.graceMs,
+    ...(spec.freshLog === undefined ? {} : { freshLog: spec.freshLog }),
   });
 }
 
@@ -629,6 +650,7 @@ function sameSpec(a: InstanceSpec, b: InstanceSpec): boolean {
     a.port !== b.port ||
     a.logFile !== b.logFile ||
     a.graceMs !== b.graceMs ||
+    a.freshLog !== b.freshLog ||
     a.args.length !== b.args.length ||
     a.args.some((arg, i) => arg !== b.args[i])
   ) {

@@ -10,8 +10,6 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import type { DeploymentSpec } from '../../../config/kinds/kube/index.ts';
-import { resolveContainerEnv } from '../../../config/kinds/kube/pod.ts';
-import type { InstrumentationSpec } from '../../../config/kinds/otel.ts';
 import { type Resource, resourceKey } from '../../../config/resource/resource.ts';
 import type { Instance } from '../../../core/compiler/endpoints.ts';
 import type { Workload } from '../../../core/engine/types.ts';
@@ -20,7 +18,9 @@ import { createSidecar, type Sidecar } from '../../../dataplane/sidecar.ts';
 import type { AccessLog } from '../../../dataplane/telemetry/access-log.ts';
 import type { HopObserver } from '../../../dataplane/telemetry/hop-events.ts';
 import { MOCK_SERVER_PATH } from '../mock/server.ts';
-import { mergeNodeOptions, otelEnv } from '../otel/env.ts';
+import { otelEnv } from '../otel/env.ts';
+import { instrumentationFor, specOf } from '../otel/instrumentation.ts';
+import { instanceEnv } from './instance-env.ts';
 import { isDeployment, runnerOf } from './runnable.ts';
 import type { InstanceState, InstanceStatus, Supervisor } from './supervisor.ts';
 
@@ -172,9 +172,14 @@ export class Workloads {
     const desired = new Map<string, Desired>();
     for (const r of resources) {
       if (!isDeployment(r)) continue;
+      const instrumentation = instrumentationFor(r, resources);
       const hash = createHash('sha256')
         .update(JSON.stringify(r.spec.template))
-        .update(this.#instrumentationFor(r, resources) ?? '')
+        .update(
+          instrumentation.kind === 'none'
+            ? ''
+            : JSON.stringify(specOf(instrumentation) ?? 'defaults'),
+        )
         .update(this.#o.dirOf(r) ?? '')
         .digest('hex')
         .slice(0, 12);
@@ -234,22 +239,6 @@ export class Workloads {
     }
   }
 
-  #instrumentationFor(
-    d: Resource<string, DeploymentSpec>,
-    resources: readonly Resource[],
-  ): string | undefined {
-    const request = d.spec.template.instrumentation[0];
-    if (!request) return undefined;
-    const ns = request.instrumentation?.namespace ?? d.metadata.namespace;
-    const candidates = resources.filter(
-      (r) => r.kind === 'Instrumentation' && r.metadata.namespace === ns,
-    );
-    const chosen = request.instrumentation
-      ? candidates.find((r) => r.metadata.name === request.instrumentation!.name)
-      : candidates[0];
-    return chosen ? JSON.stringify(chosen.spec) : 'default';
-  }
-
   async #start(want: Desired, resources: readonly Resource[]): Promise<void> {
     const d = want.deployment;
     const spec = d.spec;
@@ -282,39 +271,34 @@ export class Workloads {
     );
     const proxyUrl = `http://127.0.0.1:${outbound.port}`;
 
-    const base: Record<string, string> = {};
+    const inherited: Record<string, string> = {};
     const env = this.#o.env ?? process.env;
-    for (const name of INHERITED) if (env[name] !== undefined) base[name] = env[name]!;
-    let injected: Record<string, string> = {};
-    const instrumentation = this.#instrumentationFor(d, resources);
-    if (instrumentation !== undefined) {
-      const spec =
-        instrumentation === 'default'
-          ? undefined
-          : (JSON.parse(instrumentation) as InstrumentationSpec);
-      injected = {
-        ...otelEnv(spec, workload.labels.app ?? d.metadata.name),
-        NODE_COMPILE_CACHE: this.#o.compileCacheDir,
-      };
-    }
-    const containerEnv = resolveContainerEnv(container.env, {});
-    const finalEnv: Record<string, string> = { ...base, ...injected, ...containerEnv };
-    if (injected.NODE_OPTIONS && containerEnv.NODE_OPTIONS)
-      finalEnv.NODE_OPTIONS = mergeNodeOptions(containerEnv.NODE_OPTIONS, injected.NODE_OPTIONS);
-    // What the instance must have to work inside the mesh wins over the container's env.
-    Object.assign(finalEnv, {
-      PORT: String(appPort),
-      http_proxy: proxyUrl,
-      HTTP_PROXY: proxyUrl,
-      NODE_USE_ENV_PROXY: '1',
+    for (const name of INHERITED) if (env[name] !== undefined) inherited[name] = env[name]!;
+    const instrumentation = instrumentationFor(d, resources);
+    const injected =
+      instrumentation.kind === 'none'
+        ? {}
+        : {
+            ...otelEnv(specOf(instrumentation), workload.labels.app ?? d.metadata.name),
+            NODE_COMPILE_CACHE: this.#o.compileCacheDir,
+          };
+    const prepared = instanceEnv({
+      inherited,
+      injected,
+      mesh: {
+        PORT: String(appPort),
+        http_proxy: proxyUrl,
+        HTTP_PROXY: proxyUrl,
+        NODE_USE_ENV_PROXY: '1',
+      },
+      env: container.env,
+      argv:
+        runner.kind === 'mock'
+          ? [process.execPath, MOCK_SERVER_PATH]
+          : [...runner.command, ...runner.args],
     });
-    const lookup = (n: string) => finalEnv[n];
-    const expand = (s: string) =>
-      s.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, n: string) => lookup(n) ?? m);
-    const [command, ...args] =
-      runner.kind === 'mock'
-        ? [process.execPath, MOCK_SERVER_PATH]
-        : [...runner.command.map(expand), ...runner.args.map(expand)];
+    const finalEnv = prepared.env;
+    const [command, ...args] = prepared.argv;
     if (!command) {
       await sidecar.close(0);
       throw new Error(
@@ -351,6 +335,11 @@ export class Workloads {
         port: appPort,
         logFile,
         graceMs: spec.template.terminationGracePeriodSeconds * 1000,
+        // A new generation of a changed Deployment gets a log of its own: the old one's last
+        // lines (stopping, stopped) land in `.log.1`, not after the new one's start.
+        freshLog: [...this.#instances.values()].some(
+          (i) => i.deploymentKey === resourceKey(d.id) && i.index === want.index,
+        ),
       });
     } catch (error) {
       await sidecar.close(0);

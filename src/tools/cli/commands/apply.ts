@@ -1,7 +1,10 @@
 /** `lanes apply -f PATH…` and `lanes delete`. */
+import { parseGoDurationNs } from '../../../config/schema/duration.ts';
 import type { DeleteTarget } from '../../../controlplane/local/protocol.ts';
+import { notReadyLine, READY_WAIT_MS } from '../../../controlplane/local/readiness.ts';
 import { resolveStateDir } from '../../../controlplane/local/state/state-dir.ts';
 import {
+  boolFlag,
   type CommandSpec,
   listFlag,
   maxPositionals,
@@ -9,10 +12,10 @@ import {
   parseCommand,
   stringFlag,
 } from '../args.ts';
-import { connect } from '../client.ts';
+import { type Client, connect } from '../client.ts';
 import { type CommandContext, UsageError } from '../io.ts';
 import { type KindInfo, qualifiedName, resolveKind, unknownKindMessage } from '../kinds.ts';
-import { resourceRef } from '../render.ts';
+import { renderIssueNotes, resourceRef } from '../render.ts';
 import { readPaths } from './sources.ts';
 
 export const applySpec: CommandSpec = {
@@ -20,12 +23,19 @@ export const applySpec: CommandSpec = {
   help: `Create or update resources. All or nothing: when any document has an error, nothing is
 applied and every error is printed, one per line, as file:line:col.
 
-Usage: lanes apply -f PATH... [--cluster CLUSTER]
+Once applied, it waits (--wait, default 20s) for the instances the change started to accept
+connections, and says which are not ready and why: how they exited, or that they run but do not
+listen on their $PORT, and the last line they wrote. They are warnings: the change is applied,
+the instances keep starting, and the exit code is 0.
+
+Usage: lanes apply -f PATH... [--cluster CLUSTER] [--wait DURATION] [-v]
 
 Flags:
   -f, --filename PATH   a file, a directory (its .yaml, .yml and .json files, recursively) or -
                         for stdin; repeatable
       --cluster NAME    cluster for Deployments, Services and Gateways (default: default)
+      --wait DURATION   how long to wait for new instances to be ready: 20s (default), 1m, 0 (not)
+  -v, --verbose         every note on its own line (repeated notes are otherwise summarised)
       --state DIR       state directory (default $LANES_HOME, else ./.lanes)
 
 Examples:
@@ -36,6 +46,8 @@ Examples:
   options: {
     filename: { type: 'string', short: 'f', multiple: true },
     cluster: { type: 'string' },
+    wait: { type: 'string' },
+    verbose: { type: 'boolean', short: 'v' },
   },
 };
 
@@ -77,12 +89,67 @@ export async function apply(ctx: CommandContext): Promise<number> {
   }
   checkStdinOnce(paths);
   const cluster = clusterFlag(p);
+  const waitMs = waitFlag(p);
   const client = connect(resolveStateDir(p.state, ctx.io.env, ctx.io.cwd));
   const sources = await readPaths(paths, ctx.io);
   const res = await client.apply({ ...(cluster !== undefined ? { cluster } : {}), sources });
   for (const r of res.results) ctx.io.stdout.write(`${resourceRef(r.resource)} ${r.action}\n`);
+  for (const line of renderIssueNotes(res.issues, boolFlag(p, 'verbose')))
+    ctx.io.stderr.write(`${line}\n`);
   printNotes(ctx, res.notes);
+  if (res.started.length > 0 && waitMs > 0) await reportReadiness(ctx, client, res.started, waitMs);
   return 0;
+}
+
+/** The first second is waited quietly: most instances are ready by then. */
+const QUIET_WAIT_MS = 1000;
+
+/**
+ * Waits for the instances the apply started, saying how long before a wait anyone would
+ * notice, then a `warning:` line for each that is not ready. Never fails the apply.
+ */
+async function reportReadiness(
+  ctx: CommandContext,
+  client: Client,
+  started: readonly string[],
+  waitMs: number,
+): Promise<void> {
+  let { instances } = await client.ready({
+    instances: started,
+    timeoutMs: Math.min(QUIET_WAIT_MS, waitMs),
+  });
+  const starting = instances.filter((i) => i.state === 'starting');
+  if (starting.length > 0 && waitMs > QUIET_WAIT_MS) {
+    ctx.io.stderr.write(
+      `waiting up to ${formatSeconds(waitMs)} for ${starting.map((i) => `${i.workload} instance ${i.index}`).join(', ')} to accept connections (--wait)\n`,
+    );
+    const rest = await client.ready({
+      instances: starting.map((i) => i.key),
+      timeoutMs: waitMs - QUIET_WAIT_MS,
+    });
+    const later = new Map(rest.instances.map((i) => [i.key, i]));
+    instances = instances.map((i) => later.get(i.key) ?? i);
+  }
+  for (const i of instances) {
+    if (i.state === 'crashed' || i.state === 'starting')
+      ctx.io.stderr.write(`warning: ${notReadyLine(i)}\n`);
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** `--wait DURATION` (Go syntax: 20s, 1m30s, 0) in ms; the default when absent. */
+function waitFlag(p: Parsed): number {
+  const text = stringFlag(p, 'wait');
+  if (text === undefined) return READY_WAIT_MS;
+  const ns = parseGoDurationNs(text);
+  if (ns === undefined || ns < 0n)
+    throw new UsageError(
+      `--wait needs a duration such as 20s, 1m or 0, got ${JSON.stringify(text)}`,
+    );
+  return Number(ns / 1_000_000n);
 }
 
 /** Notes on stderr, each marked: `warning:` for something the change broke, else `note:`. */

@@ -21,8 +21,11 @@ export const explainSpec: CommandSpec = {
   help: `Show where a request would go, hop by hop, and why: which rule matched, which lane was
 chosen, which fallbacks were tried. Nothing is sent to any workload.
 
-Usage: lanes explain --gateway NAMESPACE/NAME [--port P] [-H 'name: value']... [PATH]
-       lanes explain --from WORKLOAD --to SERVICE[:PORT] [-H 'name: value']... [PATH]
+Where a proxy would choose at random (a weighted route, weighted entry rules), every branch is
+listed with its share of the requests, and the walk follows the largest, or --branch NAME.
+
+Usage: lanes explain --gateway NAMESPACE/NAME [--port P] [-H 'name: value']... [--branch NAME] [PATH]
+       lanes explain --from WORKLOAD --to SERVICE[:PORT] [-H 'name: value']... [--branch NAME] [PATH]
 
 Flags:
       --gateway NS/NAME     start at this Istio Gateway
@@ -31,6 +34,7 @@ Flags:
       --to SERVICE[:PORT]   the service the workload calls (name, name.ns or a full host)
   -H, --header 'k: v'       a request header; repeatable
   -X, --method METHOD       the request method (default GET)
+      --branch NAME         at a weighted choice, follow the lane, subset or service NAME
   -o, --output FORMAT       table (default), json or yaml
       --state DIR           state directory (default $LANES_HOME, else ./.lanes)
 
@@ -39,6 +43,7 @@ PATH defaults to /.
 Examples:
   lanes explain --gateway istio-system/ingressgateway-dev -H 'alice-dev: true' /
   lanes explain --from mocka-v1 --to mockb:8000 -H 'baggage: version=v2'
+  lanes explain --gateway istio-system/ingressgateway --branch v2
 `,
   options: {
     gateway: { type: 'string' },
@@ -47,6 +52,7 @@ Examples:
     to: { type: 'string' },
     header: { type: 'string', short: 'H', multiple: true },
     method: { type: 'string', short: 'X' },
+    branch: { type: 'string' },
     ...OUTPUT_OPTION,
   },
 };
@@ -56,31 +62,37 @@ export async function explain(ctx: CommandContext): Promise<number> {
   if (!p) return 0;
   const format = outputFlag(p);
   maxPositionals(explainSpec, p, 1, 'one PATH');
-  const req = explainRequest(
-    stringFlag(p, 'gateway'),
-    intFlag(p, 'port', 1, 65535),
-    stringFlag(p, 'from'),
-    stringFlag(p, 'to'),
-    listFlag(p, 'header'),
-    stringFlag(p, 'method'),
-    p.positionals[0],
-  );
+  const req = explainRequest({
+    gateway: stringFlag(p, 'gateway'),
+    port: intFlag(p, 'port', 1, 65535),
+    from: stringFlag(p, 'from'),
+    to: stringFlag(p, 'to'),
+    headers: listFlag(p, 'header'),
+    method: stringFlag(p, 'method'),
+    path: p.positionals[0],
+    branch: stringFlag(p, 'branch'),
+  });
   const client = connect(resolveStateDir(p.state, ctx.io.env, ctx.io.cwd));
   const res = await client.explain(req);
   ctx.io.stdout.write(format === 'table' ? renderExplain(res) : renderData(format, res));
   return 0;
 }
 
+export interface ExplainFlags {
+  readonly gateway?: string | undefined;
+  readonly port?: number | undefined;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+  /** `-H` arguments as typed. */
+  readonly headers?: readonly string[];
+  readonly method?: string | undefined;
+  readonly path?: string | undefined;
+  readonly branch?: string | undefined;
+}
+
 /** The request for the flags, or a usage error saying which combination is wrong. */
-export function explainRequest(
-  gateway: string | undefined,
-  port: number | undefined,
-  from: string | undefined,
-  to: string | undefined,
-  headerArgs: readonly string[],
-  method: string | undefined,
-  path: string | undefined,
-): ExplainRequest {
+export function explainRequest(flags: ExplainFlags): ExplainRequest {
+  const { gateway, port, from, to, method, path, branch } = flags;
   const start = (() => {
     if (gateway !== undefined && from !== undefined) {
       throw new UsageError('lanes explain starts at --gateway or at --from, not both');
@@ -114,12 +126,14 @@ export function explainRequest(
       `-X needs an HTTP method such as GET or POST, got ${JSON.stringify(method)}`,
     );
   }
-  const headers = parseHeaders(headerArgs);
+  if (branch === '') throw new UsageError('--branch needs a lane, subset or service name');
+  const headers = parseHeaders(flags.headers ?? []);
   return {
     ...start,
     ...(method !== undefined ? { method: method.toUpperCase() } : {}),
     path: path ?? '/',
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(branch !== undefined ? { branch } : {}),
   };
 }
 
