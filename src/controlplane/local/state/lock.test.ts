@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -97,6 +105,26 @@ describe('acquireLock', () => {
       assert.deepEqual(readdirSync(dir), ['daemon.lock']);
     });
   }
+
+  test('a breaker lock left by a starter that died while holding it does not block for ever', () => {
+    const dir = freshDir();
+    writeFileSync(lockFile(dir), `${deadPid}\n`);
+    const breaker = `${lockFile(dir)}.break`;
+    writeFileSync(breaker, `${deadPid}\n`);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(breaker, old, old);
+    acquireLock(dir, 4242);
+    assert.equal(lockText(dir), '4242\n');
+    assert.deepEqual(readdirSync(dir), ['daemon.lock']);
+  });
+
+  test('a fresh breaker lock (another starter removing the stale lock) is waited for, not removed', () => {
+    const dir = freshDir();
+    writeFileSync(lockFile(dir), `${deadPid}\n`);
+    writeFileSync(`${lockFile(dir)}.break`, `${daemonPid}\n`);
+    assert.throws(() => acquireLock(dir, 4242), /another lanes daemon is starting/);
+    assert.equal(lockText(dir), `${deadPid}\n`, 'the stale lock is left to the breaker holder');
+  });
 });
 
 describe('DaemonLock.release', () => {

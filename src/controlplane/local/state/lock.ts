@@ -6,11 +6,13 @@
  *
  * The lock file appears with its owner already in it (a complete file is hard-linked into place,
  * which fails when a lock exists), so nobody ever sees a lock without an owner and takes it over
- * as stale. A stale lock is moved aside before it is removed, and put back when what was moved
- * turns out to be a fresh lock another daemon took in between.
+ * as stale. Only the holder of a second, short-lived lock (`daemon.lock.break`, taken the same
+ * way) may remove a stale lock, and only after checking again that it still names the dead owner.
+ * Without it, two starters that both saw the same dead owner could each remove a lock — the
+ * second one removing the fresh lock the first had just taken — and two daemons would run.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateError } from './state.ts';
 import { isProcessAlive } from './state-dir.ts';
@@ -47,24 +49,53 @@ function uniqueNear(path: string, what: string, pid: number): string {
   return `${path}.${what}-${pid}-${randomBytes(6).toString('hex')}`;
 }
 
-/** Removes the lock at `path` if it still names `owner` (the dead owner we saw). */
+/**
+ * A breaker lock is held for a few microseconds; one this old was left by a starter that died
+ * while holding it, and is removed. (Two starters that both find it that old could race on its
+ * removal; that needs a crash inside the breaker first.)
+ */
+const STALE_BREAKER_MS = 5000;
+
+/**
+ * Removes the lock at `path` if it still names `owner` (the dead owner we saw), holding the
+ * breaker lock while it checks and removes. Returns without removing anything when another
+ * starter holds the breaker: the caller tries again.
+ */
 function removeStale(path: string, owner: number | undefined, pid: number): void {
-  const aside = uniqueNear(path, 'stale', pid);
+  const breaker = `${path}.break`;
+  const mine = uniqueNear(path, 'break', pid);
+  writeFileSync(mine, `${pid}\n`, { mode: 0o644 });
   try {
-    renameSync(path, aside);
-  } catch (error) {
-    if (errno(error) === 'ENOENT') return; // Another starter removed it first.
-    throw error;
-  }
-  if (ownerOf(aside) !== owner) {
-    // Between our look and the move, another starter replaced the stale lock with its own.
     try {
-      linkSync(aside, path);
+      linkSync(mine, breaker);
     } catch (error) {
       if (errno(error) !== 'EEXIST') throw error;
+      if (ageMs(breaker) > STALE_BREAKER_MS) rmSync(breaker, { force: true });
+      return;
     }
+    try {
+      if (ownerOf(path) === owner) unlinkSync(path);
+    } catch (error) {
+      if (errno(error) !== 'ENOENT') throw error;
+    } finally {
+      unlinkSync(breaker);
+    }
+  } finally {
+    rmSync(mine, { force: true });
   }
-  rmSync(aside, { force: true });
+}
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/** Blocks this thread for `ms` (acquireLock is synchronous: it runs before anything else). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 export interface DaemonLock {
@@ -76,8 +107,10 @@ export function acquireLock(dir: string, pid = process.pid): DaemonLock {
   const mine = uniqueNear(path, 'new', pid);
   writeFileSync(mine, `${pid}\n`, { mode: 0o644 });
   try {
-    // A few attempts: each after removing a lock whose owner is dead.
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // Attempts until the lock is ours or a live daemon's: each after removing (or waiting for
+    // another starter to remove) a lock whose owner is dead.
+    for (let attempt = 0; attempt < 100; attempt++) {
+      if (attempt > 0) pause(5 + Math.floor(Math.random() * 10));
       try {
         linkSync(mine, path);
       } catch (error) {
