@@ -10,7 +10,7 @@ import { hostOnly, portOf } from '../core/compiler/hosts.ts';
 import { applyHeaderOps } from '../core/engine/apply-ops.ts';
 import { decide } from '../core/engine/decide.ts';
 import type { ErrorCode } from '../core/engine/errors.ts';
-import type { Decision, HeaderOp, Hop, Respond, Tag } from '../core/engine/types.ts';
+import type { Decision, HeaderOp, Hop, OverrideInfo, Respond, Tag } from '../core/engine/types.ts';
 import { reasonPhrase, writeError } from './error-response.ts';
 import { type AccessLogContext, Exchange } from './exchange.ts';
 import { endToEnd, HeaderList } from './headers.ts';
@@ -21,6 +21,7 @@ import { splitAbsoluteForm } from './http1/target.ts';
 import type { ParseError, RequestEvents, RequestHead } from './http1/types.ts';
 import type { ProxyCore } from './proxy.ts';
 import { RawRequestView } from './request-view.ts';
+import { overrideOf } from './telemetry/access-log.ts';
 
 /** Ids a proxy creates for `ensure-trace-id` operations. */
 export function newTraceId(header: string): Record<string, string> {
@@ -80,8 +81,8 @@ function applyRewrite(decision: Decision, target: Target): Target {
 }
 
 /** What the log says of a request sent to no service of the mesh (the local app, a passthrough). */
-function outsideServices(tag: Tag | undefined) {
-  return { service: null, lane: null, subset: null, fallback: [], tag } as const;
+function outsideServices(tag: Tag | undefined, override: OverrideInfo | undefined) {
+  return { service: null, lane: null, subset: null, fallback: [], tag, override } as const;
 }
 
 export class DownstreamConnection implements RequestEvents {
@@ -331,6 +332,7 @@ export class DownstreamConnection implements RequestEvents {
           view,
           tag,
           decision.lane,
+          decision.override,
         );
         return;
       case 'respond':
@@ -359,7 +361,7 @@ export class DownstreamConnection implements RequestEvents {
           [],
           { kind: 'fixed', host: app.host, port: app.port },
           startedAt,
-          outsideServices(tag),
+          outsideServices(tag, decision.override),
         );
         return;
       }
@@ -374,7 +376,7 @@ export class DownstreamConnection implements RequestEvents {
           decision.requestOps,
           { kind: 'fixed', host, port },
           startedAt,
-          outsideServices(tag),
+          outsideServices(tag, decision.override),
         );
         return;
       }
@@ -400,6 +402,7 @@ export class DownstreamConnection implements RequestEvents {
             subset: decision.target.kind === 'subset' ? decision.target.subset : null,
             fallback: decision.fallback,
             tag,
+            override: decision.override,
           },
           decision,
         );
@@ -421,6 +424,7 @@ export class DownstreamConnection implements RequestEvents {
       subset: string | null;
       fallback: Extract<Decision, { kind: 'forward' }>['fallback'];
       tag: Tag | undefined;
+      override: OverrideInfo | undefined;
     },
     decision?: Extract<Decision, { kind: 'forward' }>,
   ): void {
@@ -460,6 +464,7 @@ export class DownstreamConnection implements RequestEvents {
       lane: meta.lane,
       subset: meta.subset,
       fallback: meta.fallback,
+      ...overrideOf(meta.override),
       startedAt,
       bytesIn: head.headBytes,
       newTraceId,
@@ -511,6 +516,7 @@ export class DownstreamConnection implements RequestEvents {
     view: RawRequestView,
     tag?: Tag,
     lane?: string,
+    override?: OverrideInfo,
   ): void {
     // With a body on its way, answering early and closing is simpler and safer than draining it.
     const keepAlive = head.keepAlive && head.framing.kind === 'none';
@@ -534,6 +540,7 @@ export class DownstreamConnection implements RequestEvents {
       service ?? null,
       fallback,
       lane ?? null,
+      override,
     );
     this.#afterLocalAnswer(keepAlive);
   }
@@ -554,6 +561,7 @@ export class DownstreamConnection implements RequestEvents {
     service: string | null,
     fallback: Extract<Decision, { kind: 'error' }>['fallback'],
     lane: string | null = null,
+    override?: OverrideInfo,
   ): void {
     const core = this.#core;
     core.runtime.hops.end(
@@ -568,6 +576,7 @@ export class DownstreamConnection implements RequestEvents {
         lane,
         subset: null,
         fallback,
+        ...overrideOf(override),
         startedAt,
       },
       {

@@ -3,6 +3,8 @@
  * why: destination, lane, candidate endpoints, header operations, fallback path, or an error
  * code the proxy answers with.
  */
+
+import type { OverrideKey } from '../carriers/override.ts';
 import type {
   DestinationTarget,
   RetryPolicy,
@@ -58,7 +60,45 @@ export interface DecideContext {
   readonly isEjected?: (endpoint: TableEndpoint) => boolean;
   /** Record a step-by-step explanation (for `lanes explain`); off on the proxy hot path. */
   readonly explain?: boolean;
+  /** The mesh's keys for per-request overrides; without them no override is followed. */
+  readonly overrides?: OverrideTrust;
 }
+
+/** What a hop needs to verify per-request overrides, and at a trusting gateway to sign them. */
+export interface OverrideTrust {
+  /** Keys whose signatures are honoured; the first one signs. */
+  readonly keys: readonly OverrideKey[];
+  /** Wall-clock milliseconds since the epoch: an override expires at a wall-clock time. */
+  readonly now: () => number;
+}
+
+/** Where a per-request override came from. */
+export type OverrideSource = 'header' | 'baggage' | 'trace-memory' | 'l5d-dtab' | 'l5d-ctx-dtab';
+
+/** Why a hop did not follow an override the request carried. */
+export type OverrideRejection =
+  | 'unsigned'
+  | 'expired'
+  | 'foreign-key'
+  | 'bad-signature'
+  | 'malformed';
+
+/** What a hop did with a per-request override (`lanes-override`, or Linkerd's `l5d-dtab`). */
+export type OverrideInfo =
+  | {
+      readonly status: 'followed';
+      /** Canonical pairs: `default/mockb=dev-bob,default/mockc=v2`. */
+      readonly pairs: string;
+      readonly source: OverrideSource;
+      /** This hop's lane was chosen by the override (it names the hop's service). */
+      readonly applied: boolean;
+    }
+  | {
+      readonly status: 'rejected';
+      readonly reason: OverrideRejection;
+      readonly message: string;
+      readonly source: OverrideSource;
+    };
 
 export type HeaderOp =
   | { readonly op: 'set' | 'add'; readonly name: string; readonly value: string }
@@ -118,6 +158,8 @@ export interface DestinationRequest {
   readonly host: string;
   readonly port: number | undefined;
   readonly target: DestinationTarget;
+  /** The lane a per-request override names for this service: it wins over the tag's lane. */
+  readonly overrideLane?: string;
 }
 
 export interface Forward {
@@ -140,6 +182,7 @@ export interface Forward {
   /** Lanes passed over before the chosen one, and why. */
   readonly fallback: readonly FallbackStep[];
   readonly steps: readonly string[];
+  readonly override?: OverrideInfo;
 }
 
 /** The sidecar inbound side: hand the request to the local app. */
@@ -149,6 +192,7 @@ export interface Local {
   /** Trace id → lane entries to record in the sidecar's memory. */
   readonly remember: readonly { readonly traceKey: string; readonly lane: string }[];
   readonly steps: readonly string[];
+  readonly override?: OverrideInfo;
 }
 
 /** An unknown host under ALLOW_ANY: forward to the host itself. */
@@ -158,6 +202,7 @@ export interface Passthrough {
   readonly requestOps: readonly HeaderOp[];
   readonly tags: readonly Tag[];
   readonly steps: readonly string[];
+  readonly override?: OverrideInfo;
 }
 
 /** Answer without forwarding: a redirect, a direct response, or an injected abort. */
@@ -182,6 +227,7 @@ export interface Failure {
   readonly fallback: readonly FallbackStep[];
   readonly tags: readonly Tag[];
   readonly steps: readonly string[];
+  readonly override?: OverrideInfo;
 }
 
 export type Decision = Forward | Local | Passthrough | Respond | Failure;
