@@ -17,7 +17,13 @@ import type net from 'node:net';
 import { basename, dirname } from 'node:path';
 import type { Daemon } from './daemon.ts';
 import type { ErrorResponse } from './protocol.ts';
-import { applyRequest, deleteRequest, explainRequest, releaseCommand } from './requests.ts';
+import {
+  applyRequest,
+  deleteRequest,
+  explainRequest,
+  overrideSignRequest,
+  releaseCommand,
+} from './requests.ts';
 import { StateError } from './state/state.ts';
 import { RequestError } from './store.ts';
 
@@ -111,6 +117,12 @@ export async function startApi(
           return;
         case 'POST /v1/explain':
           sendJson(res, 200, daemon.explain(explainRequest(await readJson(req))));
+          return;
+        case 'POST /v1/override/sign':
+          sendJson(res, 200, daemon.signOverride(overrideSignRequest(await readJson(req))));
+          return;
+        case 'POST /v1/override/rotate-key':
+          sendJson(res, 200, daemon.rotateOverrideKey());
           return;
         case 'GET /v1/logs':
           streamLog(daemon, url, res);

@@ -9,6 +9,7 @@ import type { DeploymentSpec } from '../../config/kinds/kube/index.ts';
 import type { InstrumentationSpec } from '../../config/kinds/otel.ts';
 import { type Resource, resourceKey, resourceLabel } from '../../config/resource/resource.ts';
 import { formatIssue } from '../../config/source/issues.ts';
+import { type OverrideKey, overrideKey } from '../../core/carriers/override.ts';
 import { compile } from '../../core/compiler/compile.ts';
 import { endpointsFor } from '../../core/compiler/endpoints.ts';
 import { describeCondition, type ResourceStatus } from '../../core/compiler/status.ts';
@@ -21,6 +22,7 @@ import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { releaseIssues } from '../release/references.ts';
 import { Gateways } from './gateways.ts';
 import { daemonFamilies, type MetricsServer, startMetricsServer } from './metrics.ts';
+import { signOverrideRequest } from './overrides.ts';
 import type {
   ApplyRequest,
   ApplyResponse,
@@ -32,6 +34,9 @@ import type {
   InstanceView,
   ReleaseCommandName,
   ReleaseView,
+  OverrideKeyResponse,
+  OverrideSignRequest,
+  OverrideSignResponse,
   ResourceView,
   StatusResponse,
 } from './protocol.ts';
@@ -84,6 +89,8 @@ export class Daemon {
   #readyWaiters: (() => void)[] = [];
   readonly #readyWaitMs: number;
   #metricsServer: MetricsServer | undefined;
+  /** The mesh's per-request override key, published to every proxy with each snapshot. */
+  #overrideKeys: readonly OverrideKey[];
 
   private constructor(state: StateDir, options: DaemonOptions) {
     this.state = state;
@@ -91,6 +98,7 @@ export class Daemon {
     this.store = new ResourceStore(state, (applied, all, before) =>
       releaseIssues(applied, all, before, { active: (name) => this.releases.isActive(name) }),
     );
+    this.#overrideKeys = [overrideKey(state.overrideSecret())];
     // Every hop of every request is a line: cap it, so a mesh left running does not fill the disk.
     this.accessLog = new AccessLog(
       fileSink(`${state.dir}/access.log`, undefined, { maxBytes: ACCESS_LOG_MAX_BYTES }),
@@ -180,7 +188,20 @@ export class Daemon {
     });
     this.#table = table;
     this.#statuses = statuses;
-    this.config.publish(table);
+    this.config.publish(table, this.#overrideKeys);
+  }
+
+  /** Signs an override for `lanes override sign`, after checking its pairs against the table. */
+  signOverride(req: OverrideSignRequest): OverrideSignResponse {
+    return signOverrideRequest(this.#table, this.#overrideKeys[0]!, req, Date.now());
+  }
+
+  /** A new override key: every override signed so far stops being followed at once. */
+  rotateOverrideKey(): OverrideKeyResponse {
+    this.state.rotateOverrideSecret();
+    this.#overrideKeys = [overrideKey(this.state.overrideSecret())];
+    if (this.#table) this.config.publish(this.#table, this.#overrideKeys);
+    return { kid: this.#overrideKeys[0]!.kid };
   }
 
   get table(): RoutingTable | undefined {
@@ -488,7 +509,13 @@ export class Daemon {
   explain(req: ExplainRequest): ExplainResponse {
     const table = this.#table;
     if (!table) throw new RequestError(503, 'the daemon has no routing table yet');
-    const headers = req.headers ?? {};
+    const headers = { ...req.headers };
+    if (req.override !== undefined) {
+      // As `lanes override sign` would, for just long enough to walk.
+      const signed = this.signOverride({ pairs: req.override, ttl: '5m' });
+      headers[signed.header] = signed.value;
+    }
+    const overrides = { keys: this.#overrideKeys, now: Date.now };
     if (req.gateway) {
       return explainWalk(
         table,
@@ -497,6 +524,7 @@ export class Daemon {
         req.path ?? '/',
         headers,
         (e) => this.#appOf(e),
+        overrides,
       );
     }
     if (!req.from || !req.to)
@@ -529,6 +557,7 @@ export class Daemon {
       req.path ?? '/',
       headers,
       (e) => this.#appOf(e),
+      overrides,
     );
   }
 

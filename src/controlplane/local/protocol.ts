@@ -16,6 +16,8 @@
  *   GET  /v1/releases[?name=]          → 200 ReleasesResponse
  *   POST /v1/releases/NAME/COMMAND     → 200 ReleaseView | 404 | 409 ErrorResponse (COMMAND is
  *                                        approve, pause, resume, promote or abort)
+ *   POST /v1/override/sign  OverrideSignRequest → 200 OverrideSignResponse | 400 ErrorResponse
+ *   POST /v1/override/rotate-key       → 200 OverrideKeyResponse (every signed override stops working)
  *   POST /v1/shutdown                  → 200 {} (then the daemon stops every workload and exits)
  */
 import type { Condition } from '../../core/compiler/status.ts';
@@ -237,6 +239,35 @@ export interface ExplainRequest {
   readonly method?: string;
   readonly path?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** `SERVICE=LANE` pairs: the request carries them as an override the mesh signed. */
+  readonly override?: string;
+}
+
+export interface OverrideSignRequest {
+  /** `SERVICE=LANE` pairs, comma-separated: `default/mockb=dev-bob, default/mockc=v2`. */
+  readonly pairs: string;
+  /** How long it stays valid, a Go duration (`30m`, `1h`); default 1h, at most 24h. */
+  readonly ttl?: string;
+}
+
+export interface OverrideSignResponse {
+  /** The header to send: `lanes-override`. */
+  readonly header: string;
+  /** Its signed value. */
+  readonly value: string;
+  /** The pairs as signed (canonical: `namespace/name`, sorted). */
+  readonly pairs: string;
+  /** ISO 8601: when it stops being followed. */
+  readonly expires: string;
+  /** The key it is signed with (the first 8 hex digits of its SHA-256). */
+  readonly kid: string;
+  /** Pairs that will not do what was probably meant (the lane lacks the service, is disabled). */
+  readonly warnings: readonly string[];
+}
+
+export interface OverrideKeyResponse {
+  /** The new key's id. */
+  readonly kid: string;
 }
 
 export type { ExplainHop, ExplainResponse } from '../../core/explain/walk.ts';

@@ -9,6 +9,7 @@ import type {
   DeleteTarget,
   ExplainRequest,
   ReleaseCommandName,
+  OverrideSignRequest,
   SourceText,
 } from './protocol.ts';
 import { RequestError } from './store.ts';
@@ -94,7 +95,7 @@ export function explainRequest(value: unknown): ExplainRequest {
     throw new RequestError(400, `${what}.headers must map names to strings`);
   if (body.port !== undefined && (typeof body.port !== 'number' || !Number.isInteger(body.port)))
     throw new RequestError(400, `${what}.port must be an integer`);
-  const fields = ['gateway', 'from', 'to', 'method', 'path'] as const;
+  const fields = ['gateway', 'from', 'to', 'method', 'path', 'override'] as const;
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     const v = optionalString(body, f, what);
@@ -121,4 +122,13 @@ export function releaseCommand(value: string): ReleaseCommandName {
       `no release command ${JSON.stringify(value)}; commands: ${RELEASE_COMMANDS.join(', ')}`,
     );
   return command;
+}
+
+export function overrideSignRequest(value: unknown): OverrideSignRequest {
+  const what = 'the override sign request';
+  const body = object(value, what);
+  const pairs = optionalString(body, 'pairs', what);
+  if (pairs === undefined) throw new RequestError(400, `${what} needs pairs: "SERVICE=LANE, …"`);
+  const ttl = optionalString(body, 'ttl', what);
+  return { pairs, ...(ttl !== undefined ? { ttl } : {}) };
 }

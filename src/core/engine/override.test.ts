@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { seededRandom } from '../../util/seeded-random.ts';
 import { getBaggageValue } from '../carriers/baggage.ts';
 import {
   OVERRIDE_HEADER,
@@ -514,5 +515,44 @@ describe('checkOverridePairs (lanes override sign)', () => {
     assert.deepEqual(warnings, [
       'lane dev-bob does not contain default/c: requests fall back to its baselines',
     ]);
+  });
+});
+
+describe('whatever an override names, a decision only ever picks instances of the service asked for', () => {
+  test('500 seeded random overrides (signed and not, valid names and hostile ones) at a gateway and a sidecar', () => {
+    const random = seededRandom(12);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const services = ['a', 'b', 'c', 'plain', 'plain2', 'nope', 'localhost', 'evil.ns'];
+    const lanes = [
+      'base',
+      'dev-bob',
+      'v2',
+      'other',
+      '10.0.0.1',
+      'localhost',
+      'example.com',
+      'gone',
+    ];
+    const tables = [table(), table({ mode: 'strict' }), table({ trust: true })];
+    for (let i = 0; i < 500; i++) {
+      const t = pick(tables);
+      const n = 1 + Math.floor(random() * 3);
+      const text = [...new Set(Array.from({ length: n }, () => pick(services)))]
+        .map((s) => `${s}=${pick(lanes)}`)
+        .join(',');
+      const value = random() < 0.5 ? token(text) : text;
+      const host = pick(['a', 'b', 'c', 'plain']);
+      for (const [hop, authority] of [
+        [atGateway('default/gw'), 'x'],
+        [fromA(), host],
+      ] as const) {
+        const d = run(t, hop, { authority, headers: { [OVERRIDE_HEADER]: value } }, undefined, CTX);
+        if (d.kind !== 'forward') continue;
+        const svc = t.services[d.service];
+        assert.ok(svc, d.service);
+        if (hop.kind === 'outbound') assert.equal(d.service, `default/${host}`);
+        for (const e of d.endpoints) assert.ok(svc.all.includes(e), `${value}: ${e.id}`);
+      }
+    }
   });
 });

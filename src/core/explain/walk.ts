@@ -10,7 +10,7 @@ import { type IdSource, traceStartFields } from '../carriers/trace-context.ts';
 import type { RoutingTable, TableEndpoint } from '../compiler/table.ts';
 import { applyHeaderOps, mapHeaders } from '../engine/apply-ops.ts';
 import { decide } from '../engine/decide.ts';
-import type { Decision, Hop, Workload } from '../engine/types.ts';
+import type { Decision, Hop, OverrideTrust, Workload } from '../engine/types.ts';
 import { requestView } from '../engine/view.ts';
 
 export interface ExplainHop {
@@ -117,6 +117,8 @@ export function explainWalk(
   path: string,
   headers: Readonly<Record<string, string>>,
   appOf: (endpoint: TableEndpoint) => AppModel | undefined,
+  /** The mesh's override keys: without them the walk follows no override, as a proxy would not. */
+  overrides?: OverrideTrust,
 ): ExplainResponse {
   const hops: ExplainHop[] = [];
   const memories = new Map<string, Map<string, string>>();
@@ -151,7 +153,11 @@ export function explainWalk(
     const memory = memoryId === undefined ? undefined : memoryOf(memoryId);
     const request = `${method} http://${authority}${path}${lanesHeaders(table, current)}`;
     const view = requestView({ method, authority, path, headers: Object.fromEntries(current) });
-    const d = decide(table, hop, view, Math.random, { traceMemory: memory, explain: true });
+    const d = decide(table, hop, view, Math.random, {
+      traceMemory: memory,
+      explain: true,
+      ...(overrides ? { overrides } : {}),
+    });
     const chosen = d.kind === 'forward' ? d.endpoints[0] : undefined;
     hops.push({ hop: label, request, outcome: outcomeOf(d, chosen), steps: d.steps });
     if (d.kind !== 'forward' || !chosen) return { hops, end: endOf(d) };
@@ -169,7 +175,7 @@ export function explainWalk(
       },
       requestView({ authority, path, headers: Object.fromEntries(current) }),
       Math.random,
-      { explain: true },
+      { explain: true, ...(overrides ? { overrides } : {}) },
     );
     if (inbound.kind === 'local')
       for (const r of inbound.remember) memoryOf(chosen.id).set(r.traceKey, r.lane);

@@ -16,6 +16,9 @@ import type {
   ErrorResponse,
   ExplainRequest,
   ExplainResponse,
+  OverrideKeyResponse,
+  OverrideSignRequest,
+  OverrideSignResponse,
   ReleaseCommandName,
   ReleasesResponse,
   ReleaseView,
@@ -114,6 +117,14 @@ export class Client {
 
   explain(req: ExplainRequest): Promise<ExplainResponse> {
     return this.#json('POST', '/v1/explain', req);
+  }
+
+  signOverride(req: OverrideSignRequest): Promise<OverrideSignResponse> {
+    return this.#json('POST', '/v1/override/sign', req);
+  }
+
+  rotateOverrideKey(): Promise<OverrideKeyResponse> {
+    return this.#json('POST', '/v1/override/rotate-key', {});
   }
 
   async shutdown(): Promise<void> {

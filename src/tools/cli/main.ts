@@ -63,6 +63,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'watch and steer gray releases: status [-w], approve, pause, resume, promote, abort',
     load: async () => (await import('./commands/release.ts')).release,
   },
+  override: {
+    summary: 'sign a per-request override (for service S use lane L), or rotate its key',
+    load: async () => (await import('./commands/override.ts')).override,
+  },
   mock: {
     summary: 'run the built-in mock service in the foreground',
     load: async () => (await import('./commands/mock.ts')).mock,
@@ -88,7 +92,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 const GROUPS: readonly (readonly [string, readonly string[]])[] = [
   ['Daemon', ['up', 'down']],
   ['Resources', ['apply', 'delete', 'get', 'describe']],
-  ['Traffic', ['status', 'logs', 'explain', 'release', 'mock']],
+  ['Traffic', ['status', 'logs', 'explain', 'release', 'override', 'mock']],
   ['Kubernetes', ['render', 'install', 'uninstall', 'controller']],
 ];
 

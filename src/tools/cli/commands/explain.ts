@@ -21,8 +21,8 @@ export const explainSpec: CommandSpec = {
   help: `Show where a request would go, hop by hop, and why: which rule matched, which lane was
 chosen, which fallbacks were tried. Nothing is sent to any workload.
 
-Usage: lanes explain --gateway NAMESPACE/NAME [--port P] [-H 'name: value']... [PATH]
-       lanes explain --from WORKLOAD --to SERVICE[:PORT] [-H 'name: value']... [PATH]
+Usage: lanes explain --gateway NAMESPACE/NAME [--port P] [-H 'name: value']... [--override PAIRS] [PATH]
+       lanes explain --from WORKLOAD --to SERVICE[:PORT] [-H 'name: value']... [--override PAIRS] [PATH]
 
 Flags:
       --gateway NS/NAME     start at this Istio Gateway
@@ -31,6 +31,8 @@ Flags:
       --to SERVICE[:PORT]   the service the workload calls (name, name.ns or a full host)
   -H, --header 'k: v'       a request header; repeatable
   -X, --method METHOD       the request method (default GET)
+      --override PAIRS      the request carries this override, signed by the mesh
+                            (SERVICE=LANE, comma-separated; see lanes override --help)
   -o, --output FORMAT       table (default), json or yaml
       --state DIR           state directory (default $LANES_HOME, else ./.lanes)
 
@@ -39,6 +41,7 @@ PATH defaults to /.
 Examples:
   lanes explain --gateway istio-system/ingressgateway-dev -H 'alice-dev: true' /
   lanes explain --from mocka-v1 --to mockb:8000 -H 'baggage: version=v2'
+  lanes explain --gateway istio-system/ingressgateway --override default/mockb=dev-bob
 `,
   options: {
     gateway: { type: 'string' },
@@ -47,6 +50,7 @@ Examples:
     to: { type: 'string' },
     header: { type: 'string', short: 'H', multiple: true },
     method: { type: 'string', short: 'X' },
+    override: { type: 'string' },
     ...OUTPUT_OPTION,
   },
 };
@@ -64,6 +68,7 @@ export async function explain(ctx: CommandContext): Promise<number> {
     listFlag(p, 'header'),
     stringFlag(p, 'method'),
     p.positionals[0],
+    stringFlag(p, 'override'),
   );
   const client = connect(resolveStateDir(p.state, ctx.io.env, ctx.io.cwd));
   const res = await client.explain(req);
@@ -80,6 +85,7 @@ export function explainRequest(
   headerArgs: readonly string[],
   method: string | undefined,
   path: string | undefined,
+  override?: string,
 ): ExplainRequest {
   const start = (() => {
     if (gateway !== undefined && from !== undefined) {
@@ -120,6 +126,7 @@ export function explainRequest(
     ...(method !== undefined ? { method: method.toUpperCase() } : {}),
     path: path ?? '/',
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(override !== undefined ? { override } : {}),
   };
 }
 
