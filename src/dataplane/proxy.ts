@@ -145,7 +145,7 @@ export class ProxyCore {
     const keys = snapshot.overrideKeys;
     if (keys !== previous?.overrideKeys) {
       // An override expires at a wall-clock time, so its check reads the wall clock.
-      const overrides = keys ? { keys, now: Date.now } : undefined;
+      const overrides = keys ? { keys, now: Date.now, verified: new Map() } : undefined;
       this.decideContext = { ...this.decideContext, overrides };
     }
     if (previous && previous.table.services !== snapshot.table.services) {

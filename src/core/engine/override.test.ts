@@ -556,3 +556,39 @@ describe('whatever an override names, a decision only ever picks instances of th
     }
   });
 });
+
+describe("a proxy's memo of verified values", () => {
+  const t = table();
+  test('a value verified once is remembered; an entry that has expired since is not followed', () => {
+    let now = NOW;
+    const verified = new Map();
+    const ctx: DecideContext = { overrides: { keys: [KEY], now: () => now, verified } };
+    const value = token('b=dev-bob', KEY, 60);
+    const headers = { [OVERRIDE_HEADER]: value };
+    assert.equal(laneOf(run(t, fromA(), { authority: 'b', headers }, undefined, ctx)), 'dev-bob');
+    assert.equal(verified.size, 1);
+    assert.equal(laneOf(run(t, fromA(), { authority: 'b', headers }, undefined, ctx)), 'dev-bob');
+    now += 61_000;
+    const d = forwarded(run(t, fromA(), { authority: 'b', headers }, undefined, ctx));
+    assert.equal(laneOf(d), 'base');
+    assert.equal(d.override?.status === 'rejected' && d.override.reason, 'expired');
+  });
+
+  test('values that fail are not remembered, and the memo stays bounded', () => {
+    const verified = new Map();
+    const ctx: DecideContext = { overrides: { keys: [KEY], now: () => NOW, verified } };
+    run(
+      t,
+      fromA(),
+      { authority: 'b', headers: { [OVERRIDE_HEADER]: token('b=dev-bob', FOREIGN) } },
+      undefined,
+      ctx,
+    );
+    assert.equal(verified.size, 0);
+    for (let i = 0; i < 1100; i++) {
+      const headers = { [OVERRIDE_HEADER]: token('b=dev-bob', KEY, 60 + i) };
+      run(t, fromA(), { authority: 'b', headers }, undefined, ctx);
+    }
+    assert.ok(verified.size > 0 && verified.size <= 1024, `${verified.size}`);
+  });
+});

@@ -27,6 +27,7 @@ import {
   OVERRIDE_RESPONSE_HEADER,
   type OverridePair,
   type ParsedOverride,
+  pairsText,
   parseOverride,
   serializeOverride,
   signOverride,
@@ -43,6 +44,7 @@ import type {
   OverrideTrust,
   RequestView,
   TraceMemoryReader,
+  VerifiedOverride,
 } from './types.ts';
 
 /** How long an override a trusting gateway signs for its client stays valid downstream. */
@@ -69,10 +71,9 @@ export const NO_OVERRIDE: HopOverride = {
 type Checked =
   | {
       readonly kind: 'follow';
-      readonly pairs: readonly OverridePair[];
-      readonly token: string;
-      /** For explain: whose signature, until when. */
-      readonly why: string;
+      readonly verified: VerifiedOverride;
+      /** Signed by the mesh (before this hop), or by this gateway for its trusted client. */
+      readonly signer: 'mesh' | 'gateway';
     }
   | { readonly kind: 'reject'; readonly reason: OverrideRejection; readonly message: string }
   | { readonly kind: 'invalid'; readonly message: string };
@@ -162,17 +163,47 @@ export function mintOverride(
   return { token: signOverride(pairs, key, exp), exp };
 }
 
-function checkSigned(parsed: ParsedOverride, trust: OverrideTrust | undefined): SignedCheck {
+/** Bound of a proxy's memo of verified values; past it the memo starts over. */
+const VERIFIED_MEMO_MAX = 1024;
+
+function verifiedOf(
+  pairs: readonly OverridePair[],
+  token: string,
+  exp: number,
+  kid: string,
+): VerifiedOverride {
+  return {
+    pairs: pairsText(pairs),
+    lanes: new Map(pairs.map((p) => [p.service, p.lane])),
+    token,
+    exp,
+    kid,
+  };
+}
+
+/** A value this proxy verified before and still unexpired: no parse, no HMAC. */
+function memoized(text: string, trust: OverrideTrust | undefined): SignedCheck | undefined {
+  const hit = trust?.verified?.get(text);
+  if (hit === undefined || hit.exp * 1000 <= trust!.now()) return undefined;
+  return { kind: 'follow', verified: hit, signer: 'mesh' };
+}
+
+function checkSigned(
+  text: string,
+  parsed: ParsedOverride,
+  trust: OverrideTrust | undefined,
+): SignedCheck {
   if (!trust)
     return { kind: 'reject', reason: 'foreign-key', message: 'this proxy has no override key' };
   const v = verifyOverride(parsed, trust.keys, trust.now());
   if (!v.ok) return { kind: 'reject', reason: v.reason, message: v.message };
-  return {
-    kind: 'follow',
-    pairs: parsed.pairs,
-    token: serializeOverride(parsed),
-    why: `signed by the mesh with key ${v.kid}, valid until ${until(v.exp)}`,
-  };
+  const verified = verifiedOf(parsed.pairs, serializeOverride(parsed), v.exp, v.kid);
+  const memo = trust.verified;
+  if (memo) {
+    if (memo.size >= VERIFIED_MEMO_MAX) memo.clear();
+    memo.set(text, verified);
+  }
+  return { kind: 'follow', verified, signer: 'mesh' };
 }
 
 /** A trusting gateway's client: check the pairs against the table, then sign them. */
@@ -184,8 +215,9 @@ function signForClient(
 ): Checked {
   const { errors } = checkOverridePairs(table, pairs);
   if (errors.length > 0) return { kind: 'invalid', message: `${what}: ${errors.join('; ')}` };
+  const key = trust?.keys[0];
   const minted = trust ? mintOverride(pairs, trust, GATEWAY_SIGNED_TTL_MS) : undefined;
-  if (!minted)
+  if (!minted || !key)
     return {
       kind: 'reject',
       reason: 'foreign-key',
@@ -193,9 +225,8 @@ function signForClient(
     };
   return {
     kind: 'follow',
-    pairs,
-    token: minted.token,
-    why: `unsigned, from a client this gateway trusts; signed by the gateway until ${until(minted.exp)}`,
+    verified: verifiedOf(pairs, minted.token, minted.exp, key.kid),
+    signer: 'gateway',
   };
 }
 
@@ -205,12 +236,14 @@ function checkToken(
   table: RoutingTable,
   trust: OverrideTrust | undefined,
 ): Checked {
+  const known = memoized(text, trust);
+  if (known) return known;
   const parsed = parseOverride(text);
   if (!parsed.ok)
     return trusted
       ? { kind: 'invalid', message: `${OVERRIDE_HEADER}: ${parsed.error}` }
       : { kind: 'reject', reason: 'malformed', message: `it is malformed: ${parsed.error}` };
-  if (parsed.override.signature) return checkSigned(parsed.override, trust);
+  if (parsed.override.signature) return checkSigned(text, parsed.override, trust);
   if (!trusted)
     return { kind: 'reject', reason: 'unsigned', message: 'it is not signed by the mesh' };
   return signForClient(table, parsed.override.pairs, trust, OVERRIDE_HEADER);
@@ -239,12 +272,18 @@ function followed(
   source: OverrideSource,
   steps: string[] | undefined,
 ): HopOverride {
-  const pairs = c.pairs.map((p) => `${p.service}=${p.lane}`).join(',');
-  steps?.push(`override ${pairs} from ${sourceLabel(source)} (${c.why})`);
+  const v = c.verified;
+  steps?.push(
+    `override ${v.pairs} from ${sourceLabel(source)} (${
+      c.signer === 'mesh'
+        ? `signed by the mesh with key ${v.kid}, valid until ${until(v.exp)}`
+        : `unsigned, from a client this gateway trusts; signed by the gateway until ${until(v.exp)}`
+    })`,
+  );
   return {
-    lanes: new Map(c.pairs.map((p) => [p.service, p.lane])),
-    info: { status: 'followed', pairs, source, applied: false },
-    token: c.token,
+    lanes: v.lanes,
+    info: { status: 'followed', pairs: v.pairs, source, applied: false },
+    token: v.token,
     invalid: undefined,
   };
 }
@@ -267,14 +306,22 @@ function rejected(
   };
 }
 
-/** Ops that make the override's carriers hold `token` on the request as `req` now reads. */
-function carryOps(table: RoutingTable, req: RequestView, token: string, ops: HeaderOp[]): void {
-  if (req.header(OVERRIDE_HEADER) !== token)
-    ops.push({ op: 'set', name: OVERRIDE_HEADER, value: token });
+/**
+ * Ops that make the override's carriers hold `token`, given what the request carries now in its
+ * header and its baggage entry (already read: no second scan of the baggage).
+ */
+function carryOps(
+  table: RoutingTable,
+  token: string,
+  header: string | undefined,
+  inBaggage: string | undefined,
+  ops: HeaderOp[],
+): void {
+  if (header !== token) ops.push({ op: 'set', name: OVERRIDE_HEADER, value: token });
   if (carriesBaggage(table)) {
-    if (getBaggageValue(req.header('baggage'), OVERRIDE_BAGGAGE_KEY) !== token)
+    if (inBaggage !== token)
       ops.push({ op: 'set-baggage', key: OVERRIDE_BAGGAGE_KEY, value: token });
-  } else if (getBaggageValue(req.header('baggage'), OVERRIDE_BAGGAGE_KEY) !== undefined) {
+  } else if (inBaggage !== undefined) {
     ops.push({ op: 'remove-baggage', keys: [OVERRIDE_BAGGAGE_KEY] });
   }
 }
@@ -331,7 +378,7 @@ export function gatewayOverride(
   switch (checked.kind) {
     case 'follow': {
       const result = followed(checked, source, steps);
-      carryOps(table, req, checked.token, ops);
+      carryOps(table, checked.verified.token, header, inBaggage, ops);
       return result;
     }
     case 'reject':
@@ -363,7 +410,8 @@ export function sidecarOverride(
   steps: string[] | undefined,
 ): HopOverride {
   const header = req.header(OVERRIDE_HEADER);
-  const baggage = req.header('baggage');
+  // Only gateways put it there, and only when the mesh carries tags in baggage.
+  const baggage = carriesBaggage(table) ? req.header('baggage') : undefined;
   const inBaggage =
     baggage === undefined ? undefined : getBaggageValue(baggage, OVERRIDE_BAGGAGE_KEY);
   let remembered: string | undefined;
@@ -387,19 +435,24 @@ export function sidecarOverride(
     );
   const source: OverrideSource =
     header !== undefined ? 'header' : inBaggage !== undefined ? 'baggage' : 'trace-memory';
-  const parsed = parseOverride(text);
-  const checked: SignedCheck = !parsed.ok
-    ? { kind: 'reject', reason: 'malformed', message: `it is malformed: ${parsed.error}` }
-    : !parsed.override.signature
-      ? { kind: 'reject', reason: 'unsigned', message: 'it is not signed by the mesh' }
-      : checkSigned(parsed.override, trust);
+  const checked = memoized(text, trust) ?? checkSidecarText(text, trust);
   if (checked.kind === 'reject') {
     if (ops) removeOps(header !== undefined, inBaggage !== undefined, ops);
     return rejected(checked.reason, checked.message, source, ops !== undefined, steps);
   }
   const result = followed(checked, source, steps);
-  if (ops) carryOps(table, req, checked.token, ops);
+  if (ops) carryOps(table, checked.verified.token, header, inBaggage, ops);
   return result;
+}
+
+/** At a sidecar every client is a workload: only a value the mesh signed is followed. */
+function checkSidecarText(text: string, trust: OverrideTrust | undefined): SignedCheck {
+  const parsed = parseOverride(text);
+  if (!parsed.ok)
+    return { kind: 'reject', reason: 'malformed', message: `it is malformed: ${parsed.error}` };
+  if (!parsed.override.signature)
+    return { kind: 'reject', reason: 'unsigned', message: 'it is not signed by the mesh' };
+  return checkSigned(text, parsed.override, trust);
 }
 
 function fromMemory(

@@ -70,6 +70,25 @@ export interface OverrideTrust {
   readonly keys: readonly OverrideKey[];
   /** Wall-clock milliseconds since the epoch: an override expires at a wall-clock time. */
   readonly now: () => number;
+  /**
+   * Values this proxy has verified already, a memo it owns and the engine fills (bounded there):
+   * a repeated override costs a lookup instead of a parse and an HMAC. Expiry is checked on
+   * every use; a new key set comes with a new memo.
+   */
+  readonly verified?: Map<string, VerifiedOverride>;
+}
+
+/** An override whose signature a hop has checked. */
+export interface VerifiedOverride {
+  /** Canonical pairs: `default/mockb=dev-bob,default/mockc=v2`. */
+  readonly pairs: string;
+  /** Service key → lane. */
+  readonly lanes: ReadonlyMap<string, string>;
+  /** The signed value, canonical, as the hop carries it on. */
+  readonly token: string;
+  /** Unix seconds. */
+  readonly exp: number;
+  readonly kid: string;
 }
 
 /** Where a per-request override came from. */
