@@ -6,8 +6,8 @@
  * In cluster mode the key would be a Kubernetes Secret (`lanes-override-key` in the control
  * plane's namespace): `lanes override sign` signs with it where the user's RBAC allows `get` on
  * that one Secret (that permission is the right to sign), and the controller hands it to lanes'
- * own proxies with their config. Stock Envoy cannot check an HMAC, so the Istio rendering strips
- * the override headers at gateways instead (see README, "Per-request overrides").
+ * own proxies with their config. Stock Envoy cannot check an HMAC: `lanes render istio` renders
+ * nothing for overrides, so on stock Istio nothing follows them (README, "Per-request overrides").
  */
 import { parseGoDurationNs } from '../../config/schema/duration.ts';
 import {
