@@ -83,6 +83,8 @@ export async function startApi(
 ): Promise<ApiServer> {
   const secret = Buffer.from(token);
   const server = http.createServer(async (req, res) => {
+    // The dashboard's pages authenticate with a session cookie (dashboard/auth.ts), not the token.
+    if (daemon.dashboard.handle(req, res, req.socket.localPort ?? 0)) return;
     if (!authorized(req, secret)) {
       sendError(
         res,
@@ -120,6 +122,9 @@ export async function startApi(
           return;
         case 'POST /v1/override/sign':
           sendJson(res, 200, daemon.signOverride(overrideSignRequest(await readJson(req))));
+          return;
+        case 'POST /v1/dashboard/login':
+          sendJson(res, 200, daemon.dashboard.loginUrl(`http://127.0.0.1:${req.socket.localPort}`));
           return;
         case 'POST /v1/override/rotate-key':
           sendJson(res, 200, daemon.rotateOverrideKey());

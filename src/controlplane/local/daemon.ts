@@ -20,6 +20,8 @@ import { AccessLog, fileSink } from '../../dataplane/telemetry/access-log.ts';
 import type { MetricFamily } from '../../dataplane/telemetry/exposition.ts';
 import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { releaseIssues } from '../release/references.ts';
+import { Dashboard } from './dashboard/server.ts';
+import { dashboardSource } from './dashboard-source.ts';
 import { Gateways } from './gateways.ts';
 import { daemonFamilies, type MetricsServer, startMetricsServer } from './metrics.ts';
 import { signOverrideRequest } from './overrides.ts';
@@ -32,11 +34,11 @@ import type {
   ExplainRequest,
   ExplainResponse,
   InstanceView,
-  ReleaseCommandName,
-  ReleaseView,
   OverrideKeyResponse,
   OverrideSignRequest,
   OverrideSignResponse,
+  ReleaseCommandName,
+  ReleaseView,
   ResourceView,
   StatusResponse,
 } from './protocol.ts';
@@ -82,6 +84,8 @@ export class Daemon {
   readonly workloads: Workloads;
   /** Runs every applied Release (steps, analysis, rollback, promotion), durably. */
   readonly releases: ReleaseDriver;
+  /** The dashboard's pages and data, served on the API's listener under /dashboard/. */
+  readonly dashboard: Dashboard;
   #statuses: readonly ResourceStatus[] = [];
   #table: RoutingTable | undefined;
   #mutations: Promise<unknown> = Promise.resolve();
@@ -99,6 +103,7 @@ export class Daemon {
       releaseIssues(applied, all, before, { active: (name) => this.releases.isActive(name) }),
     );
     this.#overrideKeys = [overrideKey(state.overrideSecret())];
+    this.dashboard = new Dashboard(dashboardSource(this));
     // Every hop of every request is a line: cap it, so a mesh left running does not fill the disk.
     this.accessLog = new AccessLog(
       fileSink(`${state.dir}/access.log`, undefined, { maxBytes: ACCESS_LOG_MAX_BYTES }),
@@ -206,6 +211,11 @@ export class Daemon {
 
   get table(): RoutingTable | undefined {
     return this.#table;
+  }
+
+  /** Every resource's conditions, as of the last compile. */
+  get statuses(): readonly ResourceStatus[] {
+    return this.#statuses;
   }
 
   apply(req: ApplyRequest): Promise<ApplyResponse> {
@@ -634,6 +644,7 @@ export class Daemon {
 
   async shutdown(): Promise<void> {
     this.releases.stop();
+    this.dashboard.close();
     await this.#mutations.catch(() => {});
     await this.workloads.stopAll();
     await this.gateways.closeAll();

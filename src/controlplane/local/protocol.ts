@@ -18,6 +18,9 @@
  *                                        approve, pause, resume, promote or abort)
  *   POST /v1/override/sign  OverrideSignRequest → 200 OverrideSignResponse | 400 ErrorResponse
  *   POST /v1/override/rotate-key       → 200 OverrideKeyResponse (every signed override stops working)
+ *   POST /v1/dashboard/login           → 200 DashboardLoginResponse (a one-time login URL)
+ *   GET  /dashboard/…                  the dashboard page and its data, with a session cookie
+ *                                      instead of the token (see dashboard/auth.ts)
  *   POST /v1/shutdown                  → 200 {} (then the daemon stops every workload and exits)
  */
 import type { Condition } from '../../core/compiler/status.ts';
@@ -271,3 +274,10 @@ export interface OverrideKeyResponse {
 }
 
 export type { ExplainHop, ExplainResponse } from '../../core/explain/walk.ts';
+
+export interface DashboardLoginResponse {
+  /** Open it within a minute; it works once and then sets a session cookie. */
+  readonly url: string;
+  /** ISO 8601. */
+  readonly expiresAt: string;
+}

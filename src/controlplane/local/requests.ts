@@ -8,8 +8,8 @@ import type {
   DeleteRequest,
   DeleteTarget,
   ExplainRequest,
-  ReleaseCommandName,
   OverrideSignRequest,
+  ReleaseCommandName,
   SourceText,
 } from './protocol.ts';
 import { RequestError } from './store.ts';

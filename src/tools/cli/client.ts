@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type {
   ApplyRequest,
   ApplyResponse,
+  DashboardLoginResponse,
   DeleteRequest,
   DeleteResponse,
   ErrorResponse,
@@ -121,6 +122,10 @@ export class Client {
 
   signOverride(req: OverrideSignRequest): Promise<OverrideSignResponse> {
     return this.#json('POST', '/v1/override/sign', req);
+  }
+
+  dashboardLogin(): Promise<DashboardLoginResponse> {
+    return this.#json('POST', '/v1/dashboard/login', {});
   }
 
   rotateOverrideKey(): Promise<OverrideKeyResponse> {

@@ -61,6 +61,7 @@ describe('global flags and commands', () => {
       'logs',
       'explain',
       'override',
+      'dashboard',
       'mock',
     ]) {
       for (const argv of [
@@ -79,7 +80,7 @@ describe('global flags and commands', () => {
   test('unknown commands and flags', async () => {
     assertUsage(
       await runCli(['aply']),
-      'unknown command "aply" (did you mean "apply"?); commands: up, down, apply, delete, get, describe, status, logs, explain, release, override, mock, render, install, uninstall, controller',
+      'unknown command "aply" (did you mean "apply"?); commands: up, down, apply, delete, get, describe, status, logs, explain, release, override, dashboard, mock, render, install, uninstall, controller',
     );
     assertUsage(
       await runCli(['--verbose', 'get']),
