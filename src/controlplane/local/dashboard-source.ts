@@ -14,6 +14,7 @@ export function dashboardSource(daemon: Daemon): DashboardSource {
   let rowsOf: { statuses: readonly ResourceStatus[]; rows: ResourceRow[] } | undefined;
   return {
     table: () => daemon.config.current,
+    metrics: () => daemon.metrics.snapshot(),
     gateways: () => daemon.status().gateways,
     workloads: (): WorkloadRow[] => {
       const instances = daemon.workloads.instances().filter((i) => !i.leaving);

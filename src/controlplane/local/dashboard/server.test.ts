@@ -31,6 +31,7 @@ const source: DashboardSource = {
   gateways: () => [],
   workloads: () => [],
   resources: () => [],
+  metrics: () => ({ buckets: [], series: [], droppedSeries: 0 }),
 };
 
 interface Got {

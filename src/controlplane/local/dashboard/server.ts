@@ -6,6 +6,7 @@
  */
 import type http from 'node:http';
 import type { RoutingTable } from '../../../core/compiler/table.ts';
+import type { MetricsSnapshot } from '../../../dataplane/telemetry/metrics.ts';
 import { Assets } from './assets.ts';
 import { DashboardAuth } from './auth.ts';
 import type {
@@ -13,9 +14,11 @@ import type {
   GatewayRow,
   LaneMapGroup,
   ResourceRow,
+  TrafficUpdate,
   WorkloadRow,
 } from './client/protocol.ts';
 import { laneMap, otherServices } from './lane-map.ts';
+import { TrafficRates } from './traffic.ts';
 
 /** What the dashboard reads from the daemon: views, never the daemon itself. */
 export interface DashboardSource {
@@ -24,6 +27,8 @@ export interface DashboardSource {
   gateways(): readonly GatewayRow[];
   workloads(): readonly WorkloadRow[];
   resources(): readonly ResourceRow[];
+  /** The hop counters every gateway and sidecar keeps (what GET /metrics serves). */
+  metrics(): MetricsSnapshot;
 }
 
 export interface DashboardOptions {
@@ -72,6 +77,8 @@ export class Dashboard {
   readonly #streams = new Set<http.ServerResponse>();
   #timer: NodeJS.Timeout | undefined;
   #lastSnapshot = '';
+  readonly #traffic = new TrafficRates();
+  readonly #now: () => number;
   /** The lane map of the last table seen: recomputed only when the table changes. */
   #mapOf: { table: RoutingTable; groups: LaneMapGroup[] } | undefined;
 
@@ -79,6 +86,7 @@ export class Dashboard {
     this.#source = source;
     this.#tickMs = options.tickMs ?? 1000;
     this.auth = new DashboardAuth(options.now);
+    this.#now = options.now ?? Date.now;
   }
 
   /** A one-time login URL on `baseUrl` (the daemon's `http://127.0.0.1:PORT`). */
@@ -184,15 +192,23 @@ export class Dashboard {
     this.#timer ??= setInterval(() => this.#tick(), this.#tickMs);
   }
 
-  /** Once per tick for every open page: a snapshot event when something in it changed. */
+  /** The traffic since the last call (rates) and since the daemon started (totals). */
+  traffic(): TrafficUpdate {
+    const gateways = new Set(Object.keys(this.#source.table()?.table.gateways ?? {}));
+    return this.#traffic.update(this.#source.metrics(), gateways, this.#now());
+  }
+
+  /**
+   * Once per tick for every open page: the traffic, and the snapshot when something in it
+   * changed.
+   */
   #tick(): void {
     const snapshot = this.snapshot();
     const json = JSON.stringify({ ...snapshot, generatedAt: '' });
     const changed = json !== this.#lastSnapshot;
     this.#lastSnapshot = json;
-    const frame = changed
-      ? `event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`
-      : `event: tick\ndata: ${JSON.stringify({ time: snapshot.generatedAt })}\n\n`;
+    let frame = changed ? `event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n` : '';
+    frame += `event: traffic\ndata: ${JSON.stringify(this.traffic())}\n\n`;
     for (const res of this.#streams) res.write(frame);
   }
 

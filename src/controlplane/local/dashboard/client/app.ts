@@ -8,7 +8,8 @@
 import { byId } from './dom.ts';
 import { MapView } from './map-view.ts';
 import { renderGateways, renderResources, renderWorkloads } from './panels.ts';
-import type { DashboardSnapshot } from './protocol.ts';
+import type { DashboardSnapshot, TrafficUpdate } from './protocol.ts';
+import { TrafficView } from './traffic-view.ts';
 
 interface Measurements {
   /** ms from navigation start to the first lane map rendered. */
@@ -19,6 +20,10 @@ interface Measurements {
   cellsChanged: number;
   snapshots: number;
   version: number;
+  /** ms each traffic update took to apply, most recent last (at most 100). */
+  readonly trafficMs: number[];
+  /** The last traffic update, as received. */
+  traffic: TrafficUpdate | undefined;
 }
 
 const measurements: Measurements = {
@@ -27,10 +32,13 @@ const measurements: Measurements = {
   cellsChanged: 0,
   snapshots: 0,
   version: 0,
+  trafficMs: [],
+  traffic: undefined,
 };
 (window as unknown as { lanesDashboard: Measurements }).lanesDashboard = measurements;
 
 const map = new MapView(byId('map'), byId('filter') as HTMLInputElement);
+const traffic = new TrafficView(byId('traffic'), byId('codes'));
 const status = byId('status');
 let last: Record<string, string> = {};
 
@@ -58,8 +66,19 @@ function apply(data: string): void {
   measurements.firstMapMs ??= performance.now();
 }
 
+function applyTraffic(data: string): void {
+  const started = performance.now();
+  const t = JSON.parse(data) as TrafficUpdate;
+  traffic.update(t);
+  map.setTraffic(t.cells);
+  measurements.trafficMs.push(performance.now() - started);
+  if (measurements.trafficMs.length > 100) measurements.trafficMs.shift();
+  measurements.traffic = t;
+}
+
 const events = new EventSource('/dashboard/api/events');
 events.addEventListener('snapshot', (e) => apply((e as MessageEvent<string>).data));
+events.addEventListener('traffic', (e) => applyTraffic((e as MessageEvent<string>).data));
 events.addEventListener('open', () => {
   status.textContent = 'live';
   status.className = 'status live';

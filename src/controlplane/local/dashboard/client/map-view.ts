@@ -7,11 +7,14 @@
  * that changes two cells of a 100 × 20 map touches two cells of the page.
  */
 import { el, fill } from './dom.ts';
-import type { LaneMapCell, LaneMapGroup } from './protocol.ts';
+import type { CellTraffic, LaneMapCell, LaneMapGroup } from './protocol.ts';
 
 interface CellRef {
   readonly td: HTMLTableCellElement;
+  readonly route: HTMLSpanElement;
+  readonly rate: HTMLSpanElement;
   signature: string;
+  rateText: string;
 }
 
 function cellText(cell: LaneMapCell): { text: string; cls: string; title: string; to?: string } {
@@ -41,6 +44,8 @@ export class MapView {
   readonly #root: HTMLElement;
   #shape = '';
   readonly #cells = new Map<string, CellRef>();
+  /** The same cells by `service|lane` (a service is in one group), for traffic. */
+  readonly #byService = new Map<string, CellRef>();
   #filter = '';
 
   constructor(root: HTMLElement, filter: HTMLInputElement) {
@@ -79,7 +84,7 @@ export class MapView {
           const t = cellText(cell);
           ref.td.className = t.cls;
           ref.td.title = t.title;
-          ref.td.textContent = t.text;
+          ref.route.textContent = t.text;
           if (t.to !== undefined) ref.td.dataset.to = t.to;
           else delete ref.td.dataset.to;
           changed++;
@@ -91,6 +96,7 @@ export class MapView {
 
   #build(groups: readonly LaneMapGroup[]): void {
     this.#cells.clear();
+    this.#byService.clear();
     if (groups.length === 0) {
       fill(
         this.#root,
@@ -130,9 +136,13 @@ export class MapView {
           el('th', { class: 'service' }, row.service),
         );
         for (const lane of [...g.lanes.map((l) => l.name), '']) {
-          const td = el('td', { 'data-lane': lane });
+          const route = el('span', { class: 'route' });
+          const rate = el('span', { class: 'rate' });
+          const td = el('td', { 'data-lane': lane }, route, rate);
           tr.append(td);
-          this.#cells.set(`${g.key}|${row.service}|${lane}`, { td, signature: '' });
+          const ref = { td, route, rate, signature: '', rateText: '' };
+          this.#cells.set(`${g.key}|${row.service}|${lane}`, ref);
+          this.#byService.set(`${row.service}|${lane}`, ref);
         }
         return tr;
       });
@@ -156,16 +166,43 @@ export class MapView {
     this.#applyFilter();
   }
 
+  /** Calls per second into each (service, lane) cell; cells without traffic show none. */
+  setTraffic(cells: readonly CellTraffic[]): number {
+    const seen = new Set<CellRef>();
+    let changed = 0;
+    for (const c of cells) {
+      const ref = this.#byService.get(`${c.service}|${c.lane}`);
+      if (!ref) continue;
+      seen.add(ref);
+      changed += this.#setRate(
+        ref,
+        c.total === 0 ? '' : `${c.rps.toFixed(1)}/s`,
+        `${c.total} calls, ${c.fallbacks} to a fallback`,
+      );
+    }
+    for (const ref of this.#byService.values())
+      if (!seen.has(ref)) changed += this.#setRate(ref, '', '');
+    return changed;
+  }
+
+  #setRate(ref: CellRef, text: string, title: string): number {
+    if (ref.rateText === text) return 0;
+    ref.rateText = text;
+    ref.rate.textContent = text;
+    ref.rate.title = title;
+    return 1;
+  }
+
   #applyFilter(): void {
     for (const tr of this.#root.querySelectorAll<HTMLTableRowElement>('tr[data-service]'))
       tr.hidden = this.#filter !== '' && !tr.dataset.service!.toLowerCase().includes(this.#filter);
   }
 
   #highlight(target: EventTarget | null, on: boolean): void {
-    if (!(target instanceof HTMLTableCellElement) || target.dataset.to === undefined) return;
-    const row = target.parentElement;
-    const to = row?.querySelector<HTMLTableCellElement>(
-      `td[data-lane="${CSS.escape(target.dataset.to)}"]`,
+    const td = target instanceof Element ? target.closest('td') : null;
+    if (!td || td.dataset.to === undefined) return;
+    const to = td.parentElement?.querySelector<HTMLTableCellElement>(
+      `td[data-lane="${CSS.escape(td.dataset.to)}"]`,
     );
     to?.classList.toggle('target', on);
   }

@@ -102,3 +102,45 @@ export interface ResourceRow {
     readonly message: string;
   }[];
 }
+
+/**
+ * The `traffic` server-sent event, every tick: rates over the last tick and totals since the
+ * daemon started, from the same counters as the Prometheus metrics (client-side hops only, so
+ * each call between two services counts once).
+ */
+export interface TrafficUpdate {
+  /** How long the rates are measured over (ms). */
+  readonly intervalMs: number;
+  /** Per lane tag (`''`: no tag, `(unknown)`: a tag that names no lane): requests entering at gateways. */
+  readonly lanes: readonly LaneTraffic[];
+  /** Per service and lane tag: the calls to the service (the lane map's cells). */
+  readonly cells: readonly CellTraffic[];
+  /** Answers the mesh itself gave (`x-lanes-error` codes) and 5xx from the apps. */
+  readonly codes: readonly CodeTraffic[];
+  /** Hops whose lane a per-request override chose. */
+  readonly overridden: number;
+}
+
+export interface LaneTraffic {
+  readonly lane: string;
+  readonly rps: number;
+  readonly total: number;
+  readonly fallbacks: number;
+  readonly errors: number;
+}
+
+export interface CellTraffic {
+  readonly service: string;
+  readonly lane: string;
+  readonly rps: number;
+  readonly total: number;
+  /** Calls that left the lane for a fallback. */
+  readonly fallbacks: number;
+}
+
+export interface CodeTraffic {
+  /** A mesh error code, or the HTTP status of an app's 5xx. */
+  readonly code: string;
+  readonly rps: number;
+  readonly total: number;
+}
