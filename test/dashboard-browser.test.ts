@@ -128,7 +128,7 @@ describe('the dashboard in a browser', { skip: missing, timeout: 180_000 }, () =
       (await page
         .locator('tr[data-service="default/mockb"] td[data-lane="v1"] .rate')
         .getAttribute('title')) ?? '',
-      new RegExp(`^${SENT} calls`),
+      new RegExp(`^${SENT} calls since the daemon started`),
     );
     await page.screenshot({ path: join(shots, 'dashboard-story.png'), fullPage: true });
   });

@@ -30,6 +30,7 @@ describe('a per-request override on the story, from the production gateway', {
   const state = mkdtempSync(join(tmpdir(), 'lanes-override-'));
   const cli = (...args: string[]) => lanes(args, { cwd: STORY_DIR, state });
   let prod = '';
+  let metrics = '';
   let header = '';
 
   /** A client that keeps asking production without any override, and records what it gets. */
@@ -44,8 +45,10 @@ describe('a per-request override on the story, from the production gateway', {
     );
     const status = JSON.parse(check(await cli('status', '-o', 'json'), 'status').stdout) as {
       gateways: { name: string; url: string }[];
+      metrics: { url: string };
     };
     prod = status.gateways.find((g) => g.name === 'ingressgateway')?.url ?? '';
+    metrics = status.metrics.url;
     assert.ok(prod, 'the production gateway has a URL');
     background.done = (async () => {
       while (!background.stop) {
@@ -125,6 +128,18 @@ describe('a per-request override on the story, from the production gateway', {
       [['outbound', 'default/mockb', 'dev-bob', 'default/mockb=dev-bob', 'baggage']],
     );
     assert.ok(entries.some((e) => e.overrideRejected === 'unsigned' && e.hop === 'gateway'));
+  });
+
+  test('the metrics count that hop apart (override="true"), which release analysis leaves out', async () => {
+    const text = (await curl(metrics)).body;
+    const overridden = text
+      .split('\n')
+      .filter((l) => l.startsWith('istio_requests_total{') && l.includes('override="true"'));
+    assert.equal(overridden.length, 1, overridden.join('\n'));
+    assert.match(overridden[0]!, /reporter="source"/);
+    assert.match(overridden[0]!, /destination_service_name="mockb"/);
+    assert.match(overridden[0]!, /lane="v1",lane_served="dev-bob"/);
+    assert.match(overridden[0]!, / 1$/);
   });
 
   test('after lanes override rotate-key the old header is no longer followed', async () => {

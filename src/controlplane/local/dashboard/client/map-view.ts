@@ -176,8 +176,8 @@ export class MapView {
       seen.add(ref);
       changed += this.#setRate(
         ref,
-        c.total === 0 ? '' : `${c.rps.toFixed(1)}/s`,
-        `${c.total} calls, ${c.fallbacks} to a fallback`,
+        c.total === 0 ? '' : `${c.rps.toFixed(1)}/s · ${c.total}`,
+        `${c.total} calls since the daemon started (${c.rps.toFixed(1)} per second now), ${c.fallbacks} to a fallback`,
       );
     }
     for (const ref of this.#byService.values())
