@@ -5,7 +5,8 @@
  * cell) in headless Chromium: how long until the first lane map is on screen after navigation
  * (the page's modules stripped and loaded, the event stream open, the snapshot rendered), and
  * what each update costs the page — traffic every second (every cell's rate changes), and a new
- * snapshot every third second (one instance's health flips, so a few cells change) — plus what
+ * snapshot every third second (one instance's health flips, so a few cells change), the 50 recent
+ * requests of six hops each every second — plus what
  * the daemon side spends per tick. The daemon side is the real Dashboard over a synthetic source
  * (no workloads run); the page is the real page.
  */
@@ -13,7 +14,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { loadResources } from '../src/config/load/resources.ts';
-import type { ResourceRow } from '../src/controlplane/local/dashboard/client/protocol.ts';
+import type {
+  HopRow,
+  RequestRow,
+  ResourceRow,
+} from '../src/controlplane/local/dashboard/client/protocol.ts';
 import { Dashboard, type DashboardSource } from '../src/controlplane/local/dashboard/server.ts';
 import { compile } from '../src/core/compiler/compile.ts';
 import type { Endpoint, RoutingTable } from '../src/core/compiler/table.ts';
@@ -133,12 +138,45 @@ function metrics(): MetricsSnapshot {
   return { buckets: [], series, droppedSeries: 0 };
 }
 
+/** 50 recent requests of six hops each; one more every tick. */
+let requestCount = 0;
+function requests(limit: number): RequestRow[] {
+  requestCount++;
+  return Array.from({ length: limit }, (_, i) => {
+    const n = requestCount + i;
+    const hops: HopRow[] = Array.from({ length: 6 }, (_, h) => ({
+      hop: h === 0 ? 'gateway' : h % 2 === 1 ? 'inbound' : 'outbound',
+      listener: h === 0 ? 'gateway default/edge:80' : `sidecar default/${svc(h)}`,
+      service: `default/${svc(h)}`,
+      lane: lanes[n % LANES]!,
+      tag: lanes[n % LANES]!,
+      fallback: [],
+      upstream: `10.0.${h}.1:8000`,
+      status: 200,
+      error: null,
+      durationUs: 1000 * (6 - h),
+    }));
+    return {
+      traceId: n.toString(16).padStart(32, '0'),
+      time: new Date(Date.now() - (limit - i) * 10).toISOString(),
+      method: 'GET',
+      authority: 'shop.example.com',
+      path: `/item/${n}`,
+      status: 200,
+      durationUs: 6000,
+      tag: lanes[n % LANES]!,
+      hops,
+    };
+  });
+}
+
 const source: DashboardSource = {
   table: () => ({ version, table }),
   gateways: () => [],
   workloads: () => [],
   resources: () => resources,
   metrics,
+  requests,
 };
 const dashboard = new Dashboard(source);
 const server = http.createServer((req, res) => {
@@ -179,6 +217,7 @@ const m = await page.evaluate(
           firstMapMs: number;
           updateMs: number[];
           trafficMs: number[];
+          requestsMs: number[];
           snapshots: number;
         };
       }
@@ -203,6 +242,7 @@ const result = {
   firstSnapshotApplyMs: Number((m.updateMs[0] ?? 0).toFixed(1)),
   snapshotUpdateMs: stats(m.updateMs.slice(1)),
   trafficUpdateMs: stats(m.trafficMs),
+  requestsUpdateMs: stats(m.requestsMs),
   daemon: {
     snapshotMs: Number(snapshotMs.toFixed(1)),
     snapshotKiB: Math.round(snapshotJson.length / 1024),
@@ -221,6 +261,9 @@ else {
   );
   console.log(
     `  traffic update (every cell's rate): median ${result.trafficUpdateMs.median} ms, p95 ${result.trafficUpdateMs.p95} ms over ${result.trafficUpdateMs.n}`,
+  );
+  console.log(
+    `  recent requests update (50 of 6 hops): median ${result.requestsUpdateMs.median} ms, p95 ${result.requestsUpdateMs.p95} ms over ${result.requestsUpdateMs.n}`,
   );
   console.log(
     `  daemon per tick: snapshot ${result.daemon.snapshotMs} ms (${result.daemon.snapshotKiB} KiB), traffic ${result.daemon.trafficMs} ms (${result.daemon.trafficKiB} KiB)`,

@@ -32,6 +32,20 @@ const source: DashboardSource = {
   workloads: () => [],
   resources: () => [],
   metrics: () => ({ buckets: [], series: [], droppedSeries: 0 }),
+  requests: (limit) =>
+    [
+      {
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        time: '2026-01-01T00:00:00.000Z',
+        method: 'GET',
+        authority: 'shop',
+        path: '/',
+        status: 200,
+        durationUs: 1200,
+        tag: 'base',
+        hops: [],
+      },
+    ].slice(0, limit),
 };
 
 interface Got {
@@ -128,6 +142,7 @@ describe('the dashboard over HTTP', () => {
 
   test('the event stream sends the snapshot at once, and again when it changes', async () => {
     const frames: string[] = [];
+    let all = '';
     await new Promise<void>((resolve, reject) => {
       const req = http.get(
         {
@@ -140,6 +155,7 @@ describe('the dashboard over HTTP', () => {
         (res) => {
           assert.equal(res.headers['content-type'], 'text/event-stream');
           res.on('data', (c: Buffer) => {
+            all += c.toString();
             frames.push(
               ...c
                 .toString()
@@ -158,5 +174,7 @@ describe('the dashboard over HTTP', () => {
     });
     assert.match(frames[0]!, /"version":1/);
     assert.match(frames[1]!, /"version":2/);
+    assert.match(all, /event: requests\ndata: \[\{"traceId":"0af7651916cd43dd8448eb211c80319c"/);
+    assert.match(all, /event: traffic\ndata: \{"intervalMs":/);
   });
 });

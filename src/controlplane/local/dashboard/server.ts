@@ -13,6 +13,7 @@ import type {
   DashboardSnapshot,
   GatewayRow,
   LaneMapGroup,
+  RequestRow,
   ResourceRow,
   TrafficUpdate,
   WorkloadRow,
@@ -29,7 +30,12 @@ export interface DashboardSource {
   resources(): readonly ResourceRow[];
   /** The hop counters every gateway and sidecar keeps (what GET /metrics serves). */
   metrics(): MetricsSnapshot;
+  /** The latest `limit` requests with their hops, oldest first (the daemon's recent requests). */
+  requests?(limit: number): readonly RequestRow[];
 }
+
+/** How many recent requests an open page is sent. */
+export const RECENT_REQUESTS = 50;
 
 export interface DashboardOptions {
   /** How often open pages are brought up to date (default 1 s). */
@@ -77,6 +83,7 @@ export class Dashboard {
   readonly #streams = new Set<http.ServerResponse>();
   #timer: NodeJS.Timeout | undefined;
   #lastSnapshot = '';
+  #lastRequests = '';
   readonly #traffic = new TrafficRates();
   readonly #now: () => number;
   /** The lane map of the last table seen: recomputed only when the table changes. */
@@ -184,6 +191,8 @@ export class Dashboard {
     });
     // The whole snapshot first, then whatever changes.
     res.write(`retry: 2000\nevent: snapshot\ndata: ${JSON.stringify(this.snapshot())}\n\n`);
+    const requests = this.#requests();
+    if (requests !== undefined) res.write(`event: requests\ndata: ${requests}\n\n`);
     this.#streams.add(res);
     res.on('close', () => {
       this.#streams.delete(res);
@@ -209,7 +218,18 @@ export class Dashboard {
     this.#lastSnapshot = json;
     let frame = changed ? `event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n` : '';
     frame += `event: traffic\ndata: ${JSON.stringify(this.traffic())}\n\n`;
+    const requests = this.#requests();
+    if (requests !== undefined && requests !== this.#lastRequests) {
+      this.#lastRequests = requests;
+      frame += `event: requests\ndata: ${requests}\n\n`;
+    }
     for (const res of this.#streams) res.write(frame);
+  }
+
+  /** The recent requests as JSON, or undefined where the source keeps none. */
+  #requests(): string | undefined {
+    const rows = this.#source.requests?.(RECENT_REQUESTS);
+    return rows === undefined ? undefined : JSON.stringify(rows);
   }
 
   #stop(): void {

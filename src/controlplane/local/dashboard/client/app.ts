@@ -8,7 +8,8 @@
 import { byId } from './dom.ts';
 import { MapView } from './map-view.ts';
 import { renderGateways, renderResources, renderWorkloads } from './panels.ts';
-import type { DashboardSnapshot, TrafficUpdate } from './protocol.ts';
+import type { DashboardSnapshot, RequestRow, TrafficUpdate } from './protocol.ts';
+import { RequestsView } from './requests-view.ts';
 import { TrafficView } from './traffic-view.ts';
 
 interface Measurements {
@@ -24,6 +25,8 @@ interface Measurements {
   readonly trafficMs: number[];
   /** The last traffic update, as received. */
   traffic: TrafficUpdate | undefined;
+  /** ms each recent-requests update took to apply (at most 100). */
+  readonly requestsMs: number[];
 }
 
 const measurements: Measurements = {
@@ -34,11 +37,13 @@ const measurements: Measurements = {
   version: 0,
   trafficMs: [],
   traffic: undefined,
+  requestsMs: [],
 };
 (window as unknown as { lanesDashboard: Measurements }).lanesDashboard = measurements;
 
 const map = new MapView(byId('map'), byId('filter') as HTMLInputElement);
 const traffic = new TrafficView(byId('traffic'), byId('codes'));
+const requests = new RequestsView(byId('requests'), byId('request-detail'));
 const status = byId('status');
 let last: Record<string, string> = {};
 
@@ -79,6 +84,13 @@ function applyTraffic(data: string): void {
 const events = new EventSource('/dashboard/api/events');
 events.addEventListener('snapshot', (e) => apply((e as MessageEvent<string>).data));
 events.addEventListener('traffic', (e) => applyTraffic((e as MessageEvent<string>).data));
+events.addEventListener('requests', (e) => {
+  const started = performance.now();
+  byId('requests-section').hidden = false;
+  requests.update(JSON.parse((e as MessageEvent<string>).data) as RequestRow[]);
+  measurements.requestsMs.push(performance.now() - started);
+  if (measurements.requestsMs.length > 100) measurements.requestsMs.shift();
+});
 events.addEventListener('open', () => {
   status.textContent = 'live';
   status.className = 'status live';

@@ -144,3 +144,44 @@ export interface CodeTraffic {
   readonly rps: number;
   readonly total: number;
 }
+
+/**
+ * The `requests` server-sent event: the latest requests, each with every hop it took (the
+ * access log's lines joined by trace id), oldest first. Sent when a new one completes.
+ */
+export interface RequestRow {
+  /** The id its hops share; null for a hop that carried none. */
+  readonly traceId: string | null;
+  /** When its first hop arrived (ISO 8601). */
+  readonly time: string;
+  readonly method: string;
+  readonly authority: string;
+  readonly path: string;
+  readonly status: number;
+  readonly durationUs: number;
+  /** The lane tag at its first hop. */
+  readonly tag: string | null;
+  readonly hops: readonly HopRow[];
+}
+
+/** One hop of a request, as the access log recorded it. */
+export interface HopRow {
+  readonly hop: 'gateway' | 'outbound' | 'inbound';
+  /** `gateway istio-system/ingressgateway:80`, `sidecar outbound default/mocka-v1`, … */
+  readonly listener: string;
+  readonly service: string | null;
+  /** The lane that served it (after fallback). */
+  readonly lane: string | null;
+  readonly tag: string | null;
+  /** Lanes passed over, as `lane:reason`. */
+  readonly fallback: readonly string[];
+  readonly upstream: string | null;
+  readonly status: number;
+  /** The mesh's own error code, when it answered. */
+  readonly error: string | null;
+  readonly durationUs: number;
+  /** A per-request override this hop followed (its pairs), chose the lane by, or rejected. */
+  readonly override?: string;
+  readonly overridden?: boolean;
+  readonly overrideRejected?: string;
+}
