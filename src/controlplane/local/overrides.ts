@@ -3,11 +3,11 @@
  * signs pairs a person asks for, after checking them against the current table — only services
  * and lanes the mesh knows, never hosts. The proxies get the key with each snapshot.
  *
- * In cluster mode the key would be a Kubernetes Secret (`lanes-override-key` in the control
- * plane's namespace): `lanes override sign` signs with it where the user's RBAC allows `get` on
- * that one Secret (that permission is the right to sign), and the controller hands it to lanes'
- * own proxies with their config. Stock Envoy cannot check an HMAC: `lanes render istio` renders
- * nothing for overrides, so on stock Istio nothing follows them (README, "Per-request overrides").
+ * On a cluster rendered to stock Istio nothing follows overrides (Envoy cannot check an HMAC).
+ * With lanes' own proxies in pods, the key would be a Kubernetes Secret (`lanes-override-key` in
+ * the control plane's namespace): `lanes override sign` signs with it where the user's RBAC allows
+ * `get` on that one Secret (that permission is the right to sign), and the controller hands it to
+ * the proxies with their config (README, "Per-request overrides").
  */
 import { parseGoDurationNs } from '../../config/schema/duration.ts';
 import {
