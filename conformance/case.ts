@@ -8,6 +8,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { publishedStory, STORY_DIR } from '../scripts/story.ts';
+import { setBaggageValue } from '../src/core/carriers/baggage.ts';
+import {
+  OVERRIDE_BAGGAGE_KEY,
+  OVERRIDE_HEADER,
+  overrideKey,
+  pairsText,
+  parseOverridePairs,
+  signOverride,
+} from '../src/core/carriers/override.ts';
 import type { AppBehaviour } from './mesh-state.ts';
 
 export interface ApplySpec {
@@ -58,10 +67,97 @@ export interface Expect {
   /** Status code of the first decision's answer when it does not forward. */
   readonly status?: number;
   /**
+   * What the entry hop did with the request's override: `followed`, or `rejected: <reason>`
+   * (the first decision in the engine, the entry hop's access-log line through the proxies).
+   */
+  readonly override?: string;
+  /**
    * Sticky entry: over `samples` varied keys, whether a request passes through this hop
    * (`app@version`) must not change when the same key is sent again with other randomness.
    */
   readonly stable?: string;
+}
+
+/**
+ * A per-request override a request carries: `pairs` (`default/mockb=dev-bob, …`), how it is
+ * signed, and on which carrier it is sent. The runners sign with OVERRIDE_KEYS (the mesh's key in
+ * both), so a case reads as what a user would send.
+ */
+export interface OverrideSpec {
+  readonly pairs: string;
+  /** `mesh` (default): signed, valid for an hour; `none`: unsigned; the rest: signed but not valid. */
+  readonly signed: 'mesh' | 'expired' | 'foreign' | 'tampered' | 'none';
+  /** `header` (default), `baggage`, or Linkerd's `l5d-dtab` / `l5d-ctx-dtab` (always unsigned). */
+  readonly carrier: 'header' | 'baggage' | 'l5d-dtab' | 'l5d-ctx-dtab';
+}
+
+/** The conformance mesh's override key, and one it does not have. */
+export const OVERRIDE_KEYS = [
+  overrideKey(Buffer.from('lanes conformance override key, not secret')),
+];
+const FOREIGN_KEY = overrideKey(Buffer.from('a key the conformance mesh does not have'));
+
+const OVERRIDE_SIGNED = ['mesh', 'expired', 'foreign', 'tampered', 'none'] as const;
+const OVERRIDE_CARRIERS = ['header', 'baggage', 'l5d-dtab', 'l5d-ctx-dtab'] as const;
+
+function overrideOf(value: unknown, what: string, file: string): OverrideSpec | undefined {
+  if (value === undefined) return undefined;
+  const o = value as Raw;
+  const signed = (o.signed as OverrideSpec['signed'] | undefined) ?? 'mesh';
+  const carrier = (o.carrier as OverrideSpec['carrier'] | undefined) ?? 'header';
+  if (typeof o.pairs !== 'string') throw new Error(`${file}: ${what}.pairs is required`);
+  if (!OVERRIDE_SIGNED.includes(signed))
+    throw new Error(`${file}: ${what}.signed: one of ${OVERRIDE_SIGNED.join(', ')}`);
+  if (!OVERRIDE_CARRIERS.includes(carrier))
+    throw new Error(`${file}: ${what}.carrier: one of ${OVERRIDE_CARRIERS.join(', ')}`);
+  if (carrier.startsWith('l5d') && signed !== 'none')
+    throw new Error(`${file}: ${what}: Linkerd dtab headers are never signed; say signed: none`);
+  return { pairs: o.pairs, signed, carrier };
+}
+
+/** The headers that carry `spec`, added to `headers`. */
+export function withOverrideHeaders(
+  headers: Readonly<Record<string, string>>,
+  spec: OverrideSpec,
+  nowMs = Date.now(),
+): Record<string, string> {
+  const parsed = parseOverridePairs(spec.pairs);
+  if ('error' in parsed) throw new Error(`override ${JSON.stringify(spec.pairs)}: ${parsed.error}`);
+  const pairs = parsed.pairs;
+  const exp = Math.floor(nowMs / 1000) + (spec.signed === 'expired' ? -60 : 3600);
+  const key = spec.signed === 'foreign' ? FOREIGN_KEY : OVERRIDE_KEYS[0]!;
+  let value: string;
+  switch (spec.signed) {
+    case 'none':
+      value = pairsText(pairs);
+      break;
+    case 'tampered': {
+      // Signed for other lanes, then the pairs swapped in: the signature no longer matches.
+      const signed = signOverride(
+        pairs.map((p) => ({ ...p, lane: `${p.lane}-x` })),
+        key,
+        exp,
+      );
+      value = `${pairsText(pairs)}${signed.slice(signed.indexOf(';'))}`;
+      break;
+    }
+    default:
+      value = signOverride(pairs, key, exp);
+  }
+  const out = { ...headers };
+  switch (spec.carrier) {
+    case 'header':
+      out[OVERRIDE_HEADER] = value;
+      break;
+    case 'baggage':
+      out.baggage = setBaggageValue(out.baggage, OVERRIDE_BAGGAGE_KEY, value);
+      break;
+    default:
+      out[spec.carrier] = pairs
+        .map((p) => `/svc/${p.service.split('/').reverse().join('.')} => /lane/${p.lane}`)
+        .join('; ');
+  }
+  return out;
 }
 
 export interface RequestCase {
@@ -73,6 +169,8 @@ export interface RequestCase {
   readonly samples: number;
   /** A header whose value varies per sample (`{n}` is replaced by the sample number). */
   readonly vary: Readonly<Record<string, string>>;
+  /** The override the request carries (its headers are in `headers` already). */
+  readonly override: OverrideSpec | undefined;
   readonly expect: Expect;
   /**
    * Rendered to stock Istio (`lanes render istio`), this request gets another answer, because of
@@ -147,6 +245,7 @@ const EXPECT_KEYS: readonly (keyof Expect)[] = [
   'fallback',
   'status',
   'stable',
+  'override',
 ];
 
 /** An expectation that checks something: a misspelt key must not make a case assert nothing. */
@@ -239,23 +338,26 @@ export function loadCase(path: string, roots: CaseRoots = DEFAULT_ROOTS): Confor
         workload: e.workload as string | undefined,
       }),
     );
-    const requests = ((s.requests as Raw[] | undefined) ?? []).map(
-      (r, j): RequestCase => ({
+    const requests = ((s.requests as Raw[] | undefined) ?? []).map((r, j): RequestCase => {
+      const override = overrideOf(r.override, `steps[${i}].requests[${j}].override`, file);
+      const headers = (r.headers as Record<string, string> | undefined) ?? {};
+      return {
         title: (r.title as string | undefined) ?? `request ${j}`,
         entry: parseEntry(r, file),
         method: (r.method as string | undefined) ?? 'GET',
         path: (r.path as string | undefined) ?? '/',
-        headers: (r.headers as Record<string, string> | undefined) ?? {},
+        headers: override ? withOverrideHeaders(headers, override) : headers,
         samples: (r.samples as number | undefined) ?? 1,
         vary: (r.vary as Record<string, string> | undefined) ?? {},
+        override,
         expect: expectOf(r.expect, `steps[${i}].requests[${j}].expect`, file),
         istioDiffers: istioOf(r.istio, `steps[${i}].requests[${j}].istio`, file, [
           'differs',
           'limitation',
         ]).differs as string | undefined,
         istioLimitation: (r.istio as Raw | undefined)?.limitation as string | undefined,
-      }),
-    );
+      };
+    });
     const istio = istioOf(s.istio, `steps[${i}].istio`, file, ['warnings']);
     return {
       title: (s.title as string | undefined) ?? `step ${i + 1}`,

@@ -8,9 +8,9 @@ import { type IdSource, traceStartFields } from '../src/core/carriers/trace-cont
 import type { RoutingTable, TableEndpoint } from '../src/core/compiler/table.ts';
 import { applyHeaderOps, mapHeaders } from '../src/core/engine/apply-ops.ts';
 import { decide } from '../src/core/engine/decide.ts';
-import type { Decision, Hop, Workload } from '../src/core/engine/types.ts';
+import type { DecideContext, Decision, Hop, Workload } from '../src/core/engine/types.ts';
 import { requestView } from '../src/core/engine/view.ts';
-import type { RequestCase } from './case.ts';
+import { OVERRIDE_KEYS, type RequestCase } from './case.ts';
 import type { AppBehaviour, InstanceInfo, MeshState } from './mesh-state.ts';
 
 export interface ChainResult {
@@ -77,6 +77,9 @@ export function stopLabel(d: Decision): string {
   }
   return `!${d.kind}:`;
 }
+
+/** Every hop holds the mesh's override key, as the daemon's proxies do. */
+const OVERRIDES: DecideContext['overrides'] = { keys: OVERRIDE_KEYS, now: Date.now };
 
 export class EngineRunner {
   readonly #memories = new Map<string, Map<string, string>>();
@@ -158,7 +161,11 @@ export class EngineRunner {
         path,
         headers: Object.fromEntries(current),
       });
-      const d = decide(this.table, hop, view, random, { traceMemory: memory, explain: true });
+      const d = decide(this.table, hop, view, random, {
+        traceMemory: memory,
+        explain: true,
+        overrides: OVERRIDES,
+      });
       first ??= d;
       if (d.kind !== 'forward') {
         chain.push(stopLabel(d));
@@ -185,6 +192,8 @@ export class EngineRunner {
         this.table,
         { kind: 'inbound', workload },
         requestView({ authority, path, headers: Object.fromEntries(current) }),
+        random,
+        { overrides: OVERRIDES },
       );
       if (inbound.kind === 'local')
         for (const m of inbound.remember) this.#memory(ep.id).set(m.traceKey, m.lane);

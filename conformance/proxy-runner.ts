@@ -13,7 +13,7 @@ import { ConfigStore } from '../src/dataplane/config.ts';
 import { createProxy, type ProxyServer } from '../src/dataplane/proxy.ts';
 import { createSidecar } from '../src/dataplane/sidecar.ts';
 import type { AccessLog } from '../src/dataplane/telemetry/access-log.ts';
-import type { RequestCase } from './case.ts';
+import { OVERRIDE_KEYS, type RequestCase } from './case.ts';
 import { type GatewayFilter, hopLabel } from './engine-runner.ts';
 import type { AppBehaviour, MeshState } from './mesh-state.ts';
 
@@ -137,7 +137,7 @@ export class ProxyMesh {
     };
     const { table } = this.#state.compile(relocate);
     this.table = table;
-    this.#store.publish(table);
+    this.#store.publish(table, OVERRIDE_KEYS);
     for (const gw of Object.values(table.gateways)) {
       for (const server of Object.values(gw.servers)) {
         const key = `${gw.key}:${server.port}`;

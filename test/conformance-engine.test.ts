@@ -110,6 +110,13 @@ function runRequest(
   for (const [key, value] of Object.entries(e.baggage ?? {})) {
     assert.equal(baggageOf(result.firstHeaders, key) ?? null, value, `baggage entry ${key}`);
   }
+  // What a hop did with an override is lanes' own reasoning too.
+  if (e.override !== undefined && !rendered) {
+    const o = result.first.kind === 'respond' ? undefined : result.first.override;
+    const got =
+      o === undefined ? 'none' : o.status === 'followed' ? 'followed' : `rejected: ${o.reason}`;
+    assert.equal(got, e.override, `the entry hop's override\n${result.first.steps.join('\n')}`);
+  }
   // Fallback steps are lanes' reasoning; Istio objects route without it (the chain says where).
   if (e.fallback && !rendered) {
     const fallback =

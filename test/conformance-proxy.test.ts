@@ -76,8 +76,8 @@ async function runRequest(
   const logged = sink.entries().length;
   const answer = await mesh.run(r, r.headers);
   if (e.chain) assert.deepEqual(answer.chain, e.chain);
-  // Fallback steps are lanes' reasoning; Istio objects route without it (the chain says where).
-  if (e.fallback && !rendered) {
+  // Fallback steps and overrides are lanes' reasoning; Istio objects route without it.
+  if ((e.fallback || e.override !== undefined) && !rendered) {
     // The entry hop finishes last (it waits for the hops behind it), so its line comes last.
     log.flush();
     const first = sink
@@ -85,7 +85,25 @@ async function runRequest(
       .slice(logged)
       .filter((l) => l.hop === r.entry.kind)
       .at(-1);
-    assert.deepEqual(first?.fallback, e.fallback, "fallback steps in the entry hop's access log");
+    if (e.fallback)
+      assert.deepEqual(first?.fallback, e.fallback, "fallback steps in the entry hop's access log");
+    if (e.override !== undefined) {
+      const got = first?.overrideRejected
+        ? `rejected: ${first.overrideRejected}`
+        : first?.override
+          ? 'followed'
+          : 'none';
+      assert.equal(got, e.override, "the override in the entry hop's access log");
+      // A gateway also tells its client, unless it answered with a mesh error of its own.
+      if (r.entry.kind === 'gateway' && answer.headers['x-lanes-error'] === undefined) {
+        const told = answer.headers['x-lanes-override'];
+        assert.equal(
+          typeof told === 'string' ? told.replace(/^followed .*/, 'followed') : 'none',
+          e.override,
+          'x-lanes-override on the answer',
+        );
+      }
+    }
   }
   if (e.status !== undefined) assert.equal(answer.status, e.status);
   for (const [name, value] of Object.entries(e.headers ?? {})) {

@@ -35,8 +35,14 @@ const LAYERS: readonly (readonly string[])[] = [
   ['dataplane'],
   // control planes
   ['controlplane/release'],
-  ['controlplane/local/state', 'controlplane/local/otel', 'controlplane/local/mock'],
-  ['controlplane/local/workloads'],
+  [
+    'controlplane/local/state',
+    'controlplane/local/otel',
+    'controlplane/local/mock',
+    // the dashboard page: browser code and the types it shares with the daemon
+    'controlplane/local/dashboard/client',
+  ],
+  ['controlplane/local/workloads', 'controlplane/local/dashboard'],
   ['controlplane/local', 'controlplane/kube'],
   // tools
   ['tools/cli'],

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { storyCopies } from '../scripts/story.ts';
-import { type CliResult, chainOf, curl, lanes, teardown } from './support/cli.ts';
+import { chainOf, check, curl, lanes, teardown } from './support/cli.ts';
 
 const ALICE = { 'alice-dev': 'true' };
 const BOB = { 'bob-dev': 'true' };
@@ -171,11 +171,6 @@ const STEPS: readonly Step[] = [
       /warning: VirtualService istio-system\/swimlane-ingress-vs-caros is now ResolvedRefs=False \(SubsetNotFound\)/,
   },
 ];
-
-function check(result: CliResult, what: string): CliResult {
-  assert.equal(result.code, 0, `${what} exited ${result.code}:\n${result.stderr}${result.stdout}`);
-  return result;
-}
 
 interface LoopReport {
   readonly requests: number;

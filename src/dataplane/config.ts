@@ -4,12 +4,18 @@
  * finishes on it, so a swap never changes a request midway. When the source goes away the last
  * good snapshot stays in force.
  */
+import type { OverrideKey } from '../core/carriers/override.ts';
 import type { RoutingTable } from '../core/compiler/table.ts';
 
 export interface Snapshot {
   /** Increases with every publish; proxies report the version they run. */
   readonly version: number;
   readonly table: RoutingTable;
+  /**
+   * The mesh's keys for per-request overrides (the first signs). They travel with the config, as
+   * Envoy's secrets travel beside its routes (SDS): a proxy without them follows no override.
+   */
+  readonly overrideKeys?: readonly OverrideKey[];
 }
 
 export interface ConfigSource {
@@ -28,9 +34,11 @@ export class ConfigStore implements ConfigSource {
     return this.#current;
   }
 
-  publish(table: RoutingTable): Snapshot {
+  publish(table: RoutingTable, overrideKeys?: readonly OverrideKey[]): Snapshot {
     this.#version += 1;
-    const snapshot: Snapshot = { version: this.#version, table };
+    const snapshot: Snapshot = overrideKeys
+      ? { version: this.#version, table, overrideKeys }
+      : { version: this.#version, table };
     this.#current = snapshot;
     for (const listener of this.#listeners) listener(snapshot);
     this.#deliveries += this.#listeners.size;

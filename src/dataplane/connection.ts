@@ -15,7 +15,7 @@ import { hostOnly, portOf } from '../core/compiler/hosts.ts';
 import { applyHeaderOps } from '../core/engine/apply-ops.ts';
 import { decide } from '../core/engine/decide.ts';
 import type { ErrorCode } from '../core/engine/errors.ts';
-import type { Decision, HeaderOp, Hop, Respond, Tag } from '../core/engine/types.ts';
+import type { Decision, HeaderOp, Hop, OverrideInfo, Respond, Tag } from '../core/engine/types.ts';
 import { reasonPhrase, writeError } from './error-response.ts';
 import { type AccessLogContext, Exchange } from './exchange.ts';
 import { endToEnd, HeaderList } from './headers.ts';
@@ -26,6 +26,7 @@ import { splitAbsoluteForm } from './http1/target.ts';
 import type { ParseError, RequestEvents, RequestHead } from './http1/types.ts';
 import type { ProxyCore } from './proxy.ts';
 import { RawRequestView } from './request-view.ts';
+import { overrideOf } from './telemetry/access-log.ts';
 
 /** Ids a proxy creates for `ensure-trace-id` operations. */
 export function newTraceId(header: string): Record<string, string> {
@@ -85,8 +86,8 @@ function applyRewrite(decision: Decision, target: Target): Target {
 }
 
 /** What the log says of a request sent to no service of the mesh (the local app, a passthrough). */
-function outsideServices(tag: Tag | undefined) {
-  return { service: null, lane: null, subset: null, fallback: [], tag } as const;
+function outsideServices(tag: Tag | undefined, override: OverrideInfo | undefined) {
+  return { service: null, lane: null, subset: null, fallback: [], tag, override } as const;
 }
 
 export class DownstreamConnection implements RequestEvents {
@@ -336,6 +337,7 @@ export class DownstreamConnection implements RequestEvents {
           view,
           tag,
           decision.lane,
+          decision.override,
         );
         return;
       case 'respond':
@@ -364,7 +366,7 @@ export class DownstreamConnection implements RequestEvents {
           [],
           { kind: 'fixed', host: app.host, port: app.port },
           startedAt,
-          outsideServices(tag),
+          outsideServices(tag, decision.override),
         );
         return;
       }
@@ -379,7 +381,7 @@ export class DownstreamConnection implements RequestEvents {
           decision.requestOps,
           { kind: 'fixed', host, port },
           startedAt,
-          outsideServices(tag),
+          outsideServices(tag, decision.override),
         );
         return;
       }
@@ -405,6 +407,7 @@ export class DownstreamConnection implements RequestEvents {
             subset: decision.target.kind === 'subset' ? decision.target.subset : null,
             fallback: decision.fallback,
             tag,
+            override: decision.override,
           },
           decision,
         );
@@ -426,6 +429,7 @@ export class DownstreamConnection implements RequestEvents {
       subset: string | null;
       fallback: Extract<Decision, { kind: 'forward' }>['fallback'];
       tag: Tag | undefined;
+      override: OverrideInfo | undefined;
     },
     decision?: Extract<Decision, { kind: 'forward' }>,
   ): void {
@@ -471,6 +475,7 @@ export class DownstreamConnection implements RequestEvents {
       lane: meta.lane,
       subset: meta.subset,
       fallback: meta.fallback,
+      ...overrideOf(meta.override),
       startedAt,
       traceId: requestTraceId((name) => headers.get(name)),
       bytesIn: head.headBytes,
@@ -523,6 +528,7 @@ export class DownstreamConnection implements RequestEvents {
     view: RawRequestView,
     tag?: Tag,
     lane?: string,
+    override?: OverrideInfo,
   ): void {
     // With a body on its way, answering early and closing is simpler and safer than draining it.
     const keepAlive = head.keepAlive && head.framing.kind === 'none';
@@ -546,6 +552,7 @@ export class DownstreamConnection implements RequestEvents {
       service ?? null,
       fallback,
       lane ?? null,
+      override,
     );
     this.#afterLocalAnswer(keepAlive);
   }
@@ -566,6 +573,7 @@ export class DownstreamConnection implements RequestEvents {
     service: string | null,
     fallback: Extract<Decision, { kind: 'error' }>['fallback'],
     lane: string | null = null,
+    override?: OverrideInfo,
   ): void {
     const core = this.#core;
     core.runtime.hops.end(
@@ -580,6 +588,7 @@ export class DownstreamConnection implements RequestEvents {
         lane,
         subset: null,
         fallback,
+        ...overrideOf(override),
         startedAt,
         traceId: view ? requestTraceId((name) => view.header(name)) : undefined,
       },

@@ -82,7 +82,8 @@ export class ProxyCore {
   appDown: string | undefined;
   readonly defaultPolicy: UpstreamPolicy = DEFAULT_POLICY;
   readonly defaultRetries: RetryPolicy;
-  readonly decideContext: DecideContext;
+  /** Changes only with a snapshot that brings other override keys. */
+  decideContext: DecideContext;
   readonly connections = new Set<DownstreamConnection>();
   snapshot: Snapshot | undefined;
 
@@ -141,6 +142,12 @@ export class ProxyCore {
     this.snapshot = snapshot;
     const tm = snapshot.table.mesh.traceMemory;
     this.traceMemory?.configure(tm.maxEntries, tm.ttlMs);
+    const keys = snapshot.overrideKeys;
+    if (keys !== previous?.overrideKeys) {
+      // An override expires at a wall-clock time, so its check reads the wall clock.
+      const overrides = keys ? { keys, now: Date.now, verified: new Map() } : undefined;
+      this.decideContext = { ...this.decideContext, overrides };
+    }
     if (previous && previous.table.services !== snapshot.table.services) {
       // Runtime state of endpoints that left the table would otherwise pile up.
       const ids = new Set<string>();

@@ -3,6 +3,7 @@
  * of the test's choosing, against a state directory of its own. And `curl`: one HTTP/1.1 request
  * on a fresh connection, the way a user's shell would send it.
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -51,9 +52,16 @@ export function lanes(
   });
 }
 
+/** The result, after asserting that the command succeeded (its output in the message if not). */
+export function check(result: CliResult, what: string): CliResult {
+  assert.equal(result.code, 0, `${what} exited ${result.code}:\n${result.stderr}${result.stdout}`);
+  return result;
+}
+
 export interface Answer {
   readonly status: number;
   readonly body: string;
+  readonly headers: http.IncomingHttpHeaders;
 }
 
 export function curl(
@@ -66,7 +74,11 @@ export function curl(
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          headers: res.headers,
+        }),
       );
       res.on('error', reject);
     });

@@ -18,7 +18,7 @@ export const LANES_ANNOTATIONS: Record<string, AnnotationDef> = {
     kinds: ['Gateway'],
     values: ['true', 'false'],
     describe:
-      'when "true", the gateway keeps lane tags sent by clients (route header, baggage entry) instead of removing them',
+      'when "true", the gateway keeps lane tags sent by clients (route header, baggage entry) instead of removing them, and follows their unsigned per-request overrides (lanes-override, l5d-dtab), signing them for the hops behind it',
   },
   'lanes.dev/user-spec': {
     kinds: ['VirtualService', 'DestinationRule'],

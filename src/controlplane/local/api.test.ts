@@ -52,7 +52,7 @@ function freshLog(): string {
 
 /** An API whose daemon answers every logs request with `file`. */
 async function serve(file: string): Promise<ApiServer> {
-  const daemon = { logFile: () => file } as unknown as Daemon;
+  const daemon = { logFile: () => file, dashboard: { handle: () => false } } as unknown as Daemon;
   api = await startApi(daemon, TOKEN, () => {});
   return api;
 }
@@ -265,6 +265,7 @@ describe('request bodies and tokens', () => {
   ): Promise<{ status: number; error: string }> {
     const daemon = {
       apply: () => assert.fail('a bad request must not reach the daemon'),
+      dashboard: { handle: () => false },
     } as unknown as Daemon;
     api = await startApi(daemon, TOKEN, () => {});
     const res = await fetch(`${api.url}/v1/apply`, {

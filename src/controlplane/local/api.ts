@@ -21,6 +21,7 @@ import {
   applyRequest,
   deleteRequest,
   explainRequest,
+  overrideSignRequest,
   readyRequest,
   releaseCommand,
 } from './requests.ts';
@@ -83,6 +84,8 @@ export async function startApi(
 ): Promise<ApiServer> {
   const secret = Buffer.from(token);
   const server = http.createServer(async (req, res) => {
+    // The dashboard's pages authenticate with a session cookie (dashboard/auth.ts), not the token.
+    if (daemon.dashboard.handle(req, res, req.socket.localPort ?? 0)) return;
     if (!authorized(req, secret)) {
       sendError(
         res,
@@ -125,6 +128,15 @@ export async function startApi(
           } satisfies ReadyResponse);
           return;
         }
+        case 'POST /v1/override/sign':
+          sendJson(res, 200, daemon.signOverride(overrideSignRequest(await readJson(req))));
+          return;
+        case 'POST /v1/dashboard/login':
+          sendJson(res, 200, daemon.dashboard.loginUrl(`http://127.0.0.1:${req.socket.localPort}`));
+          return;
+        case 'POST /v1/override/rotate-key':
+          sendJson(res, 200, daemon.rotateOverrideKey());
+          return;
         case 'GET /v1/logs':
           streamLog(daemon, url, res);
           return;

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { DeploymentSpec } from '../../config/kinds/kube/index.ts';
 import { type Resource, resourceKey, resourceLabel } from '../../config/resource/resource.ts';
+import { type OverrideKey, overrideKey } from '../../core/carriers/override.ts';
 import { compile } from '../../core/compiler/compile.ts';
 import { endpointsFor } from '../../core/compiler/endpoints.ts';
 import { describeCondition, type ResourceStatus } from '../../core/compiler/status.ts';
@@ -16,9 +17,12 @@ import { AccessLog, fileSink } from '../../dataplane/telemetry/access-log.ts';
 import type { MetricFamily } from '../../dataplane/telemetry/exposition.ts';
 import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { releaseIssues } from '../release/references.ts';
+import { Dashboard } from './dashboard/server.ts';
+import { dashboardSource } from './dashboard-source.ts';
 import { Gateways } from './gateways.ts';
 import { daemonFamilies, type MetricsServer, startMetricsServer } from './metrics.ts';
 import { instrumentationFor, propagatedHeaders } from './otel/instrumentation.ts';
+import { signOverrideRequest } from './overrides.ts';
 import type {
   ApplyRequest,
   ApplyResponse,
@@ -29,6 +33,9 @@ import type {
   ExplainResponse,
   InstanceReadiness,
   InstanceView,
+  OverrideKeyResponse,
+  OverrideSignRequest,
+  OverrideSignResponse,
   ReleaseCommandName,
   ReleaseView,
   ResourceView,
@@ -74,18 +81,24 @@ export class Daemon {
   readonly workloads: Workloads;
   /** Runs every applied Release (steps, analysis, rollback, promotion), durably. */
   readonly releases: ReleaseDriver;
+  /** The dashboard's pages and data, served on the API's listener under /dashboard/. */
+  readonly dashboard: Dashboard;
   #statuses: readonly ResourceStatus[] = [];
   #table: RoutingTable | undefined;
   #mutations: Promise<unknown> = Promise.resolve();
   #publishQueued = false;
   #readyWaiters: (() => void)[] = [];
   #metricsServer: MetricsServer | undefined;
+  /** The mesh's per-request override key, published to every proxy with each snapshot. */
+  #overrideKeys: readonly OverrideKey[];
 
   private constructor(state: StateDir, options: DaemonOptions) {
     this.state = state;
     this.store = new ResourceStore(state, (applied, all, before) =>
       releaseIssues(applied, all, before, { active: (name) => this.releases.isActive(name) }),
     );
+    this.#overrideKeys = [overrideKey(state.overrideSecret())];
+    this.dashboard = new Dashboard(dashboardSource(this));
     // Every hop of every request is a line: cap it, so a mesh left running does not fill the disk.
     const accessLogFile = `${state.dir}/access.log`;
     this.requests.seed(accessLogFile);
@@ -175,11 +188,29 @@ export class Daemon {
     });
     this.#table = table;
     this.#statuses = statuses;
-    this.config.publish(table);
+    this.config.publish(table, this.#overrideKeys);
+  }
+
+  /** Signs an override for `lanes override sign`, after checking its pairs against the table. */
+  signOverride(req: OverrideSignRequest): OverrideSignResponse {
+    return signOverrideRequest(this.#table, this.#overrideKeys[0]!, req, Date.now());
+  }
+
+  /** A new override key: every override signed so far stops being followed at once. */
+  rotateOverrideKey(): OverrideKeyResponse {
+    this.state.rotateOverrideSecret();
+    this.#overrideKeys = [overrideKey(this.state.overrideSecret())];
+    if (this.#table) this.config.publish(this.#table, this.#overrideKeys);
+    return { kid: this.#overrideKeys[0]!.kid };
   }
 
   get table(): RoutingTable | undefined {
     return this.#table;
+  }
+
+  /** Every resource's conditions, as of the last compile. */
+  get statuses(): readonly ResourceStatus[] {
+    return this.#statuses;
   }
 
   apply(req: ApplyRequest): Promise<ApplyResponse> {
@@ -437,7 +468,13 @@ export class Daemon {
   explain(req: ExplainRequest): ExplainResponse {
     const table = this.#table;
     if (!table) throw new RequestError(503, 'the daemon has no routing table yet');
-    const headers = req.headers ?? {};
+    const headers = { ...req.headers };
+    if (req.override !== undefined) {
+      // As `lanes override sign` would, for just long enough to walk.
+      const signed = this.signOverride({ pairs: req.override, ttl: '5m' });
+      headers[signed.header] = signed.value;
+    }
+    const overrides = { keys: this.#overrideKeys, now: Date.now };
     if (req.gateway) {
       return explainWalk(
         table,
@@ -447,6 +484,7 @@ export class Daemon {
         headers,
         (e) => this.#appOf(e),
         req.branch,
+        overrides,
       );
     }
     if (!req.from || !req.to)
@@ -480,6 +518,7 @@ export class Daemon {
       headers,
       (e) => this.#appOf(e),
       req.branch,
+      overrides,
     );
   }
 
@@ -558,6 +597,7 @@ export class Daemon {
 
   async shutdown(): Promise<void> {
     this.releases.stop();
+    this.dashboard.close();
     await this.#mutations.catch(() => {});
     await this.workloads.stopAll();
     await this.gateways.closeAll();

@@ -20,6 +20,11 @@
  *   GET  /v1/releases[?name=]          → 200 ReleasesResponse
  *   POST /v1/releases/NAME/COMMAND     → 200 ReleaseView | 404 | 409 ErrorResponse (COMMAND is
  *                                        approve, pause, resume, promote or abort)
+ *   POST /v1/override/sign  OverrideSignRequest → 200 OverrideSignResponse | 400 ErrorResponse
+ *   POST /v1/override/rotate-key       → 200 OverrideKeyResponse (every signed override stops working)
+ *   POST /v1/dashboard/login           → 200 DashboardLoginResponse (a one-time login URL)
+ *   GET  /dashboard/…                  the dashboard page and its data, with a session cookie
+ *                                      instead of the token (see dashboard/auth.ts)
  *   POST /v1/shutdown                  → 200 {} (then the daemon stops every workload and exits)
  */
 import type { Issue } from '../../config/source/issues.ts';
@@ -309,6 +314,35 @@ export interface ExplainRequest {
   readonly headers?: Readonly<Record<string, string>>;
   /** Where the proxy would choose at random, follow this lane, subset or service (else the largest share). */
   readonly branch?: string;
+  /** `SERVICE=LANE` pairs: the request carries them as an override the mesh signed. */
+  readonly override?: string;
+}
+
+export interface OverrideSignRequest {
+  /** `SERVICE=LANE` pairs, comma-separated: `default/mockb=dev-bob, default/mockc=v2`. */
+  readonly pairs: string;
+  /** How long it stays valid, a Go duration (`30m`, `1h`); default 1h, at most 24h. */
+  readonly ttl?: string;
+}
+
+export interface OverrideSignResponse {
+  /** The header to send: `lanes-override`. */
+  readonly header: string;
+  /** Its signed value. */
+  readonly value: string;
+  /** The pairs as signed (canonical: `namespace/name`, sorted). */
+  readonly pairs: string;
+  /** ISO 8601: when it stops being followed. */
+  readonly expires: string;
+  /** The key it is signed with (the first 8 hex digits of its SHA-256). */
+  readonly kid: string;
+  /** Pairs that will not do what was probably meant (the lane lacks the service, is disabled). */
+  readonly warnings: readonly string[];
+}
+
+export interface OverrideKeyResponse {
+  /** The new key's id. */
+  readonly kid: string;
 }
 
 export type { ExplainHop, ExplainResponse } from '../../core/explain/walk.ts';
@@ -333,4 +367,11 @@ export interface RecentRequest {
 
 export interface RequestsResponse {
   readonly requests: readonly RecentRequest[];
+}
+
+export interface DashboardLoginResponse {
+  /** Open it within a minute; it works once and then sets a session cookie. */
+  readonly url: string;
+  /** ISO 8601. */
+  readonly expiresAt: string;
 }

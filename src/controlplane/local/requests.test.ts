@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { applyRequest, deleteRequest, explainRequest } from './requests.ts';
+import { applyRequest, deleteRequest, explainRequest, overrideSignRequest } from './requests.ts';
 import { RequestError } from './store.ts';
 
 const REJECTED: readonly {
@@ -14,6 +14,24 @@ const REJECTED: readonly {
     parse: applyRequest,
     body: [],
     message: /the apply request must be a JSON object/,
+  },
+  {
+    title: 'an override sign request without pairs',
+    parse: overrideSignRequest,
+    body: { ttl: '1h' },
+    message: /the override sign request needs pairs/,
+  },
+  {
+    title: 'an override sign request with a ttl that is not a string',
+    parse: overrideSignRequest,
+    body: { pairs: 'a=b', ttl: 3600 },
+    message: /the override sign request\.ttl must be a string/,
+  },
+  {
+    title: 'an explain override that is not a string',
+    parse: explainRequest,
+    body: { gateway: 'a/b', override: ['a=b'] },
+    message: /the explain request\.override must be a string/,
   },
   {
     title: 'an apply without sources',

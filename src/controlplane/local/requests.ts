@@ -8,6 +8,7 @@ import type {
   DeleteRequest,
   DeleteTarget,
   ExplainRequest,
+  OverrideSignRequest,
   ReadyRequest,
   ReleaseCommandName,
   SourceText,
@@ -95,7 +96,7 @@ export function explainRequest(value: unknown): ExplainRequest {
     throw new RequestError(400, `${what}.headers must map names to strings`);
   if (body.port !== undefined && (typeof body.port !== 'number' || !Number.isInteger(body.port)))
     throw new RequestError(400, `${what}.port must be an integer`);
-  const fields = ['gateway', 'from', 'to', 'method', 'path', 'branch'] as const;
+  const fields = ['gateway', 'from', 'to', 'method', 'path', 'branch', 'override'] as const;
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     const v = optionalString(body, f, what);
@@ -133,4 +134,13 @@ export function readyRequest(value: unknown): ReadyRequest {
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0)
     throw new RequestError(400, 'the ready request.timeoutMs must be a number of milliseconds ≥ 0');
   return { instances, timeoutMs };
+}
+
+export function overrideSignRequest(value: unknown): OverrideSignRequest {
+  const what = 'the override sign request';
+  const body = object(value, what);
+  const pairs = optionalString(body, 'pairs', what);
+  if (pairs === undefined) throw new RequestError(400, `${what} needs pairs: "SERVICE=LANE, …"`);
+  const ttl = optionalString(body, 'ttl', what);
+  return { pairs, ...(ttl !== undefined ? { ttl } : {}) };
 }

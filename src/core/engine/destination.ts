@@ -9,7 +9,7 @@ import type {
   UpstreamPolicy,
 } from '../compiler/table.ts';
 import type { ErrorCode } from './errors.ts';
-import { healthyOf, routeLane } from './lane-route.ts';
+import { healthyOf, routeLane, routeOverrideLane } from './lane-route.ts';
 import type { DestinationRequest, FallbackStep, Forward, Tag, Target } from './types.ts';
 
 export type Resolved =
@@ -20,6 +20,8 @@ export type Resolved =
       readonly endpoints: readonly TableEndpoint[];
       readonly policy: UpstreamPolicy;
       readonly fallback: readonly FallbackStep[];
+      /** The lane was chosen by a per-request override. */
+      readonly overridden: boolean;
     }
   | {
       readonly ok: false;
@@ -28,6 +30,7 @@ export type Resolved =
       readonly service: string | undefined;
       readonly lane: string | undefined;
       readonly fallback: readonly FallbackStep[];
+      readonly overridden: boolean;
     };
 
 function policyFor(svc: CompiledService, port: number | undefined): UpstreamPolicy {
@@ -50,9 +53,11 @@ export function resolveDestination(
       service: dest.service,
       lane: undefined,
       fallback: [],
+      overridden: false,
     };
   }
   const target = dest.target;
+  const overrideLane = dest.overrideLane;
   switch (target.kind) {
     case 'unresolved-subset':
       return {
@@ -62,8 +67,13 @@ export function resolveDestination(
         service: svc.key,
         lane: undefined,
         fallback: [],
+        overridden: false,
       };
     case 'subset': {
+      if (overrideLane !== undefined)
+        steps?.push(
+          `${svc.key}: the override's lane ${overrideLane} does not apply: the route names DestinationRule subset ${target.subset}, which is not a lane`,
+        );
       const subset = svc.subsets[target.subset];
       const healthy = subset ? healthyOf(subset.healthy, isEjected) : [];
       if (!subset || healthy.length === 0) {
@@ -76,6 +86,7 @@ export function resolveDestination(
           service: svc.key,
           lane: undefined,
           fallback: [],
+          overridden: false,
         };
       }
       steps?.push(
@@ -88,11 +99,16 @@ export function resolveDestination(
         endpoints: healthy,
         policy: subset.policy,
         fallback: [],
+        overridden: false,
       };
     }
     case 'lane':
     case 'service': {
       const lanes = svc.lanes;
+      if (!lanes && overrideLane !== undefined)
+        steps?.push(
+          `${svc.key}: the override's lane ${overrideLane} does not apply: ${svc.key} is in no lane group`,
+        );
       if (!lanes) {
         const healthy = healthyOf(svc.healthy, isEjected);
         if (healthy.length === 0) {
@@ -103,6 +119,7 @@ export function resolveDestination(
             service: svc.key,
             lane: undefined,
             fallback: [],
+            overridden: false,
           };
         }
         steps?.push(`${svc.key}: any endpoint (${healthy.length} healthy)`);
@@ -113,6 +130,7 @@ export function resolveDestination(
           endpoints: healthy,
           policy: policyFor(svc, dest.port),
           fallback: [],
+          overridden: false,
         };
       }
       const requested =
@@ -120,15 +138,20 @@ export function resolveDestination(
           ? target.lane
           : tags.find((t) => t.routeHeader === lanes.routeHeader)?.lane;
       if (target.kind === 'lane') steps?.push(`${svc.key}: the route names lane ${target.lane}`);
-      const routed = routeLane(svc.key, lanes, requested, isEjected, steps);
+      // The override wins over the tag and the route's lane, for the services it names only.
+      const overridden = overrideLane !== undefined;
+      const routed = overridden
+        ? routeOverrideLane(svc.key, lanes, overrideLane, isEjected, steps)
+        : routeLane(svc.key, lanes, requested, isEjected, steps);
       if (!routed.ok) {
         return {
           ok: false,
           code: routed.code,
           message: routed.message,
           service: svc.key,
-          lane: requested,
+          lane: overridden ? overrideLane : requested,
           fallback: routed.fallback,
+          overridden,
         };
       }
       return {
@@ -138,6 +161,7 @@ export function resolveDestination(
         endpoints: routed.endpoints,
         policy: policyFor(svc, dest.port),
         fallback: routed.fallback,
+        overridden,
       };
     }
   }

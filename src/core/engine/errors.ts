@@ -15,6 +15,13 @@ export const ERROR_CODES = {
   LANE_NO_ENDPOINTS: 503,
   /** Strict lanes: the lane lacks the service or has no healthy endpoint of it. */
   LANE_STRICT_MISS: 503,
+  /**
+   * A gateway that trusts its clients got an override it cannot follow as written: malformed,
+   * Linkerd dtab syntax lanes does not support, or a service or lane the mesh does not have.
+   */
+  OVERRIDE_INVALID: 400,
+  /** Strict lanes: the lane an override names lacks the service or has no healthy endpoint of it. */
+  OVERRIDE_STRICT_MISS: 503,
   /** An unknown host while the mesh is REGISTRY_ONLY (Istio answers 502 from its block_all host). */
   REGISTRY_ONLY: 502,
   /** A sidecar outbound listener got a CONNECT request (not supported yet). */

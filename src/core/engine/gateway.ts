@@ -6,6 +6,7 @@ import { getBaggageValue } from '../carriers/baggage.ts';
 import { hostOnly, lookupHost } from '../compiler/hosts.ts';
 import type { RoutingTable } from '../compiler/table.ts';
 import { firstMatch, MatchInput } from './match.ts';
+import { gatewayOverride, withOverride } from './override.ts';
 import { actOnRoute, failure } from './route-action.ts';
 import { findTags } from './tags.ts';
 import type { DecideContext, Decision, HeaderOp, RequestView, Tag } from './types.ts';
@@ -72,17 +73,29 @@ export function decideGateway(
     }
   }
 
+  const before = ops.length;
+  const override = gatewayOverride(table, view, gw.trustClientLane, ctx.overrides, ops, steps);
+  if (ops.length !== before) view = withOps(req, ops);
+  if (override.invalid !== undefined)
+    return withOverride(
+      failure('OVERRIDE_INVALID', override.invalid, undefined, undefined, [], tags, steps),
+      override.info,
+    );
+
   const host = hostOnly(req.authority);
   const vhost = lookupHost(server.hosts, host);
   if (!vhost) {
-    return failure(
-      'NO_ROUTE',
-      `no VirtualService for host ${JSON.stringify(host)} is bound to gateway ${gw.key}`,
-      undefined,
-      undefined,
-      [],
-      tags,
-      steps,
+    return withOverride(
+      failure(
+        'NO_ROUTE',
+        `no VirtualService for host ${JSON.stringify(host)} is bound to gateway ${gw.key}`,
+        undefined,
+        undefined,
+        [],
+        tags,
+        steps,
+      ),
+      override.info,
     );
   }
   const input = new MatchInput(view, hop.port, undefined, random, ctx.choose);
@@ -100,15 +113,19 @@ export function decideGateway(
       port: undefined,
       listenerPort: hop.port,
       steps,
+      override,
     });
   }
-  return failure(
-    'NO_ROUTE',
-    `no route for ${host} on gateway ${gw.key} matched ${req.method} ${req.path}`,
-    undefined,
-    undefined,
-    [],
-    tags,
-    steps,
+  return withOverride(
+    failure(
+      'NO_ROUTE',
+      `no route for ${host} on gateway ${gw.key} matched ${req.method} ${req.path}`,
+      undefined,
+      undefined,
+      [],
+      tags,
+      steps,
+    ),
+    override.info,
   );
 }

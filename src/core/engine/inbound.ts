@@ -4,6 +4,7 @@
  * the tag back even if the app forwards only its trace header.
  */
 import type { RoutingTable } from '../compiler/table.ts';
+import { overrideMemory, sidecarOverride, withOverride } from './override.ts';
 import { NO_STEPS } from './route-action.ts';
 import { contextOf, findTags, traceIdOf, traceKey } from './tags.ts';
 import type { DecideContext, Decision, RequestView, Workload } from './types.ts';
@@ -26,8 +27,10 @@ export function decideInbound(
       steps?.push(`remember trace ${id} (${header}) → ${tag.routeHeader}: ${tag.lane}`);
     }
   }
+  const override = sidecarOverride(table, req, undefined, ctx.overrides, undefined, steps);
+  if (override.token !== undefined) overrideMemory(table, req, override.token, remember, steps);
   steps?.push(
     `inbound to ${workload.name ?? workload.namespace}: deliver to the app${tags.length ? ` (tag ${tags.map((t) => `${t.routeHeader}=${t.lane}`).join(', ')})` : ''}`,
   );
-  return { kind: 'local', tags, remember, steps: steps ?? NO_STEPS };
+  return withOverride({ kind: 'local', tags, remember, steps: steps ?? NO_STEPS }, override.info);
 }

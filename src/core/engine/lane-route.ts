@@ -114,3 +114,41 @@ export function routeLane(
     message: `no healthy endpoint of ${service} in ${tried || 'any lane'}${requested === undefined ? '' : ` (request tagged ${requested})`}`,
   };
 }
+
+/**
+ * Lane routing for a service a per-request override names. Permissive groups route exactly as
+ * for a tag naming that lane (its own chain, then the baselines); strict groups never leave the
+ * lane the override names, and the error says it was the override, not the request's lane.
+ */
+export function routeOverrideLane(
+  service: string,
+  lanes: ServiceLanes,
+  lane: string,
+  isEjected: ((e: TableEndpoint) => boolean) | undefined,
+  steps: string[] | undefined,
+): LaneRouteResult {
+  steps?.push(`${service}: the override names lane ${lane}`);
+  if (lanes.mode === 'permissive') return routeLane(service, lanes, lane, isEjected, steps);
+  const set = lanes.chains[lane] !== undefined ? lanes.byLane[lane] : undefined;
+  const healthy = set ? healthyOf(set.healthy, isEjected) : [];
+  if (healthy.length > 0) {
+    steps?.push(
+      `${service}: lane ${lane} has ${healthy.length} healthy endpoint${healthy.length === 1 ? '' : 's'}`,
+    );
+    return { ok: true, lane, endpoints: healthy, fallback: [] };
+  }
+  const [reason, why]: [FallbackStep['reason'], string] =
+    lanes.chains[lane] === undefined
+      ? lanes.disabled[lane] !== undefined
+        ? ['disabled', `is disabled (${lanes.disabled[lane]})`]
+        : ['unknown-lane', `is not a lane of strict group ${lanes.group}`]
+      : set === undefined
+        ? ['lacks-service', `does not contain ${service}`]
+        : ['no-healthy-endpoints', `has no healthy endpoint of ${service}`];
+  return {
+    ok: false,
+    code: 'OVERRIDE_STRICT_MISS',
+    fallback: [{ lane, reason }],
+    message: `the override names lane ${lane} for ${service}, which ${why}; strict lanes never fall back`,
+  };
+}

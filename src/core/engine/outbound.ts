@@ -9,6 +9,7 @@ import { hostOnly, portOf } from '../compiler/hosts.ts';
 import type { RoutingTable, VirtualHost } from '../compiler/table.ts';
 import { resolveDestination } from './destination.ts';
 import { firstMatch, MatchInput } from './match.ts';
+import { overrideOutcome, sidecarOverride, withOverride } from './override.ts';
 import { actOnRoute, failure, NO_STEPS } from './route-action.ts';
 import { carrierOps, contextOf, findTags } from './tags.ts';
 import type {
@@ -68,6 +69,7 @@ export function decideOutbound(
     if (context) carrierOps(context, tag.lane, req, false, ops);
   }
   if (tags.length === 0 && table.tagContexts.length > 0) steps?.push('no lane tag on the request');
+  const override = sidecarOverride(table, req, ctx.traceMemory, ctx.overrides, ops, steps);
   const view = withOps(req, ops);
 
   const vhost = svc
@@ -90,79 +92,103 @@ export function decideOutbound(
         port: port ?? singlePort(svc?.ports),
         listenerPort: undefined,
         steps,
+        override,
       });
     }
-    return failure(
-      'NO_ROUTE',
-      `VirtualService ${vhost.source.namespace}/${vhost.source.name} has no route for ${host} that matches ${req.method} ${req.path}`,
-      svc?.key,
-      undefined,
-      [],
-      tags,
-      steps,
+    return withOverride(
+      failure(
+        'NO_ROUTE',
+        `VirtualService ${vhost.source.namespace}/${vhost.source.name} has no route for ${host} that matches ${req.method} ${req.path}`,
+        svc?.key,
+        undefined,
+        [],
+        tags,
+        steps,
+      ),
+      override.info,
     );
   }
 
   if (!svc) {
     if (table.mesh.outboundTrafficPolicy === 'REGISTRY_ONLY') {
-      return failure(
-        'REGISTRY_ONLY',
-        `${host} is not a service of the mesh, and the mesh only allows its registry (Mesh spec.outboundTrafficPolicy.mode: REGISTRY_ONLY)`,
-        undefined,
+      return withOverride(
+        failure(
+          'REGISTRY_ONLY',
+          `${host} is not a service of the mesh, and the mesh only allows its registry (Mesh spec.outboundTrafficPolicy.mode: REGISTRY_ONLY)`,
+          undefined,
+          undefined,
+          [],
+          tags,
+          steps,
+        ),
+        override.info,
+      );
+    }
+    steps?.push(`${host} is not a service of the mesh: pass through (ALLOW_ANY)`);
+    return withOverride(
+      {
+        kind: 'passthrough',
+        authority: req.authority,
+        requestOps: ops,
+        tags,
+        steps: steps ?? NO_STEPS,
+      },
+      override.info,
+    );
+  }
+  if (port !== undefined && svc.ports.length > 0 && !svc.ports.includes(port)) {
+    return withOverride(
+      failure(
+        'NO_ROUTE',
+        `service ${svc.key} has no port ${port} (ports: ${svc.ports.join(', ')})`,
+        svc.key,
         undefined,
         [],
         tags,
         steps,
-      );
-    }
-    steps?.push(`${host} is not a service of the mesh: pass through (ALLOW_ANY)`);
-    return {
-      kind: 'passthrough',
-      authority: req.authority,
-      requestOps: ops,
-      tags,
-      steps: steps ?? NO_STEPS,
-    };
-  }
-  if (port !== undefined && svc.ports.length > 0 && !svc.ports.includes(port)) {
-    return failure(
-      'NO_ROUTE',
-      `service ${svc.key} has no port ${port} (ports: ${svc.ports.join(', ')})`,
-      svc.key,
-      undefined,
-      [],
-      tags,
-      steps,
+      ),
+      override.info,
     );
   }
-  const destination: DestinationRequest = { service: svc.key, host, port, target: BY_TAG };
+  const overrideLane = override.lanes?.get(svc.key);
+  const destination: DestinationRequest =
+    overrideLane === undefined
+      ? { service: svc.key, host, port, target: BY_TAG }
+      : { service: svc.key, host, port, target: BY_TAG, overrideLane };
   const resolved = resolveDestination(table, destination, tags, ctx.isEjected, steps);
+  const overrideInfo = overrideOutcome(override, resolved.overridden);
   if (!resolved.ok)
-    return failure(
-      resolved.code,
-      resolved.message,
-      resolved.service,
-      resolved.lane,
-      resolved.fallback,
-      tags,
-      steps,
+    return withOverride(
+      failure(
+        resolved.code,
+        resolved.message,
+        resolved.service,
+        resolved.lane,
+        resolved.fallback,
+        tags,
+        steps,
+      ),
+      overrideInfo,
     );
-  return {
-    kind: 'forward',
-    service: svc.key,
-    port: port ?? singlePort(svc.ports),
-    target: resolved.target,
-    endpoints: resolved.endpoints,
-    destination,
-    policy: resolved.policy,
-    route: undefined,
-    delayMs: undefined,
-    requestOps: ops,
-    responseOps: [],
-    tags,
-    fallback: resolved.fallback,
-    steps: steps ?? NO_STEPS,
-  };
+  return withOverride(
+    {
+      kind: 'forward',
+      service: svc.key,
+      port: port ?? singlePort(svc.ports),
+      target: resolved.target,
+      endpoints: resolved.endpoints,
+      destination,
+      policy: resolved.policy,
+      route: undefined,
+      delayMs: undefined,
+      requestOps: ops,
+      responseOps: [],
+      tags,
+      fallback: resolved.fallback,
+      steps: steps ?? NO_STEPS,
+    },
+    overrideInfo,
+  );
 }
 
 function singlePort(ports: readonly number[] | undefined): number | undefined {

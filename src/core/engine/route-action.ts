@@ -13,11 +13,19 @@ import type {
 } from '../compiler/table.ts';
 import { resolveDestination } from './destination.ts';
 import { type ErrorCode, statusOf } from './errors.ts';
+import {
+  type HopOverride,
+  NO_OVERRIDE,
+  overrideOutcome,
+  overrideResponseOp,
+  withOverride,
+} from './override.ts';
 import { carrierOps, ensureTraceIds } from './tags.ts';
 import type {
   Chooser,
   DecideContext,
   Decision,
+  DestinationRequest,
   FallbackStep,
   HeaderOp,
   RequestView,
@@ -133,6 +141,8 @@ export interface ActOptions {
   readonly port: number | undefined;
   readonly listenerPort: number | undefined;
   readonly steps: string[] | undefined;
+  /** The per-request override the hop follows (or rejected), if the request carried one. */
+  readonly override?: HopOverride;
 }
 
 export function actOnRoute(o: ActOptions): Decision {
@@ -250,35 +260,49 @@ export function actOnRoute(o: ActOptions): Decision {
     }
   }
 
-  const resolved = resolveDestination(o.table, dest, tags, o.ctx.isEjected, steps);
+  const override = o.override ?? NO_OVERRIDE;
+  const overrideLane = dest.service === undefined ? undefined : override.lanes?.get(dest.service);
+  // Kept with the decision, so a retry resolves the same override again (reroute).
+  const destination: DestinationRequest =
+    overrideLane === undefined ? dest : { ...dest, overrideLane };
+  const resolved = resolveDestination(o.table, destination, tags, o.ctx.isEjected, steps);
+  const overrideInfo = overrideOutcome(override, resolved.overridden);
   if (!resolved.ok)
-    return failure(
-      resolved.code,
-      resolved.message,
-      resolved.service,
-      resolved.lane,
-      resolved.fallback,
-      tags,
-      steps,
+    return withOverride(
+      failure(
+        resolved.code,
+        resolved.message,
+        resolved.service,
+        resolved.lane,
+        resolved.fallback,
+        tags,
+        steps,
+      ),
+      overrideInfo,
     );
   const responseOps: HeaderOp[] = [];
   toOps(dest.headers.response, responseOps);
-  return {
-    kind: 'forward',
-    service: resolved.service.key,
-    port: dest.port ?? o.port,
-    target: resolved.target,
-    endpoints: resolved.endpoints,
-    destination: dest,
-    policy: resolved.policy,
-    route: info,
-    delayMs,
-    requestOps: ops,
-    responseOps,
-    tags,
-    fallback: resolved.fallback,
-    steps: steps ?? NO_STEPS,
-  };
+  const told = o.atGateway ? overrideResponseOp(overrideInfo) : undefined;
+  if (told) responseOps.push(told);
+  return withOverride(
+    {
+      kind: 'forward',
+      service: resolved.service.key,
+      port: dest.port ?? o.port,
+      target: resolved.target,
+      endpoints: resolved.endpoints,
+      destination,
+      policy: resolved.policy,
+      route: info,
+      delayMs,
+      requestOps: ops,
+      responseOps,
+      tags,
+      fallback: resolved.fallback,
+      steps: steps ?? NO_STEPS,
+    },
+    overrideInfo,
+  );
 }
 
 export function failure(

@@ -3,6 +3,8 @@
  * why: destination, lane, candidate endpoints, header operations, fallback path, or an error
  * code the proxy answers with.
  */
+
+import type { OverrideKey } from '../carriers/override.ts';
 import type {
   DestinationTarget,
   RetryPolicy,
@@ -58,6 +60,8 @@ export interface DecideContext {
   readonly isEjected?: (endpoint: TableEndpoint) => boolean;
   /** Record a step-by-step explanation (for `lanes explain`); off on the proxy hot path. */
   readonly explain?: boolean;
+  /** The mesh's keys for per-request overrides; without them no override is followed. */
+  readonly overrides?: OverrideTrust;
   /** For `lanes explain`: takes the decision's random choices instead of a draw. */
   readonly choose?: Chooser;
 }
@@ -76,6 +80,61 @@ export interface Chooser {
   /** The index to take among a route's weighted destinations (`weights`, in route order). */
   destination(weights: readonly number[]): number;
 }
+
+/** What a hop needs to verify per-request overrides, and at a trusting gateway to sign them. */
+export interface OverrideTrust {
+  /** Keys whose signatures are honoured; the first one signs. */
+  readonly keys: readonly OverrideKey[];
+  /** Wall-clock milliseconds since the epoch: an override expires at a wall-clock time. */
+  readonly now: () => number;
+  /**
+   * Values this proxy has verified already, a memo it owns and the engine fills (bounded there):
+   * a repeated override costs a lookup instead of a parse and an HMAC. Expiry is checked on
+   * every use; a new key set comes with a new memo.
+   */
+  readonly verified?: Map<string, VerifiedOverride>;
+}
+
+/** An override whose signature a hop has checked. */
+export interface VerifiedOverride {
+  /** Canonical pairs: `default/mockb=dev-bob,default/mockc=v2`. */
+  readonly pairs: string;
+  /** Service key → lane. */
+  readonly lanes: ReadonlyMap<string, string>;
+  /** The signed value, canonical, as the hop carries it on. */
+  readonly token: string;
+  /** Unix seconds. */
+  readonly exp: number;
+  readonly kid: string;
+}
+
+/** Where a per-request override came from. */
+export type OverrideSource = 'header' | 'baggage' | 'trace-memory' | 'l5d-dtab' | 'l5d-ctx-dtab';
+
+/** Why a hop did not follow an override the request carried. */
+export type OverrideRejection =
+  | 'unsigned'
+  | 'expired'
+  | 'foreign-key'
+  | 'bad-signature'
+  | 'malformed';
+
+/** What a hop did with a per-request override (`lanes-override`, or Linkerd's `l5d-dtab`). */
+export type OverrideInfo =
+  | {
+      readonly status: 'followed';
+      /** Canonical pairs: `default/mockb=dev-bob,default/mockc=v2`. */
+      readonly pairs: string;
+      readonly source: OverrideSource;
+      /** This hop's lane was chosen by the override (it names the hop's service). */
+      readonly applied: boolean;
+    }
+  | {
+      readonly status: 'rejected';
+      readonly reason: OverrideRejection;
+      readonly message: string;
+      readonly source: OverrideSource;
+    };
 
 export type HeaderOp =
   | { readonly op: 'set' | 'add'; readonly name: string; readonly value: string }
@@ -135,6 +194,8 @@ export interface DestinationRequest {
   readonly host: string;
   readonly port: number | undefined;
   readonly target: DestinationTarget;
+  /** The lane a per-request override names for this service: it wins over the tag's lane. */
+  readonly overrideLane?: string;
 }
 
 export interface Forward {
@@ -157,6 +218,7 @@ export interface Forward {
   /** Lanes passed over before the chosen one, and why. */
   readonly fallback: readonly FallbackStep[];
   readonly steps: readonly string[];
+  readonly override?: OverrideInfo;
 }
 
 /** The sidecar inbound side: hand the request to the local app. */
@@ -166,6 +228,7 @@ export interface Local {
   /** Trace id → lane entries to record in the sidecar's memory. */
   readonly remember: readonly { readonly traceKey: string; readonly lane: string }[];
   readonly steps: readonly string[];
+  readonly override?: OverrideInfo;
 }
 
 /** An unknown host under ALLOW_ANY: forward to the host itself. */
@@ -175,6 +238,7 @@ export interface Passthrough {
   readonly requestOps: readonly HeaderOp[];
   readonly tags: readonly Tag[];
   readonly steps: readonly string[];
+  readonly override?: OverrideInfo;
 }
 
 /** Answer without forwarding: a redirect, a direct response, or an injected abort. */
@@ -199,6 +263,7 @@ export interface Failure {
   readonly fallback: readonly FallbackStep[];
   readonly tags: readonly Tag[];
   readonly steps: readonly string[];
+  readonly override?: OverrideInfo;
 }
 
 export type Decision = Forward | Local | Passthrough | Respond | Failure;

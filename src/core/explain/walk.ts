@@ -15,7 +15,7 @@ import { type IdSource, traceStartFields } from '../carriers/trace-context.ts';
 import type { RoutingTable, TableEndpoint } from '../compiler/table.ts';
 import { applyHeaderOps, mapHeaders } from '../engine/apply-ops.ts';
 import { decide } from '../engine/decide.ts';
-import type { Chooser, Decision, Hop, Workload } from '../engine/types.ts';
+import type { Chooser, Decision, Hop, OverrideTrust, Workload } from '../engine/types.ts';
 import { requestView } from '../engine/view.ts';
 
 export interface ExplainHop {
@@ -257,6 +257,8 @@ export function explainWalk(
   headers: Readonly<Record<string, string>>,
   appOf: (endpoint: TableEndpoint) => AppModel | undefined,
   branch?: string,
+  /** The mesh's override keys: without them the walk follows no override, as a proxy would not. */
+  overrides?: OverrideTrust,
 ): ExplainResponse {
   const hops: ExplainHop[] = [];
   const memories = new Map<string, Map<string, string>>();
@@ -298,7 +300,12 @@ export function explainWalk(
       note,
     } = chooseBranch(
       allBranches((choose) =>
-        decide(table, at, view, NO_FAULT, { traceMemory: memory, explain: true, choose }),
+        decide(table, at, view, NO_FAULT, {
+          traceMemory: memory,
+          explain: true,
+          choose,
+          ...(overrides ? { overrides } : {}),
+        }),
       ),
       branch,
     );
@@ -325,7 +332,7 @@ export function explainWalk(
       },
       requestView({ authority, path, headers: Object.fromEntries(current) }),
       Math.random,
-      { explain: true },
+      { explain: true, ...(overrides ? { overrides } : {}) },
     );
     if (inbound.kind === 'local')
       for (const r of inbound.remember) memoryOf(chosen.id).set(r.traceKey, r.lane);

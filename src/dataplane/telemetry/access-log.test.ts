@@ -9,6 +9,7 @@ import {
   type AccessLogSink,
   fileSink,
   formatAccessLogEntry,
+  type HopRecord,
   hopEntry,
   isoTime,
   memorySink,
@@ -155,6 +156,33 @@ describe('hopEntry', () => {
       ['v2', 'route-header', 'v1', ['v2:lacks-service']],
     );
   });
+
+  const overrides: readonly [string, HopRecord['override'], Partial<AccessLogEntry>][] = [
+    ['no override: none of its fields', undefined, {}],
+    [
+      'an override followed here, naming this hop’s service',
+      { status: 'followed', pairs: 'default/b=dev-bob', source: 'baggage', applied: true },
+      { override: 'default/b=dev-bob', overrideSource: 'baggage', overridden: true },
+    ],
+    [
+      'an override carried through a hop whose service it does not name',
+      { status: 'followed', pairs: 'default/b=dev-bob', source: 'header', applied: false },
+      { override: 'default/b=dev-bob', overrideSource: 'header' },
+    ],
+    [
+      'an override removed and not followed',
+      { status: 'rejected', reason: 'expired', message: 'it expired at …', source: 'header' },
+      { overrideSource: 'header', overrideRejected: 'expired' },
+    ],
+  ];
+  for (const [what, override, fields] of overrides) {
+    test(what, () => {
+      const e = hopEntry(override ? { ...record, override } : record, outcome, 1001);
+      const keys = ['override', 'overrideSource', 'overridden', 'overrideRejected'] as const;
+      const got = Object.fromEntries(keys.filter((k) => k in e).map((k) => [k, e[k]]));
+      assert.deepEqual(got, fields);
+    });
+  }
 });
 
 describe('isoTime', () => {

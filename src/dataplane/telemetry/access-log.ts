@@ -12,7 +12,7 @@
  * is dropped, and counted, while the sink holds `maxPendingBytes` not yet written out.
  */
 import { createWriteStream, renameSync, statSync, type WriteStream } from 'node:fs';
-import type { FallbackStep, Tag, TagSource } from '../../core/engine/types.ts';
+import type { FallbackStep, OverrideInfo, Tag, TagSource } from '../../core/engine/types.ts';
 
 export interface AccessLogEntry {
   /** When the request arrived, ISO 8601 UTC (`isoTime`). */
@@ -54,6 +54,14 @@ export interface AccessLogEntry {
    * a traceparent for a request without one), for following one request across hops.
    */
   readonly traceId?: string;
+  /** The per-request override this hop followed: its pairs (`default/mockb=dev-bob`). */
+  readonly override?: string;
+  /** Where it came from: `header`, `baggage`, `trace-memory`, `l5d-dtab`, `l5d-ctx-dtab`. */
+  readonly overrideSource?: string;
+  /** The override chose this hop's lane (it names the hop's service). */
+  readonly overridden?: true;
+  /** An override the request carried that this hop removed and did not follow, and why. */
+  readonly overrideRejected?: string;
 }
 
 /** What a hop knows of a request when it logs it, the exchange and a local answer alike. */
@@ -71,13 +79,15 @@ export interface HopRecord {
   /** `runtime.now()` when the request's head arrived (or began to). */
   readonly startedAt: number;
   /**
-   * The request was routed by a per-request override rather than by its lane (not produced yet:
-   * per-request overrides come later). Such hops are counted, labelled `override="true"`, and
-   * left out of release analysis, which must judge the lane by the traffic it really gets.
+   * The request was routed by a per-request override rather than by its lane (it chose this
+   * hop's lane). Such hops are counted, labelled `override="true"`, and left out of release
+   * analysis, which must judge the lane by the traffic it really gets.
    */
   readonly overridden?: boolean;
   /** The id that follows the request across hops (`requestTraceId`), when it has one. */
   readonly traceId?: string | undefined;
+  /** What the hop did with a per-request override the request carried. */
+  readonly override?: OverrideInfo;
 }
 
 /** How the hop ended. */
@@ -97,7 +107,7 @@ export interface HopOutcome {
 /** The one way an entry is made from a hop; `now` is `runtime.now()`, in ms like `startedAt`. */
 export function hopEntry(r: HopRecord, o: HopOutcome, now: number): AccessLogEntry {
   const elapsedMs = now - r.startedAt;
-  return {
+  const entry: AccessLogEntry = {
     // When the request arrived: the entry is written when it ends.
     time: isoTime(Date.now() - elapsedMs),
     hop: r.hop,
@@ -121,6 +131,25 @@ export function hopEntry(r: HopRecord, o: HopOutcome, now: number): AccessLogEnt
     ...(o.event !== undefined ? { event: o.event } : {}),
     ...(r.traceId !== undefined ? { traceId: r.traceId } : {}),
   };
+  return r.override === undefined ? entry : { ...entry, ...overrideFields(r.override) };
+}
+
+/** The record's fields for an override the request carried: what happened, and whether it chose the lane. */
+export function overrideOf(info: OverrideInfo | undefined): {
+  override?: OverrideInfo;
+  overridden?: boolean;
+} {
+  if (info === undefined) return {};
+  return { override: info, overridden: info.status === 'followed' && info.applied };
+}
+
+/** Only on hops whose request carried an override: the usual line stays as it was. */
+function overrideFields(info: OverrideInfo): Partial<AccessLogEntry> {
+  if (info.status === 'rejected')
+    return { overrideSource: info.source, overrideRejected: info.reason };
+  return info.applied
+    ? { override: info.pairs, overrideSource: info.source, overridden: true }
+    : { override: info.pairs, overrideSource: info.source };
 }
 
 /** Where batches go: a function, or a writer such as a Node stream or `fileSink`. */

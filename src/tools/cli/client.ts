@@ -11,11 +11,15 @@ import { join } from 'node:path';
 import type {
   ApplyRequest,
   ApplyResponse,
+  DashboardLoginResponse,
   DeleteRequest,
   DeleteResponse,
   ErrorResponse,
   ExplainRequest,
   ExplainResponse,
+  OverrideKeyResponse,
+  OverrideSignRequest,
+  OverrideSignResponse,
   ReadyRequest,
   ReadyResponse,
   ReleaseCommandName,
@@ -122,6 +126,18 @@ export class Client {
 
   explain(req: ExplainRequest): Promise<ExplainResponse> {
     return this.#json('POST', '/v1/explain', req);
+  }
+
+  signOverride(req: OverrideSignRequest): Promise<OverrideSignResponse> {
+    return this.#json('POST', '/v1/override/sign', req);
+  }
+
+  dashboardLogin(): Promise<DashboardLoginResponse> {
+    return this.#json('POST', '/v1/dashboard/login', {});
+  }
+
+  rotateOverrideKey(): Promise<OverrideKeyResponse> {
+    return this.#json('POST', '/v1/override/rotate-key', {});
   }
 
   async shutdown(): Promise<void> {

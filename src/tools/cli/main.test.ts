@@ -60,6 +60,8 @@ describe('global flags and commands', () => {
       'status',
       'logs',
       'explain',
+      'override',
+      'dashboard',
       'mock',
     ]) {
       for (const argv of [
@@ -78,7 +80,7 @@ describe('global flags and commands', () => {
   test('unknown commands and flags', async () => {
     assertUsage(
       await runCli(['aply']),
-      'unknown command "aply" (did you mean "apply"?); commands: up, down, apply, delete, get, describe, status, logs, requests, explain, release, mock, render, install, uninstall, controller',
+      'unknown command "aply" (did you mean "apply"?); commands: up, down, apply, delete, get, describe, status, logs, requests, explain, release, override, dashboard, mock, render, install, uninstall, controller',
     );
     assertUsage(
       await runCli(['--verbose', 'get']),
@@ -193,6 +195,13 @@ describe('usage errors per command', () => {
       ['explain', '--gateway', 'istio-system/gw', '/', '/x'],
       /^unexpected argument "\/x" for `lanes explain`/,
     ],
+    [['override'], 'lanes override needs sign or rotate-key; see `lanes override --help`'],
+    [
+      ['override', 'sign'],
+      'lanes override sign needs SERVICE=LANE pairs, e.g. default/mockb=dev-bob',
+    ],
+    [['override', 'revoke'], 'unknown action "revoke" for lanes override; use sign or rotate-key'],
+    [['override', 'rotate-key', '--ttl', '1h'], '--ttl goes with sign'],
     [['mock'], 'lanes mock needs --app APP (or $app): the name it answers with'],
     [
       ['mock', '--app', 'a'],
@@ -697,6 +706,37 @@ end: mocka has no upstream
     const json = await cli(['explain', '--from', 'shop/mocka-v1', '--to', 'mockb', '-o', 'json']);
     assert.deepEqual(JSON.parse(json.stdout), api.handler(api.requests.at(-1)!).body);
     assert.deepEqual(api.requests.at(-1)!.body, { from: 'shop/mocka-v1', to: 'mockb', path: '/' });
+    await cli(['explain', '--gateway', 'istio-system/gw', '--override', 'mockb=dev-bob']);
+    assert.deepEqual(api.requests.at(-1)!.body, {
+      gateway: 'istio-system/gw',
+      path: '/',
+      override: 'mockb=dev-bob',
+    });
+  });
+
+  test('override sign: only the header line on stdout (for curl -H "$(…)"), warnings on stderr', async () => {
+    const signed = {
+      header: 'lanes-override',
+      value: 'default/mockb=dev-bob,default/mockc=v2;exp=1;kid=0badcafe;sig=x',
+      pairs: 'default/mockb=dev-bob,default/mockc=v2',
+      expires: '2026-01-01T00:00:00.000Z',
+      kid: '0badcafe',
+      warnings: ['lane v2 does not contain default/mockc: requests fall back to its baselines'],
+    };
+    api.handler = () => ({ body: signed });
+    const r = await cli(['override', 'sign', 'mockb=dev-bob', 'mockc=v2', '--ttl', '30m']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(api.requests.at(-1)!.body, { pairs: 'mockb=dev-bob,mockc=v2', ttl: '30m' });
+    assert.equal(r.stdout, `lanes-override: ${signed.value}\n`);
+    assert.equal(r.stderr, `warning: ${signed.warnings[0]}\n`);
+    const json = await cli(['override', 'sign', 'mockb=dev-bob', '-o', 'json']);
+    assert.deepEqual(JSON.parse(json.stdout), signed);
+    api.handler = () => ({ body: { kid: '12345678' } });
+    const rotated = await cli(['override', 'rotate-key']);
+    assert.equal(
+      rotated.stdout,
+      'override key rotated: new key 12345678; overrides signed before are no longer followed\n',
+    );
   });
 });
 

@@ -67,6 +67,14 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'watch and steer gray releases: status [-w], approve, pause, resume, promote, abort',
     load: async () => (await import('./commands/release.ts')).release,
   },
+  override: {
+    summary: 'sign a per-request override (for service S use lane L), or rotate its key',
+    load: async () => (await import('./commands/override.ts')).override,
+  },
+  dashboard: {
+    summary: 'the URL of the live dashboard (--open: open it in a browser)',
+    load: async () => (await import('./commands/dashboard.ts')).dashboard,
+  },
   mock: {
     summary: 'run the built-in mock service in the foreground',
     load: async () => (await import('./commands/mock.ts')).mock,
@@ -92,7 +100,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 const GROUPS: readonly (readonly [string, readonly string[]])[] = [
   ['Daemon', ['up', 'down']],
   ['Resources', ['apply', 'delete', 'get', 'describe']],
-  ['Traffic', ['status', 'logs', 'requests', 'explain', 'release', 'mock']],
+  [
+    'Traffic',
+    ['status', 'logs', 'requests', 'explain', 'release', 'override', 'dashboard', 'mock'],
+  ],
   ['Kubernetes', ['render', 'install', 'uninstall', 'controller']],
 ];
 

@@ -175,6 +175,34 @@ describe('StateDir.open', () => {
   });
 });
 
+describe('StateDir.overrideSecret', () => {
+  test('is created on first use: 32 bytes, mode 0600, the same on every call', () => {
+    const state = opened();
+    const secret = state.overrideSecret();
+    assert.equal(secret.length, 32);
+    assert.equal(statSync(join(state.dir, 'override.key')).mode & 0o777, 0o600);
+    assert.deepEqual(StateDir.open(state.dir).overrideSecret(), secret);
+  });
+
+  test('rotating replaces it', () => {
+    const state = opened();
+    const before = state.overrideSecret();
+    state.rotateOverrideSecret();
+    assert.notDeepEqual(state.overrideSecret(), before);
+  });
+
+  test('a key file readable by others, or not 64 hex digits, is refused with what to do', () => {
+    const state = opened();
+    state.overrideSecret();
+    const path = join(state.dir, 'override.key');
+    chmodSync(path, 0o644);
+    refuses(() => state.overrideSecret(), path, 'readable by others', `chmod 600 ${path}`);
+    writeFileSync(path, 'short\n', { mode: 0o600 });
+    chmodSync(path, 0o600);
+    refuses(() => state.overrideSecret(), path, 'not an override key', 'remove it');
+  });
+});
+
 describe('StateDir.token', () => {
   test('is created on first use: 64 hex digits, mode 0600', () => {
     const state = opened();

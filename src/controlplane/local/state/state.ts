@@ -25,6 +25,7 @@ import { dirname, join, resolve } from 'node:path';
 import { DAEMON_JSON, type DaemonInfo, PID_FILE, TOKEN_FILE, untrustedDir } from './state-dir.ts';
 
 const MARKER = 'lanes-state.json';
+const OVERRIDE_KEY_FILE = 'override.key';
 const FORMAT = 'lanes-state/1';
 const RESOURCES_FORMAT = 'lanes-resources/1';
 const RELEASES_FILE = 'releases.json';
@@ -181,6 +182,31 @@ export class StateDir {
     if (token === '')
       throw new StateError(`${path} is empty; remove it and lanes creates a new token`);
     return token;
+  }
+
+  /**
+   * The mesh's key for per-request overrides (HMAC-SHA256, 32 random bytes), created (mode 0600)
+   * on first use. Whoever reads it can sign overrides, so it is guarded like the API token.
+   */
+  overrideSecret(): Uint8Array {
+    const path = join(this.dir, OVERRIDE_KEY_FILE);
+    if (!existsSync(path)) this.rotateOverrideSecret();
+    const mode = statSync(path).mode & 0o777;
+    if (mode & 0o077)
+      throw new StateError(
+        `${path} is readable by others (mode ${mode.toString(8)}), so they could sign overrides; run chmod 600 ${path}`,
+      );
+    const text = readFileSync(path, 'utf8').trim();
+    if (!/^[0-9a-f]{64}$/.test(text))
+      throw new StateError(
+        `${path} is not an override key (64 hex digits); remove it and lanes creates a new one (every override signed with the old one stops working)`,
+      );
+    return Buffer.from(text, 'hex');
+  }
+
+  /** Replaces the override key: every override signed with the old one stops working. */
+  rotateOverrideSecret(): void {
+    writeDurably(join(this.dir, OVERRIDE_KEY_FILE), `${randomBytes(32).toString('hex')}\n`, 0o600);
   }
 
   /** What was applied; an empty list for a new directory. */

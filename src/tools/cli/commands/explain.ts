@@ -24,8 +24,10 @@ chosen, which fallbacks were tried. Nothing is sent to any workload.
 Where a proxy would choose at random (a weighted route, weighted entry rules), every branch is
 listed with its share of the requests, and the walk follows the largest, or --branch NAME.
 
-Usage: lanes explain --gateway NAMESPACE/NAME [--port P] [-H 'name: value']... [--branch NAME] [PATH]
-       lanes explain --from WORKLOAD --to SERVICE[:PORT] [-H 'name: value']... [--branch NAME] [PATH]
+Usage: lanes explain --gateway NAMESPACE/NAME [--port P] [-H 'name: value']... [--branch NAME]
+             [--override PAIRS] [PATH]
+       lanes explain --from WORKLOAD --to SERVICE[:PORT] [-H 'name: value']... [--branch NAME]
+             [--override PAIRS] [PATH]
 
 Flags:
       --gateway NS/NAME     start at this Istio Gateway
@@ -35,6 +37,8 @@ Flags:
   -H, --header 'k: v'       a request header; repeatable
   -X, --method METHOD       the request method (default GET)
       --branch NAME         at a weighted choice, follow the lane, subset or service NAME
+      --override PAIRS      the request carries this override, signed by the mesh
+                            (SERVICE=LANE, comma-separated; see lanes override --help)
   -o, --output FORMAT       table (default), json or yaml
       --state DIR           state directory (default $LANES_HOME, else ./.lanes)
 
@@ -44,6 +48,7 @@ Examples:
   lanes explain --gateway istio-system/ingressgateway-dev -H 'alice-dev: true' /
   lanes explain --from mocka-v1 --to mockb:8000 -H 'baggage: version=v2'
   lanes explain --gateway istio-system/ingressgateway --branch v2
+  lanes explain --gateway istio-system/ingressgateway --override default/mockb=dev-bob
 `,
   options: {
     gateway: { type: 'string' },
@@ -53,6 +58,7 @@ Examples:
     header: { type: 'string', short: 'H', multiple: true },
     method: { type: 'string', short: 'X' },
     branch: { type: 'string' },
+    override: { type: 'string' },
     ...OUTPUT_OPTION,
   },
 };
@@ -71,6 +77,7 @@ export async function explain(ctx: CommandContext): Promise<number> {
     method: stringFlag(p, 'method'),
     path: p.positionals[0],
     branch: stringFlag(p, 'branch'),
+    override: stringFlag(p, 'override'),
   });
   const client = connect(resolveStateDir(p.state, ctx.io.env, ctx.io.cwd));
   const res = await client.explain(req);
@@ -88,11 +95,13 @@ export interface ExplainFlags {
   readonly method?: string | undefined;
   readonly path?: string | undefined;
   readonly branch?: string | undefined;
+  /** `SERVICE=LANE` pairs the request carries as a signed override. */
+  readonly override?: string | undefined;
 }
 
 /** The request for the flags, or a usage error saying which combination is wrong. */
 export function explainRequest(flags: ExplainFlags): ExplainRequest {
-  const { gateway, port, from, to, method, path, branch } = flags;
+  const { gateway, port, from, to, method, path, branch, override } = flags;
   const start = (() => {
     if (gateway !== undefined && from !== undefined) {
       throw new UsageError('lanes explain starts at --gateway or at --from, not both');
@@ -134,6 +143,7 @@ export function explainRequest(flags: ExplainFlags): ExplainRequest {
     path: path ?? '/',
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
     ...(branch !== undefined ? { branch } : {}),
+    ...(override !== undefined ? { override } : {}),
   };
 }
 

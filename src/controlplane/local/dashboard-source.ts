@@ -1,0 +1,89 @@
+/**
+ * The daemon as the dashboard sees it (dashboard/server.ts's DashboardSource): the published
+ * table, and rows for gateways, workloads, resources and recent requests — views built from what
+ * the daemon holds, never the daemon itself. Resource rows are rebuilt only when the statuses change (once
+ * per publish), not on every tick of every open page.
+ */
+import { resourceKey } from '../../config/resource/resource.ts';
+import { describeCondition, type ResourceStatus } from '../../core/compiler/status.ts';
+import type { Daemon } from './daemon.ts';
+import type { HopRow, RequestRow, ResourceRow, WorkloadRow } from './dashboard/client/protocol.ts';
+import type { DashboardSource } from './dashboard/server.ts';
+
+export function dashboardSource(daemon: Daemon): DashboardSource {
+  let rowsOf: { statuses: readonly ResourceStatus[]; rows: ResourceRow[] } | undefined;
+  return {
+    table: () => daemon.config.current,
+    metrics: () => daemon.metrics.snapshot(),
+    gateways: () => daemon.status().gateways,
+    workloads: (): WorkloadRow[] => {
+      const instances = daemon.workloads.instances().filter((i) => !i.leaving);
+      return daemon.status().workloads.map((w) => ({
+        ...w,
+        instances: instances
+          .filter((i) => i.workload === `${w.namespace}/${w.name}` && i.cluster === w.cluster)
+          .sort((a, b) => a.index - b.index)
+          .map((i) => {
+            const s = daemon.workloads.state(i.key);
+            return {
+              index: i.index,
+              status: s?.status ?? 'starting',
+              lastExit: s?.lastExit ?? null,
+            };
+          }),
+      }));
+    },
+    // The same join `lanes requests` shows (recent-requests.ts), trimmed to what the page draws.
+    requests: (limit): RequestRow[] =>
+      daemon.requests.recent({ limit }).map((r) => ({
+        traceId: r.traceId,
+        time: r.time,
+        method: r.method,
+        authority: r.authority,
+        path: r.path,
+        status: r.status,
+        durationUs: r.durationUs,
+        tag: r.tag,
+        hops: r.hops.map(
+          (h): HopRow => ({
+            hop: h.hop,
+            listener: h.listener,
+            service: h.service,
+            lane: h.lane,
+            tag: h.tag,
+            fallback: h.fallback,
+            upstream: h.upstream,
+            status: h.status,
+            error: h.error,
+            durationUs: h.durationUs,
+            ...(h.override !== undefined ? { override: h.override } : {}),
+            ...(h.overridden ? { overridden: true } : {}),
+            ...(h.overrideRejected !== undefined ? { overrideRejected: h.overrideRejected } : {}),
+          }),
+        ),
+      })),
+    resources: () => {
+      const statuses = daemon.statuses;
+      if (rowsOf?.statuses === statuses) return rowsOf.rows;
+      const byKey = new Map(statuses.map((s) => [resourceKey(s.id), s]));
+      const rows = daemon.store.resources().map((r): ResourceRow => {
+        const status = byKey.get(resourceKey(r.id));
+        return {
+          kind: r.kind,
+          name: r.metadata.name,
+          namespace: r.metadata.namespace,
+          cluster: r.id.cluster,
+          source: `${r.origin.file ?? ''}:${r.origin.line}`,
+          conditions: (status?.conditions ?? []).map((c) => ({
+            type: c.type,
+            status: c.status,
+            reason: c.reason,
+            message: describeCondition(r, c),
+          })),
+        };
+      });
+      rowsOf = { statuses, rows };
+      return rows;
+    },
+  };
+}
