@@ -111,7 +111,7 @@ describe('a per-request override on the story, from the production gateway', {
       /override default\/mockb=dev-bob from header lanes-override \(signed by the mesh/,
     );
     assert.match(out, /override default\/mockb=dev-bob from baggage entry lanes-override/);
-    assert.match(out, /→ default\/mockb lane dev-bob at .*\(default\/mockb-dev-bob\)/);
+    assert.match(out, /→ default\/mockb lane dev-bob at .*the sidecar of default\/mockb-dev-bob/);
     assert.match(out, /→ default\/mockc lane v1/);
   });
 
