@@ -31,6 +31,7 @@ const server = http.createServer((req, res) => {
     envProxy: process.env.NODE_USE_ENV_PROXY,
     leaked: process.env.LANES_TEST_SECRET ?? null,
     pid: process.pid,
+    node: process.version,
   }));
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
@@ -97,6 +98,7 @@ interface Answer {
   envProxy: string;
   leaked: string | null;
   pid: number;
+  node: string;
 }
 
 describe('a Deployment that runs its own command', { timeout: 120_000 }, () => {
@@ -107,7 +109,8 @@ describe('a Deployment that runs its own command', { timeout: 120_000 }, () => {
     const r = await lanes(args, {
       cwd: work,
       state,
-      env: { LANES_TEST_SECRET: 'from the daemon’s environment' },
+      // The system's node (if any) first on the daemon's PATH: instances must still get lanes'.
+      env: { LANES_TEST_SECRET: 'from the daemon’s environment', PATH: '/usr/bin:/bin' },
     });
     assert.equal(r.code, 0, `lanes ${args.join(' ')}: ${r.stderr}`);
     return r;
@@ -150,6 +153,7 @@ describe('a Deployment that runs its own command', { timeout: 120_000 }, () => {
     assert.match(answer.proxy, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(answer.envProxy, '1');
     assert.equal(answer.leaked, null);
+    assert.equal(answer.node, process.version, '`node` is the Node the daemon runs on');
   });
 
   test('replicas: 2 runs two processes, and requests reach both', async () => {

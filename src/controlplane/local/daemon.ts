@@ -49,6 +49,7 @@ import type { StateDir } from './state/state.ts';
 import { describe, RequestError, ResourceStore } from './store.ts';
 import { isDeployment, runnerOf } from './workloads/runnable.ts';
 import { cleanupOrphans, Supervisor } from './workloads/supervisor.ts';
+import { writeToolShims } from './workloads/tool-shims.ts';
 import { type ReconcileResult, Workloads } from './workloads/workloads.ts';
 
 /** access.log is rotated to access.log.1 at this size. */
@@ -65,6 +66,11 @@ const MAX_READY_WAIT_MS = 120_000;
 export interface DaemonOptions {
   /** Where the daemon says what it does on its own (release transitions). */
   readonly log?: (line: string) => void;
+  /**
+   * The CLI that started the daemon (its main module): instances find it as `lanes` on their
+   * PATH, beside the daemon's `node`. Undefined: they get the daemon's `node` only.
+   */
+  readonly cli?: string;
 }
 
 export class Daemon {
@@ -94,6 +100,7 @@ export class Daemon {
 
   private constructor(state: StateDir, options: DaemonOptions) {
     this.state = state;
+    writeToolShims(state.binDir, { node: process.execPath, cli: options.cli });
     this.store = new ResourceStore(state, (applied, all, before) =>
       releaseIssues(applied, all, before, { active: (name) => this.releases.isActive(name) }),
     );
@@ -118,6 +125,7 @@ export class Daemon {
       source: this.config,
       logsDir: state.logsDir,
       compileCacheDir: state.compileCacheDir,
+      binDir: state.binDir,
       dirOf: (r) => this.store.dirOf(r),
       accessLog: this.accessLog,
       hopObservers: [this.metrics, this.requests],

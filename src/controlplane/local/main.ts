@@ -1,5 +1,5 @@
 /**
- * The daemon process: `node src/controlplane/local/main.ts --state DIR`, started by `lanes up`
+ * The daemon process: `node src/controlplane/local/main.ts --state DIR [--cli MAIN]`, started by `lanes up`
  * (src/tools/cli/launch.ts). It takes the state directory's lock, stops what a killed predecessor
  * left running, restores every applied resource and workload, serves the control API, and
  * writes daemon.json once all of that is done — so anything that finds daemon.json can use it.
@@ -38,7 +38,10 @@ function log(line: string): void {
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { state: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    options: { state: { type: 'string' }, cli: { type: 'string' } },
+    strict: true,
+  });
   if (!values.state) throw new StateError('the daemon needs --state DIR');
   const state = StateDir.open(values.state);
   const lock: DaemonLock = acquireLock(state.dir);
@@ -69,7 +72,7 @@ async function main(): Promise<void> {
 
   try {
     const token = state.token();
-    starting = Daemon.start(state, { log });
+    starting = Daemon.start(state, { log, ...(values.cli ? { cli: values.cli } : {}) });
     const started = await starting;
     const daemon = started.daemon;
     if (started.orphans > 0)

@@ -22,6 +22,8 @@ import { connect } from './client.ts';
 import type { DownOptions, UpOptions } from './launch-types.ts';
 
 const DAEMON_MAIN = fileURLToPath(new URL('../../controlplane/local/main.ts', import.meta.url));
+/** This CLI, which the daemon puts on its instances' PATH as `lanes`. */
+const CLI_MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 /**
  * Restoring nine workloads takes a second or two. The daemon itself waits at most 60 s for
  * restored workloads (then reports those still starting and carries on), so this only catches a
@@ -140,7 +142,7 @@ export async function up(opts: UpOptions): Promise<number> {
     );
   }
 
-  const args = [...DAEMON_NODE_FLAGS, DAEMON_MAIN, '--state', state.dir];
+  const args = [...DAEMON_NODE_FLAGS, DAEMON_MAIN, '--state', state.dir, '--cli', CLI_MAIN];
   const env = { ...process.env, NODE_COMPILE_CACHE: state.compileCacheDir };
   let child: ChildProcess;
   let logFile: string | undefined;

@@ -156,6 +156,11 @@ export class StateDir {
     return join(this.dir, 'logs');
   }
 
+  /** The `node` and `lanes` first on every local instance's PATH (workloads/tool-shims.ts). */
+  get binDir(): string {
+    return join(this.dir, 'bin');
+  }
+
   get compileCacheDir(): string {
     return join(this.dir, 'compile-cache');
   }

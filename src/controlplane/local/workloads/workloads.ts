@@ -23,6 +23,7 @@ import { instrumentationFor, specOf } from '../otel/instrumentation.ts';
 import { instanceEnv } from './instance-env.ts';
 import { isDeployment, runnerOf } from './runnable.ts';
 import type { InstanceState, InstanceStatus, Supervisor } from './supervisor.ts';
+import { pathWith } from './tool-shims.ts';
 
 /** How long a leaving instance keeps serving after it left the routing table. */
 export const DRAIN_MS = 1000;
@@ -81,6 +82,8 @@ export interface WorkloadsOptions {
   readonly source: ConfigSource;
   readonly logsDir: string;
   readonly compileCacheDir: string;
+  /** A directory put first on every instance's PATH (the daemon's `node` and `lanes`). */
+  readonly binDir?: string;
   readonly accessLog: AccessLog | undefined;
   /** Observers of every hop of every sidecar besides the access log (the metrics). */
   readonly hopObservers?: readonly HopObserver[];
@@ -274,6 +277,7 @@ export class Workloads {
     const inherited: Record<string, string> = {};
     const env = this.#o.env ?? process.env;
     for (const name of INHERITED) if (env[name] !== undefined) inherited[name] = env[name]!;
+    if (this.#o.binDir !== undefined) inherited.PATH = pathWith(this.#o.binDir, inherited.PATH);
     const instrumentation = instrumentationFor(d, resources);
     const injected =
       instrumentation.kind === 'none'
