@@ -5,10 +5,21 @@
  */
 
 import type { UpstreamPolicy } from '../../core/compiler/table.ts';
-import type { HeaderList } from '../headers.ts';
 import { LAST_CHUNK, requestHead, writeChunk } from '../http1/serialize.ts';
 import type { Framing } from '../http1/types.ts';
 import type { ResponseHandler, UpstreamConnection, UpstreamPool } from './pool.ts';
+
+/**
+ * The end-to-end fields of a request (headers.ts's HeaderList): parallel lower-case names and
+ * values, '' for a removed entry, and the HTTP/1.1 field lines.
+ */
+export interface FieldList {
+  readonly lower: readonly string[];
+  readonly values: readonly string[];
+  /** A field's value by lower-case name (repeated ones joined), or undefined. */
+  get(lower: string): string | undefined;
+  serialize(): string;
+}
 
 /** A request as the proxy forwards it, before any protocol writes it. */
 export interface UpstreamRequest {
@@ -16,7 +27,7 @@ export interface UpstreamRequest {
   readonly authority: string;
   readonly pathAndQuery: string;
   /** End-to-end fields after the decision's operations (no Host, no hop-by-hop fields). */
-  readonly headers: HeaderList;
+  readonly headers: FieldList;
   /** How an HTTP/1.1 upstream gets the body. */
   readonly framing: Framing;
   readonly upgrade: string | undefined;
