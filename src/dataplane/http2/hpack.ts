@@ -240,6 +240,7 @@ const NOT_INDEXED: ReadonlySet<string> = new Set([
   'x-b3-spanid',
   'x-b3-parentspanid',
   'b3',
+  'grpc-trace-bin',
   'date',
   'etag',
   'last-modified',
