@@ -45,6 +45,11 @@ spec: { selector: { app: empty }, ports: [{ port: 9000, name: grpc }] }
 ---
 apiVersion: v1
 kind: Service
+metadata: { name: peered, namespace: default }
+spec: { selector: { app: peered }, ports: [{ port: 9000, name: grpc }] }
+---
+apiVersion: v1
+kind: Service
 metadata: { name: limited, namespace: default }
 spec: { selector: { app: limited }, ports: [{ port: 9000, name: grpc }] }
 ---
@@ -67,6 +72,8 @@ spec:
   - match: [{ uri: { prefix: /retry } }]
     route: [{ destination: { host: rpc } }]
     retries: { attempts: 2, retryOn: unavailable }
+  - match: [{ uri: { prefix: /peered } }]
+    route: [{ destination: { host: peered } }]
   - match: [{ uri: { prefix: /limited } }]
     route: [{ destination: { host: limited } }]
   - match: [{ uri: { prefix: /empty } }]
@@ -146,6 +153,22 @@ describe('HTTP/2 through a gateway', () => {
   const rpcSessions = new Set<http2.ServerHttp2Session>();
   const rpcCancelled: string[] = [];
   const retryCounts = new Map<string, number>();
+  // A dead instance's sidecar, as it answers a gRPC call: trailers-only, nothing delivered.
+  let deadHits = 0;
+  const dead = http2.createServer();
+  dead.on('stream', (stream) => {
+    deadHits++;
+    stream.respond(
+      {
+        ':status': 200,
+        'content-type': 'application/grpc',
+        'grpc-status': '14',
+        'x-lanes-error': 'UPSTREAM_CONNECT_FAILURE',
+        'x-lanes-delivered': 'none',
+      },
+      { endStream: true },
+    );
+  });
   const rpc = http2.createServer();
   rpc.on('session', (s) => rpcSessions.add(s));
   rpc.on('stream', (stream, headers) => {
@@ -200,12 +223,15 @@ describe('HTTP/2 through a gateway', () => {
   before(async () => {
     const webPort = await listen(h1);
     const rpcPort = await listen(rpc);
+    const deadPort = await listen(dead);
     f = fixture();
     f.store.publish(
       table(MESH, [
         endpoint('web', webPort),
         endpoint('rpc', rpcPort),
         endpoint('limited', rpcPort),
+        endpoint('peered', rpcPort),
+        endpoint('peered', deadPort),
       ]),
     );
     gw = await f.gateway();
@@ -217,6 +243,7 @@ describe('HTTP/2 through a gateway', () => {
     h1.close();
     h1.closeAllConnections();
     rpc.close();
+    dead.close();
     for (const s of rpcSessions) s.destroy();
   });
 
@@ -327,6 +354,19 @@ describe('HTTP/2 through a gateway', () => {
     assert.equal(a.body, 'h2:r');
     assert.equal(a.trailers['grpc-status'], '0');
     assert.equal(retryCounts.get('/retry/once'), 2);
+  });
+
+  it("re-sends a gRPC call (a POST) that a dead instance's sidecar answered with nothing delivered", async () => {
+    for (let i = 0; i < 12; i++) {
+      const a = await request(
+        client,
+        { ':method': 'POST', ':path': `/peered/${i}`, 'content-type': 'application/grpc' },
+        'p',
+      );
+      assert.equal(a.body, 'h2:p');
+      assert.equal(a.trailers['grpc-status'], '0');
+    }
+    assert.ok(deadHits > 0, 'some first attempts went to the dead instance');
   });
 
   it('propagates resets both ways: a client cancel resets the upstream stream, an upstream reset reaches the client with its code', async () => {

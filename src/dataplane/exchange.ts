@@ -18,7 +18,7 @@ import type {
 } from '../core/compiler/table.ts';
 import { applyHeaderOps } from '../core/engine/apply-ops.ts';
 import { reroute } from '../core/engine/destination.ts';
-import type { ErrorCode } from '../core/engine/errors.ts';
+import { ERROR_CODES, type ErrorCode, statusOf } from '../core/engine/errors.ts';
 import type { Forward, HeaderOp } from '../core/engine/types.ts';
 import {
   type AttemptOutcome,
@@ -522,10 +522,18 @@ export class Exchange implements ResponseHandler {
     // Success needs no verdict; anything from 400 on may be retried or count against the endpoint.
     let peer: PeerError | undefined;
     this.#responseOutlier = 'success';
-    if (this.#i.grpc && head.framing.kind === 'none' && this.#grpcRetry(names, lower)) return;
-    if (status >= 400) {
-      peer = this.#peerError(status, names, lower);
-      const verdict = classify({ kind: 'response', status, peer }, this.#i.method, this.#i.retries);
+    // A gRPC mesh error of the endpoint's own sidecar is a trailers-only HTTP 200: it is judged by
+    // the HTTP status its code stands for, so an instance that died is retried as over HTTP/1.1.
+    const grpcTrailersOnly = this.#i.grpc && head.framing.kind === 'none';
+    const judged = grpcTrailersOnly ? this.#grpcPeerStatus(status, names, lower) : status;
+    if (grpcTrailersOnly && judged === status && this.#grpcRetry(names, lower)) return;
+    if (judged >= 400) {
+      peer = this.#peerError(judged, names, lower);
+      const verdict = classify(
+        { kind: 'response', status: judged, peer },
+        this.#i.method,
+        this.#i.retries,
+      );
       this.#noteDelivery(verdict.delivered);
       if (verdict.retry && this.#mayRetry()) {
         // Discard this response (close its connection: its body is unread) and try again.
@@ -657,6 +665,14 @@ export class Exchange implements ResponseHandler {
    * The endpoint's own sidecar answered for its app (mesh endpoints only: a fixed target is an
    * app or an external host, whose headers mean nothing to the mesh).
    */
+  /** The HTTP status of a peer sidecar's gRPC mesh error (its x-lanes-error), else `status`. */
+  #grpcPeerStatus(status: number, names: readonly string[], lower: readonly string[]): number {
+    const code = fieldOf(names, lower, ERROR_HEADER);
+    if (code === undefined || this.#i.target.kind !== 'endpoints' || !(code in ERROR_CODES))
+      return status;
+    return statusOf(code as ErrorCode);
+  }
+
   #peerError(status: number, names: readonly string[], lower: readonly string[]) {
     if (status < 500 || this.#i.target.kind !== 'endpoints') return undefined;
     return peerErrorOf(
