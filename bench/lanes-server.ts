@@ -1,9 +1,11 @@
 /**
  * The lanes side of the data-plane benchmark, one process (pinned to one core by bench/proxy.ts):
- * a gateway in front of the upstream (and the same gateway without metrics), and the full chain gateway → sidecar outbound → sidecar
- * inbound → upstream. Prints the listener ports as one JSON line, then serves until SIGTERM.
+ * a gateway in front of the upstream (and the same gateway without metrics), and the full chain
+ * gateway → sidecar outbound → sidecar inbound → upstream; `/h2` goes to an h2c upstream (a
+ * Service port named grpc), which h2load reaches through the same gateway with prior knowledge.
+ * Prints the listener ports as one JSON line, then serves until SIGTERM.
  *
- *   NODE_COMPILE_CACHE=DIR node bench/lanes-server.ts <upstream port> [access log file]
+ *   NODE_COMPILE_CACHE=DIR node bench/lanes-server.ts <upstream port> <h2c upstream port> [access log file]
  *
  * Like the daemon, it runs with Node's compile cache in the environment, so that with a warm
  * cache Node never loads its TypeScript stripper (about 30 MB that would otherwise stay resident).
@@ -18,7 +20,8 @@ import { AccessLog, fileSink } from '../src/dataplane/telemetry/access-log.ts';
 import { HopMetrics } from '../src/dataplane/telemetry/metrics.ts';
 
 const upstreamPort = Number(process.argv[2]);
-const logPath = process.argv[3];
+const h2UpstreamPort = Number(process.argv[3]);
+const logPath = process.argv[4];
 const workload = {
   namespace: 'default',
   labels: { app: 'front', version: 'v1' },
@@ -43,10 +46,17 @@ spec:
   hosts: ["*"]
   gateways: [bench]
   http:
+    - match: [{ uri: { prefix: /h2 } }]
+      route: [{ destination: { host: upstream2 } }]
     - match: [{ uri: { prefix: /chain } }]
       rewrite: { authority: backend }
       route: [{ destination: { host: egress, subset: v1 }, headers: { request: { set: { x-lane: v1 } } } }]
     - route: [{ destination: { host: upstream } }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: upstream2, namespace: default }
+spec: { selector: { app: upstream2 }, ports: [{ port: 9000, name: grpc }] }
 ---
 apiVersion: lanes.dev/v1alpha1
 kind: LaneGroup
@@ -113,6 +123,7 @@ const endpoint = (service: string, port: number): Endpoint => ({
 store.publish(
   compile(loaded.resources, [
     endpoint('upstream', upstreamPort),
+    endpoint('upstream2', h2UpstreamPort),
     endpoint('egress', out.port),
     endpoint('backend', inb.port),
   ]).table,

@@ -10,7 +10,12 @@
  *
  * Per scenario: requests/s at saturation (wrk, 64 connections), p50/p99 at a fixed moderate
  * rate, latency added per proxy hop on one connection, proxy CPU seconds per 1,000 requests, and
- * the proxy's peak RSS. Installs haproxy and wrk from Debian's packages when they are missing.
+ * the proxy's peak RSS.
+ *
+ * HTTP/2 (h2c with prior knowledge) the same way with h2load (16 connections × 10 streams): the
+ * upstream is HAProxy answering h2c by itself; (e) directly, (f) HAProxy h2c front and back,
+ * (g) the lanes gateway to an h2c upstream port. p50/p99 come from h2load's per-request log of
+ * the saturation runs. Installs haproxy, wrk and h2load from Debian's packages when missing.
  */
 import { type ChildProcess, execFileSync, execSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -45,10 +50,11 @@ function have(cmd: string): boolean {
 }
 
 function ensureTools(): void {
-  const missing = ['haproxy', 'wrk', 'taskset'].filter((c) => !have(c));
+  const missing = ['haproxy', 'wrk', 'taskset', 'h2load'].filter((c) => !have(c));
   if (missing.length === 0) return;
   say(`installing ${missing.join(', ')} from Debian's packages…`);
-  const packages = missing.map((m) => (m === 'taskset' ? 'util-linux' : m));
+  const debian: Record<string, string> = { taskset: 'util-linux', h2load: 'nghttp2-client' };
+  const packages = missing.map((m) => debian[m] ?? m);
   execSync(`apt-get update -qq && apt-get install -y -qq ${packages.join(' ')}`, {
     stdio: 'ignore',
   });
@@ -144,6 +150,44 @@ function wrk(port: number, path: string, seconds: number): number {
   return m ? Number(m[1]) : Number.NaN;
 }
 
+/** h2load at saturation: req/s, and p50/p99 from its per-request log. */
+function h2load(
+  port: number,
+  path: string,
+  seconds: number,
+): { rps: number; p50Ms: number; p99Ms: number } {
+  const log = join(dir, `h2load-${port}.log`);
+  const out = execFileSync(
+    'taskset',
+    [
+      '-c',
+      String(LOAD_CORE),
+      'h2load',
+      '-c16',
+      '-m10',
+      `-D${seconds}`,
+      '--warm-up-time=1',
+      `--log-file=${log}`,
+      `http://127.0.0.1:${port}${path}`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const rps = /finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out);
+  const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
+  if (!codes || Number(codes[3]) + Number(codes[4]) > 0)
+    throw new Error(
+      `h2load saw errors on port ${port}${path}: ${out.split('\n').slice(-12).join(' ')}`,
+    );
+  const durations = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => Number(l.split('\t')[2]) / 1000)
+    .sort((a, b) => a - b);
+  const at = (q: number) =>
+    durations[Math.min(durations.length - 1, Math.floor(q * durations.length))]!;
+  return { rps: rps ? Number(rps[1]) : Number.NaN, p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
 interface Scenario {
   readonly name: 'direct' | 'haproxy' | 'gateway' | 'gateway-no-metrics' | 'chain';
   readonly port: number;
@@ -164,6 +208,7 @@ interface Result {
 /** Starts bench/lanes-server.ts on the proxy core and resolves once it has printed its ports. */
 async function startLanes(
   upstreamPort: number,
+  h2UpstreamPort: number,
   compileCache: string,
 ): Promise<{ child: ChildProcess; gateway: number; bareGateway: number; pid: number }> {
   const child = start(
@@ -173,6 +218,7 @@ async function startLanes(
       ...DAEMON_NODE_FLAGS,
       new URL('./lanes-server.ts', import.meta.url).pathname,
       String(upstreamPort),
+      String(h2UpstreamPort),
       join(dir, 'access.log'),
     ],
     { ...process.env, NODE_COMPILE_CACHE: compileCache },
@@ -198,30 +244,36 @@ async function main(): Promise<void> {
   pin(process.pid, LOAD_CORE);
   const upstreamPort = freePort();
   const haproxyPort = upstreamPort + 1;
+  const h2UpstreamPort = upstreamPort + 2;
+  const haproxyH2Port = upstreamPort + 3;
   start(LOAD_CORE, 'haproxy', [
     '-f',
     haproxyConfig(
       'upstream',
-      `frontend up\n  bind 127.0.0.1:${upstreamPort}\n  http-request return status 200 content-type text/plain file ${BODY}\n`,
+      `frontend up\n  bind 127.0.0.1:${upstreamPort}\n  http-request return status 200 content-type text/plain file ${BODY}\n` +
+        `frontend up2\n  bind 127.0.0.1:${h2UpstreamPort} proto h2\n  http-request return status 200 content-type text/plain file ${BODY}\n`,
     ),
   ]);
   const hap = start(PROXY_CORE, 'haproxy', [
     '-f',
     haproxyConfig(
       'proxy',
-      `frontend px\n  bind 127.0.0.1:${haproxyPort}\n  default_backend b\nbackend b\n  http-reuse always\n  server s1 127.0.0.1:${upstreamPort}\n`,
+      `frontend px\n  bind 127.0.0.1:${haproxyPort}\n  default_backend b\nbackend b\n  http-reuse always\n  server s1 127.0.0.1:${upstreamPort}\n` +
+        `frontend px2\n  bind 127.0.0.1:${haproxyH2Port} proto h2\n  default_backend b2\nbackend b2\n  server s2 127.0.0.1:${h2UpstreamPort} proto h2\n`,
     ),
   ]);
   // The lanes process runs as the daemon does: its Node flags, and a compile cache that a first,
   // throw-away start warms, so the measured process never loads Node's TypeScript stripper.
   const compileCache = join(dir, 'compile-cache');
-  const warmUp = await startLanes(upstreamPort, compileCache);
+  const warmUp = await startLanes(upstreamPort, h2UpstreamPort, compileCache);
   warmUp.child.kill('SIGTERM');
   await once(warmUp.child, 'exit');
-  const ready = await startLanes(upstreamPort, compileCache);
+  const ready = await startLanes(upstreamPort, h2UpstreamPort, compileCache);
   await Promise.all([
     waitForPort(upstreamPort),
     waitForPort(haproxyPort),
+    waitForPort(h2UpstreamPort),
+    waitForPort(haproxyH2Port),
     waitForPort(ready.gateway),
     waitForPort(ready.bareGateway),
   ]);
@@ -271,6 +323,44 @@ async function main(): Promise<void> {
     if (s.pid) r.cpuSecondsPer1kRequests = Number(median(cpu.get(s.name)!).toFixed(4));
   }
 
+  // HTTP/2: the same alternating rounds with h2load; RSS is read at the end, after both protocols.
+  const h2Scenarios = [
+    { name: 'h2 direct', port: h2UpstreamPort, path: '/', pid: undefined },
+    { name: 'h2 haproxy', port: haproxyH2Port, path: '/', pid: hap.pid },
+    { name: 'h2 gateway', port: ready.gateway, path: '/h2', pid: ready.pid },
+  ];
+  say(`HTTP/2 saturation: ${ROUNDS} alternating rounds of ${SATURATION_SECONDS} s each (h2load)`);
+  for (const s of h2Scenarios) h2load(s.port, s.path, 2);
+  const h2Runs = new Map<string, { rps: number; p50Ms: number; p99Ms: number; cpu: number }[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const s of h2Scenarios) {
+      const before = s.pid ? cpuSeconds(s.pid) : 0;
+      const run = h2load(s.port, s.path, SATURATION_SECONDS);
+      // h2load's warm-up second is load too: CPU counts over the whole run.
+      const used = s.pid ? cpuSeconds(s.pid) - before : 0;
+      h2Runs.set(s.name, [
+        ...(h2Runs.get(s.name) ?? []),
+        { ...run, cpu: (used * 1000) / (run.rps * (SATURATION_SECONDS + 1)) },
+      ]);
+      say(`  ${s.name.padEnd(10)} ${Math.round(run.rps)} req/s`);
+    }
+  }
+  const h2Results = new Map(
+    h2Scenarios.map((s) => {
+      const runs = h2Runs.get(s.name)!;
+      const mid = [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
+      return [
+        s.name,
+        {
+          rps: Math.round(mid.rps),
+          p50Ms: Number(mid.p50Ms.toFixed(3)),
+          p99Ms: Number(mid.p99Ms.toFixed(3)),
+          cpuSecondsPer1kRequests: s.pid ? Number(median(runs.map((r) => r.cpu)).toFixed(4)) : null,
+        },
+      ] as const;
+    }),
+  );
+
   say(`latency at ${RATE} req/s for ${RATE_SECONDS} s, and on one connection`);
   for (const s of scenarios) {
     const fixed = await fixedRate(s.port, 'bench.local', s.path, RATE, RATE_SECONDS);
@@ -308,7 +398,21 @@ async function main(): Promise<void> {
   }
   stopAll();
 
-  const out = { scenarios: Object.fromEntries(results) };
+  const out = {
+    scenarios: Object.fromEntries(results),
+    http2: Object.fromEntries(
+      [...h2Results].map(([name, r]) => [
+        name,
+        {
+          ...r,
+          rssMb:
+            name === 'h2 direct'
+              ? null
+              : results.get(name === 'h2 haproxy' ? 'haproxy' : 'gateway')!.rssMb,
+        },
+      ]),
+    ),
+  };
   if (json) {
     process.stdout.write(`${JSON.stringify(out)}\n`);
     return;
@@ -325,6 +429,19 @@ async function main(): Promise<void> {
     }),
   ];
   console.log(lines.join('\n'));
+  const d2 = h2Results.get('h2 direct')!.rps;
+  const h2 = h2Results.get('h2 haproxy')!.rps;
+  console.log(
+    [
+      '',
+      '| HTTP/2 (h2load, 16 conn × 10 streams) | req/s | ×direct | ×haproxy | p50 ms | p99 ms | CPU s per 1k req | peak RSS MB |',
+      '|---|---|---|---|---|---|---|---|',
+      ...[...h2Results].map(([name, r]) => {
+        const rss = out.http2[name]?.rssMb ?? null;
+        return `| ${name} | ${r.rps} | ${fmt(r.rps / d2, 2)} | ${fmt(r.rps / h2, 2)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.cpuSecondsPer1kRequests, 4)} | ${fmt(rss, 1)} |`;
+      }),
+    ].join('\n'),
+  );
   console.log(
     '\nCPU s per 1k requests equals vCPU per 1,000 req/s (Istio publishes 0.20 for its Envoy sidecar).',
   );

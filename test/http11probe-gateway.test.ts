@@ -183,7 +183,20 @@ describe('Http11Probe cases through a gateway', () => {
     upstream.closeAllConnections();
   });
 
+  it('MAL-H2-PREFACE: the gateway takes the HTTP/2 preface as h2c with prior knowledge and answers with its SETTINGS', async () => {
+    // The parser alone answers 505 (probe.test.ts); a connection that opens with the preface
+    // never reaches it: gateways speak HTTP/2 and HTTP/1.1 on one port.
+    const socket = net.connect(gw, '127.0.0.1');
+    socket.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+    const first: Buffer = await new Promise((resolve) => socket.once('data', resolve));
+    socket.destroy();
+    assert.equal(first[3], 0x4, 'a SETTINGS frame');
+    assert.deepEqual(received, [], 'nothing reaches the upstream');
+  });
+
   for (const c of cases) {
+    // Speaking HTTP/2 is not the HTTP/1.1 parser's decision (the test above).
+    if (c.id === 'MAL-H2-PREFACE') continue;
     it(`${c.id}: the gateway carries out the parser's decision`, async () => {
       const steps = requestsOf(c);
       const want = expectationOf(steps);

@@ -30,7 +30,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['core/engine'],
   ['core/explain', 'core/render'],
   // the data plane
-  ['dataplane/http1'],
+  ['dataplane/http1', 'dataplane/http2'],
   ['dataplane/upstream', 'dataplane/telemetry'],
   ['dataplane'],
   // control planes

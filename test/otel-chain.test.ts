@@ -3,11 +3,15 @@
  * SDK (src/controlplane/local/otel/register.ts, as local mode injects it), in separate processes behind real
  * sidecars. The apps' own code forwards no header. The lane survives mocka → mockb → mockc, with
  * mockb only in the baseline, in baggage mode (the SDK forwards `baggage`) and in trace-id mode
- * (the SDK forwards only `traceparent`; each sidecar remembers trace id → lane).
+ * (the SDK forwards only `traceparent`; each sidecar remembers trace id → lane) — and the same
+ * with mocks that call with fetch() (through the sidecar by CONNECT) and with the gRPC mock
+ * (grpc-js, h2c between the hops, the client a grpc-js call with metadata).
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { decodeText, encodeText, MOCK_METHOD } from '../src/controlplane/local/mock/grpc.ts';
 import { getBaggageValue } from '../src/core/carriers/baggage.ts';
 import type { Endpoint } from '../src/core/compiler/table.ts';
 import type { Workload } from '../src/core/engine/types.ts';
@@ -15,6 +19,20 @@ import { ConfigStore } from '../src/dataplane/config.ts';
 import { createProxy, newTraceMemory, type ProxyServer } from '../src/dataplane/proxy.ts';
 import { ProcessGroup, startMock } from './support/processes.ts';
 import { table } from './support/proxy-fixture.ts';
+
+type Flavour = 'http' | 'fetch' | 'grpc';
+
+/** gRPC mocks serve a Service port named grpc: the sidecars speak h2c to them. */
+const GRPC_SERVICES = ['mocka', 'mockb', 'mockc']
+  .map(
+    (name) => `---
+apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: default }
+spec: { selector: { app: ${name} }, ports: [{ port: 8000, name: grpc }] }
+`,
+  )
+  .join('');
 
 const GROUP = (carriers: string) => `
 apiVersion: networking.istio.io/v1
@@ -71,7 +89,11 @@ interface Mesh {
 }
 
 /** Starts the five instances, each behind its own sidecar, and a gateway. */
-async function startMesh(carriers: string, propagators: string): Promise<Mesh> {
+async function startMesh(
+  carriers: string,
+  propagators: string,
+  flavour: Flavour = 'http',
+): Promise<Mesh> {
   const group = new ProcessGroup();
   const store = new ConfigStore();
   const proxies: ProxyServer[] = [];
@@ -92,15 +114,22 @@ async function startMesh(carriers: string, propagators: string): Promise<Mesh> {
     });
     proxies.push(outbound);
     const outPort = (await outbound.listen()).port;
+    const upstream =
+      flavour === 'grpc' ? inst.upstream?.replace(/^http:\/\/(.*)\/$/, 'grpc://$1') : inst.upstream;
     const mock = await startMock(group, {
       app: inst.app,
       version: inst.version,
-      ...(inst.upstream ? { upstreamUrl: inst.upstream } : {}),
+      ...(upstream ? { upstreamUrl: upstream } : {}),
       instrumented: { OTEL_PROPAGATORS: propagators },
-      env: { http_proxy: `http://127.0.0.1:${outPort}`, NODE_USE_ENV_PROXY: '1' },
+      env: {
+        http_proxy: `http://127.0.0.1:${outPort}`,
+        NODE_USE_ENV_PROXY: '1',
+        ...(flavour === 'fetch' ? { client: 'fetch' } : {}),
+        ...(flavour === 'grpc' ? { protocol: 'grpc' } : {}),
+      },
     });
     let appPort = mock.port;
-    if (inst.app === 'mockb') {
+    if (inst.app === 'mockb' && flavour !== 'grpc') {
       // A transparent spy in front of mockb records what its app receives.
       const spy = http.createServer((req, res) => {
         mockbHeaders = req.headers;
@@ -139,7 +168,7 @@ async function startMesh(carriers: string, propagators: string): Promise<Mesh> {
       healthy: true,
     });
   }
-  store.publish(table(GROUP(carriers), endpoints));
+  store.publish(table(GROUP(carriers) + (flavour === 'grpc' ? GRPC_SERVICES : ''), endpoints));
   const gw = createProxy({
     role: { kind: 'gateway', gateway: 'default/edge', port: 80 },
     source: store,
@@ -180,6 +209,37 @@ function get(port: number, headers: Record<string, string>): Promise<string> {
         },
       )
       .on('error', reject);
+  });
+}
+
+/** A grpc-js call to the gRPC mock through the gateway, with `metadata`. */
+function call(port: number, metadata: Record<string, string>): Promise<string> {
+  const Client = grpc.makeGenericClientConstructor(
+    {
+      call: {
+        path: MOCK_METHOD,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: encodeText,
+        requestDeserialize: decodeText,
+        responseSerialize: encodeText,
+        responseDeserialize: decodeText,
+      },
+    },
+    'Mock',
+  );
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as {
+    call: (t: string, md: grpc.Metadata, cb: (e: Error | null, r?: string) => void) => void;
+    close(): void;
+  };
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+  return new Promise((resolve, reject) => {
+    client.call('hello', md, (e, r) => {
+      client.close();
+      if (e) reject(e);
+      else resolve(r ?? '');
+    });
   });
 }
 
@@ -239,5 +299,21 @@ describe('the lane survives real OpenTelemetry-instrumented apps', { timeout: 60
         i % 2 ? ['mocka@v2', 'mockb@v1', 'mockc@v2'] : ['mocka@v1', 'mockb@v1', 'mockc@v1'],
       );
     }
+  });
+
+  it('fetch(): mocks that call their upstream with fetch() keep the lane (baggage, undici instrumentation)', async () => {
+    const mesh = await startMesh('[{ type: baggage }]', 'baggage,tracecontext', 'fetch');
+    meshes.push(mesh);
+    const canary = await get(mesh.gateway, { 'x-canary': 'yes' });
+    assert.deepEqual(versions(canary), ['mocka@v2', 'mockb@v1', 'mockc@v2'], canary);
+    assert.deepEqual(versions(await get(mesh.gateway, {})), ['mocka@v1', 'mockb@v1', 'mockc@v1']);
+  });
+
+  it('gRPC: the gRPC mock keeps the lane over h2c hop by hop (baggage in metadata, grpc instrumentation)', async () => {
+    const mesh = await startMesh('[{ type: baggage }]', 'baggage,tracecontext', 'grpc');
+    meshes.push(mesh);
+    const canary = await call(mesh.gateway, { 'x-canary': 'yes' });
+    assert.deepEqual(versions(canary), ['mocka@v2', 'mockb@v1', 'mockc@v2'], canary);
+    assert.deepEqual(versions(await call(mesh.gateway, {})), ['mocka@v1', 'mockb@v1', 'mockc@v1']);
   });
 });

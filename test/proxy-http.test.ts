@@ -1,6 +1,6 @@
 /**
  * The proxies speak HTTP/1.1 correctly on real sockets: hop-by-hop fields, X-Forwarded-*,
- * absolute-form and CONNECT, Expect: 100-continue, WebSocket upgrades, streaming bodies with flat
+ * absolute-form, Expect: 100-continue, WebSocket upgrades, streaming bodies with flat
  * memory, slow clients and oversized heads.
  */
 import assert from 'node:assert/strict';
@@ -181,12 +181,6 @@ describe('proxy HTTP/1.1 behaviour', () => {
       assert.equal(seen[0]!.headers.host, 'app:8000');
     });
   }
-
-  it('refuses CONNECT with 405 CONNECT_UNSUPPORTED', async () => {
-    const res = await raw(out, 'CONNECT app:443 HTTP/1.1\r\nHost: app:443\r\n\r\n');
-    assert.match(res.text, /^HTTP\/1\.1 405 /);
-    assert.match(res.text, /x-lanes-error: CONNECT_UNSUPPORTED/);
-  });
 
   it('answers Expect: 100-continue and forwards the body', async () => {
     seen = [];

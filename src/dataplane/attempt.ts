@@ -14,7 +14,8 @@
  *    not connect to its app). Envoy re-sends a POST after a reset when `retryOn` says `reset`;
  *    lanes does not, because the app may have acted on it.
  * 2. Policy (Istio's `retryOn`): connect failures retry under `connect-failure`, `reset`, `5xx`
- *    or `gateway-error`; resets and per-try timeouts under `reset`, `5xx` or `gateway-error`; a
+ *    or `gateway-error`; streams an HTTP/2 upstream refused under `refused-stream` too; resets
+ *    and per-try timeouts under `reset`, `5xx` or `gateway-error`; a
  *    malformed response under `5xx`; statuses under `5xx`, `gateway-error` (502-504),
  *    `retriable-4xx` (409) and `retriable-status-codes`. A route without `retries` gets Istio's
  *    default plus `reset` (SPEC §4.5: the default covers connect failures and resets), which by
@@ -47,6 +48,11 @@ export type AttemptOutcome =
   | { readonly kind: 'timeout'; readonly message: string }
   /** The upstream sent something that is not HTTP/1.1 the proxy can forward. */
   | { readonly kind: 'protocol'; readonly message: string }
+  /**
+   * An HTTP/2 upstream refused the stream (REFUSED_STREAM, or a GOAWAY whose last stream is
+   * below it): by RFC 9113 §8.7 it was not processed, so no byte reached the app.
+   */
+  | { readonly kind: 'refused'; readonly message: string }
   /**
    * A response head. `peer`: it is the error response of the endpoint's own sidecar about its
    * attempt to reach the app (`x-lanes-error` with `x-lanes-delivered`), not the app's answer.
@@ -194,6 +200,14 @@ export function classify(outcome: AttemptOutcome, method: string, policy: RetryP
         policyAllows('protocol', policy),
         'local-origin-failure',
         'UPSTREAM_PROTOCOL_ERROR',
+      );
+    case 'refused':
+      // Envoy's `refused-stream` policy; the endpoint only said "not now" (no outlier event).
+      return verdict(
+        'no',
+        policy.retryOn.includes('refused-stream') || policyAllows('reset', policy),
+        undefined,
+        'UPSTREAM_RESET',
       );
     case 'response': {
       const status = outcome.status;

@@ -4,37 +4,38 @@
  * clients are bounded: the whole request head must arrive within the header timeout, and an idle
  * keep-alive connection is closed after the idle timeout.
  */
-import type net from 'node:net';
-import {
-  newTraceparent,
-  RANDOM_IDS,
-  requestTraceId,
-  traceStartFields,
-} from '../core/carriers/trace-context.ts';
+import net from 'node:net';
+import { requestTraceId } from '../core/carriers/trace-context.ts';
 import { hostOnly, portOf } from '../core/compiler/hosts.ts';
-import { applyHeaderOps } from '../core/engine/apply-ops.ts';
-import { decide } from '../core/engine/decide.ts';
 import type { ErrorCode } from '../core/engine/errors.ts';
-import type { Decision, HeaderOp, Hop, OverrideInfo, Respond, Tag } from '../core/engine/types.ts';
+import { connectTarget } from '../core/engine/outbound.ts';
+import type { Decision, OverrideInfo, Respond, Tag } from '../core/engine/types.ts';
 import { reasonPhrase, writeError } from './error-response.ts';
-import { type AccessLogContext, Exchange } from './exchange.ts';
-import { endToEnd, HeaderList } from './headers.ts';
+import { Exchange } from './exchange.ts';
+import { H2Downstream } from './h2-downstream.ts';
+import { HeaderList } from './headers.ts';
 import { lengthFraming } from './http1/framing.ts';
 import { RequestParser } from './http1/request-parser.ts';
-import { requestHead, responseHead } from './http1/serialize.ts';
+import { responseHead } from './http1/serialize.ts';
 import { splitAbsoluteForm } from './http1/target.ts';
 import type { ParseError, RequestEvents, RequestHead } from './http1/types.ts';
+import { PREFACE } from './http2/frames.ts';
 import type { ProxyCore } from './proxy.ts';
+import {
+  exchangeInit,
+  type Plan,
+  planRequest,
+  type Target,
+  upstreamFields,
+  upstreamProtocol,
+} from './request-plan.ts';
 import { RawRequestView } from './request-view.ts';
+import { Http1Sink } from './response-sink.ts';
 import { overrideOf } from './telemetry/access-log.ts';
 
-/** Ids a proxy creates for `ensure-trace-id` operations. */
-export function newTraceId(header: string): Record<string, string> {
-  return traceStartFields(header, RANDOM_IDS);
-}
+const EMPTY = Buffer.alloc(0);
 
-/** Shared by every request that has no response operations (no per-request array). */
-const NO_OPS: readonly HeaderOp[] = Object.freeze([]);
+const CONNECTED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
 
 const PARSE_CODES: Record<ParseError['code'], ErrorCode> = {
   BAD_REQUEST: 'BAD_REQUEST',
@@ -45,49 +46,20 @@ const PARSE_CODES: Record<ParseError['code'], ErrorCode> = {
   BAD_RESPONSE: 'BAD_REQUEST',
 };
 
-interface Target {
-  readonly authority: string;
-  readonly pathAndQuery: string;
-}
-
 /**
  * Where a request goes: origin-form (and OPTIONS *) use Host, absolute-form (what an http_proxy
  * client sends) carries its own authority. The parser has checked the form already.
  */
-function targetOf(head: RequestHead): Target | string {
+function targetOf(head: RequestHead, tunnelAuthority: string | undefined): Target | string {
   const t = head.target;
   if (t.charCodeAt(0) === 47 /* / */ || t === '*')
-    return { authority: head.host ?? '', pathAndQuery: t };
+    return { authority: head.host ?? tunnelAuthority ?? '', pathAndQuery: t };
   const abs = splitAbsoluteForm(t);
   if (abs === undefined)
     return `request target ${JSON.stringify(t.slice(0, 100))} is not origin-form or absolute-form`;
   if (abs.scheme === 'https')
     return 'https:// targets need TLS, which lanes does not originate yet; call the service with http://';
   return { authority: abs.authority, pathAndQuery: abs.pathAndQuery };
-}
-
-function applyRewrite(decision: Decision, target: Target): Target {
-  if (decision.kind !== 'forward' || !decision.route?.rewrite) return target;
-  const rw = decision.route.rewrite;
-  const q = target.pathAndQuery.indexOf('?');
-  let path = q < 0 ? target.pathAndQuery : target.pathAndQuery.slice(0, q);
-  const query = q < 0 ? '' : target.pathAndQuery.slice(q);
-  if (rw.uriRegex) {
-    rw.uriRegex.regexp.lastIndex = 0;
-    path = path.replace(rw.uriRegex.regexp, rw.uriRegex.replacement);
-  } else if (rw.uri !== undefined) {
-    // Istio replaces only the matched prefix when the route matched on a prefix (route.go).
-    path =
-      rw.matchedPrefix !== undefined && path.startsWith(rw.matchedPrefix)
-        ? rw.uri + path.slice(rw.matchedPrefix.length)
-        : rw.uri;
-  }
-  return { authority: rw.authority ?? target.authority, pathAndQuery: `${path}${query}` };
-}
-
-/** What the log says of a request sent to no service of the mesh (the local app, a passthrough). */
-function outsideServices(tag: Tag | undefined, override: OverrideInfo | undefined) {
-  return { service: null, lane: null, subset: null, fallback: [], tag, override } as const;
 }
 
 export class DownstreamConnection implements RequestEvents {
@@ -106,30 +78,34 @@ export class DownstreamConnection implements RequestEvents {
   #paused = 0;
   #closed = false;
   #detached = false;
-  /** The client ended its side (half-close): answer what it sent, then end ours. */
-  #clientEnded = false;
   /** True while the parser is running our callbacks: resuming it then must wait. */
   #inParser = false;
   #resumePending = false;
+  /** Bytes of the connection's start while they might still be the HTTP/2 client preface. */
+  #prefix: Buffer | undefined = EMPTY;
+  /** Set once the client sent the HTTP/2 preface: the connection is an HTTP/2 one from then on. */
+  #h2: H2Downstream | undefined;
+  /** The client ended its side (half-close): answer what it sent, then end ours. */
+  #clientEnded = false;
+  /** Inside a CONNECT tunnel: the authority it was opened to. */
+  readonly #tunnelAuthority: string | undefined;
 
-  constructor(socket: net.Socket, core: ProxyCore) {
+  /**
+   * `tunnel`: this connection is the inside of a CONNECT tunnel to a mesh host: requests without
+   * a Host get its authority, and `initial` holds bytes the client sent right behind CONNECT.
+   */
+  constructor(
+    socket: net.Socket,
+    core: ProxyCore,
+    tunnel?: { readonly authority: string; readonly initial: Buffer | undefined },
+  ) {
     this.socket = socket;
     this.#core = core;
+    this.#tunnelAuthority = tunnel?.authority;
     this.#parser = new RequestParser(this, core.limits);
     socket.setNoDelay(true);
-    socket.setTimeout(core.limits.idleTimeoutMs, () => {
-      // Idle between requests, or a stalled body: either way nothing is moving. A client that
-      // never ends its side after we ended ours is not waited for twice.
-      if (this.#parser.idle && !this.#exchange && !socket.writableEnded) socket.end();
-      else socket.destroy();
-    });
-    socket.on('data', (chunk: Buffer) => {
-      if (this.#detached) return;
-      if (this.#parser.idle && !this.#exchange && this.#headStartedAt === undefined) {
-        this.#headStartedAt = this.#core.runtime.now();
-      }
-      this.#runParser(chunk);
-    });
+    socket.setTimeout(core.limits.idleTimeoutMs, this.#onTimeout);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onClientEnd());
     socket.on('error', () => {});
     socket.on('close', () => {
@@ -138,6 +114,62 @@ export class DownstreamConnection implements RequestEvents {
       this.#exchange = undefined;
       core.connectionClosed(this);
     });
+    if (tunnel?.initial && tunnel.initial.length > 0) this.#onData(tunnel.initial);
+  }
+
+  readonly #onTimeout = (): void => {
+    // Idle between requests, or a stalled body: either way nothing is moving. A client that
+    // never ends its side after we ended ours is not waited for twice.
+    if (this.#parser.idle && !this.#exchange && !this.socket.writableEnded) this.socket.end();
+    else this.socket.destroy();
+  };
+
+  #onData(chunk: Buffer): void {
+    if (this.#detached) return;
+    if (this.#prefix !== undefined) {
+      chunk = this.#detectPreface(chunk);
+      if (chunk.length === 0) return;
+    }
+    if (this.#parser.idle && !this.#exchange && this.#headStartedAt === undefined) {
+      this.#headStartedAt = this.#core.runtime.now();
+    }
+    this.#runParser(chunk);
+  }
+
+  /**
+   * h2c with prior knowledge and HTTP/1.1 share the port: a connection that starts with the
+   * HTTP/2 client preface is handed to an HTTP/2 session, any other goes on as HTTP/1.1. Returns
+   * the bytes for the HTTP/1.1 parser (none while the start may still be a preface).
+   */
+  #detectPreface(chunk: Buffer): Buffer {
+    const seen = this.#prefix!.length === 0 ? chunk : Buffer.concat([this.#prefix!, chunk]);
+    const n = Math.min(seen.length, PREFACE.length);
+    if (!seen.subarray(0, n).equals(PREFACE.subarray(0, n))) {
+      this.#prefix = undefined;
+      return seen;
+    }
+    if (seen.length < PREFACE.length) {
+      this.#prefix = seen;
+      return EMPTY;
+    }
+    this.#prefix = undefined;
+    this.#detached = true;
+    this.#dropTimeout();
+    this.socket.removeAllListeners('data');
+    this.#h2 = new H2Downstream(this.socket, this.#core, seen, this.#tunnelAuthority);
+    return EMPTY;
+  }
+
+  /** Whoever takes the socket over sets its own idle timeout; ours must not fire on it. */
+  #dropTimeout(): void {
+    this.socket.setTimeout(0);
+    this.socket.removeListener('timeout', this.#onTimeout);
+  }
+
+  /** Closes gracefully: HTTP/2 sends GOAWAY and lets streams finish; HTTP/1.1 closes when idle. */
+  shutdown(graceMs: number): void {
+    if (this.#h2) this.#h2.shutdown(graceMs);
+    else if (!this.busy) this.socket.end();
   }
 
   /** Runs the parser; resumes asked for inside its callbacks happen after it returns. */
@@ -160,6 +192,7 @@ export class DownstreamConnection implements RequestEvents {
   }
 
   get busy(): boolean {
+    if (this.#h2) return this.#h2.busy;
     return this.#exchange !== undefined || !this.#parser.idle;
   }
 
@@ -190,7 +223,7 @@ export class DownstreamConnection implements RequestEvents {
   /** For a tunnel: stop parsing and hand over bytes the client already sent. */
   detach(): Buffer | undefined {
     this.#detached = true;
-    this.socket.setTimeout(0);
+    this.#dropTimeout();
     while (this.#paused > 0) this.resumeReading();
     return this.#parser.takeRemainder();
   }
@@ -276,7 +309,7 @@ export class DownstreamConnection implements RequestEvents {
     const snapshot = core.snapshot;
     // One view per request (it lower-cases every header name): for a target the proxy cannot
     // route, the raw target stands in, so the error is still logged with what was asked.
-    const target = targetOf(head);
+    const target = targetOf(head, this.#tunnelAuthority);
     const view =
       typeof target === 'string'
         ? new RawRequestView(head.method, '', head.target, head.rawHeaders)
@@ -294,15 +327,7 @@ export class DownstreamConnection implements RequestEvents {
       return;
     }
     if (head.method === 'CONNECT') {
-      this.#respondError(
-        head,
-        'CONNECT_UNSUPPORTED',
-        'CONNECT (tunnelling, e.g. https through http_proxy) is not supported yet; call services with http://',
-        undefined,
-        [],
-        startedAt,
-        view,
-      );
+      this.#connect(head, view, startedAt);
       return;
     }
     if (typeof target === 'string') {
@@ -321,183 +346,205 @@ export class DownstreamConnection implements RequestEvents {
       );
       return;
     }
-    const hop: Hop = core.hop;
-    const decision = decide(snapshot.table, hop, view, core.runtime.random, core.decideContext);
-    const tag = decision.kind === 'respond' ? undefined : decision.tags[0];
-
-    switch (decision.kind) {
+    const plan = planRequest(core, snapshot, view, target);
+    switch (plan.kind) {
       case 'error':
         this.#respondError(
           head,
-          decision.code,
-          decision.message,
-          decision.service,
-          decision.fallback,
+          plan.code,
+          plan.message,
+          plan.service,
+          plan.fallback,
           startedAt,
           view,
-          tag,
-          decision.lane,
-          decision.override,
+          plan.tag,
+          plan.lane,
+          plan.override,
         );
         return;
       case 'respond':
-        this.#respond(head, decision, startedAt, view);
+        this.#respond(head, plan.decision, startedAt, view);
         return;
-      case 'local': {
-        for (const r of decision.remember) core.traceMemory?.set(r.traceKey, r.lane);
-        if (core.appDown !== undefined) {
-          this.#respondError(
-            head,
-            'UPSTREAM_CONNECT_FAILURE',
-            `the app is not running: ${core.appDown}`,
-            undefined,
-            [],
-            startedAt,
-            view,
-            tag,
-          );
-          return;
-        }
-        const app = core.app!;
-        this.#forward(
-          head,
-          view,
-          target,
-          [],
-          { kind: 'fixed', host: app.host, port: app.port },
-          startedAt,
-          outsideServices(tag, decision.override),
-        );
+      case 'forward':
+        this.#forward(head, view, plan, startedAt);
         return;
-      }
-      case 'passthrough': {
-        // The engine's own reading of the authority: the host it did not find is the one we dial.
-        const host = hostOnly(target.authority).replace(/^\[|\]$/g, '');
-        const port = portOf(target.authority) ?? 80;
-        this.#forward(
-          head,
-          view,
-          target,
-          decision.requestOps,
-          { kind: 'fixed', host, port },
-          startedAt,
-          outsideServices(tag, decision.override),
-        );
-        return;
-      }
-      case 'forward': {
-        const table = snapshot.table;
-        const svc = table.services[decision.service];
-        this.#forward(
-          head,
-          view,
-          applyRewrite(decision, target),
-          decision.requestOps,
-          {
-            kind: 'endpoints',
-            service: decision.service,
-            endpoints: decision.endpoints,
-            serviceSize: svc?.all.length ?? decision.endpoints.length,
-            decided: { table, decision },
-          },
-          startedAt,
-          {
-            service: decision.service,
-            lane: decision.target.kind === 'lane' ? decision.target.lane : null,
-            subset: decision.target.kind === 'subset' ? decision.target.subset : null,
-            fallback: decision.fallback,
-            tag,
-            override: decision.override,
-          },
-          decision,
-        );
-        return;
-      }
     }
+  }
+
+  /**
+   * CONNECT, which an app's HTTP client sends its http_proxy to tunnel through it (Node's fetch()
+   * under NODE_USE_ENV_PROXY, grpc-js, Python grpcio). Only a sidecar's outbound side is a proxy
+   * for its app. A tunnel to a mesh host is not a blind pipe: its bytes are read as a new
+   * connection (HTTP/1.1 or h2c) whose requests are routed one by one, lanes included. Other
+   * hosts follow the outbound traffic policy: a raw tunnel (ALLOW_ANY) or REGISTRY_ONLY.
+   */
+  #connect(head: RequestHead, view: RawRequestView, startedAt: number): void {
+    const core = this.#core;
+    const hop = core.hop;
+    if (hop.kind !== 'outbound') {
+      this.#respondError(
+        head,
+        'CONNECT_UNSUPPORTED',
+        "CONNECT is accepted only by a sidecar's outbound side (the app's http_proxy); send requests to a gateway or an inbound side directly",
+        undefined,
+        [],
+        startedAt,
+        view,
+      );
+      return;
+    }
+    const authority = head.target;
+    const kind = connectTarget(core.snapshot!.table, hop.workload, authority);
+    if (kind === 'registry-only') {
+      this.#respondError(
+        head,
+        'REGISTRY_ONLY',
+        `${hostOnly(authority)} is not a service of the mesh, and the mesh only allows its registry (Mesh spec.outboundTrafficPolicy.mode: REGISTRY_ONLY)`,
+        undefined,
+        [],
+        startedAt,
+        view,
+      );
+      return;
+    }
+    const rest = this.detach();
+    core.connectionClosed(this);
+    this.#answered = true;
+    const tunnelView = new RawRequestView('CONNECT', authority, '', head.rawHeaders);
+    if (kind === 'mesh') {
+      this.socket.write(CONNECTED, 'latin1');
+      this.#logLocal(head, tunnelView, 200, null, startedAt, undefined, null, []);
+      core.connections.add(
+        new DownstreamConnection(this.socket, core, { authority, initial: rest }),
+      );
+      return;
+    }
+    const host = hostOnly(authority).replace(/^\[|\]$/g, '');
+    const port = portOf(authority) ?? 443;
+    const down = this.socket;
+    const up = net.connect({ host, port, noDelay: true });
+    let connected = false;
+    let bytesIn = 0;
+    let bytesOut = 0;
+    const timer = setTimeout(
+      () =>
+        up.destroy(new Error(`connect timed out after ${core.defaultPolicy.connectTimeoutMs} ms`)),
+      core.defaultPolicy.connectTimeoutMs,
+    );
+    up.once('connect', () => {
+      connected = true;
+      clearTimeout(timer);
+      down.write(CONNECTED, 'latin1');
+      if (rest && rest.length > 0) up.write(rest);
+      up.on('data', (c: Buffer) => {
+        bytesOut += c.length;
+      });
+      down.on('data', (c: Buffer) => {
+        bytesIn += c.length;
+      });
+      up.pipe(down);
+      down.pipe(up);
+    });
+    up.on('error', (error) => {
+      clearTimeout(timer);
+      if (connected) return;
+      const status = writeError(down, {
+        code: 'UPSTREAM_CONNECT_FAILURE',
+        message: `CONNECT to ${authority} (outside the mesh) failed: ${error.message}`,
+        service: null,
+        lane: null,
+        fallback: [],
+        hop: core.listenerName,
+        keepAlive: false,
+      });
+      this.#logLocal(
+        head,
+        tunnelView,
+        status,
+        'UPSTREAM_CONNECT_FAILURE',
+        startedAt,
+        undefined,
+        null,
+        [],
+      );
+      down.end();
+    });
+    up.on('close', () => {
+      if (!connected) return;
+      down.destroy();
+      core.runtime.hops.end(
+        {
+          hop: 'outbound',
+          listener: core.listenerName,
+          method: 'CONNECT',
+          authority,
+          path: '',
+          tag: undefined,
+          service: null,
+          lane: null,
+          subset: null,
+          fallback: [],
+          startedAt,
+        },
+        {
+          upstream: `${host}:${port}`,
+          status: 200,
+          bytesIn,
+          bytesOut,
+          error: null,
+          attempts: 1,
+          event: 'tunnel to a host outside the mesh (passthrough)',
+        },
+      );
+    });
+    down.on('close', () => up.destroy());
   }
 
   #forward(
     head: RequestHead,
     view: RawRequestView,
-    target: Target,
-    ops: Extract<Decision, { kind: 'forward' }>['requestOps'],
-    upstream: ConstructorParameters<typeof Exchange>[0]['target'],
+    plan: Extract<Plan, { kind: 'forward' }>,
     startedAt: number,
-    meta: {
-      service: string | null;
-      lane: string | null;
-      subset: string | null;
-      fallback: Extract<Decision, { kind: 'forward' }>['fallback'];
-      tag: Tag | undefined;
-      override: OverrideInfo | undefined;
-    },
-    decision?: Extract<Decision, { kind: 'forward' }>,
   ): void {
     const core = this.#core;
-    const headers = endToEnd(head.rawHeaders, view.lowerNames, true);
-    applyHeaderOps(headers, ops, newTraceId);
-    if (core.hop.kind === 'gateway') {
-      // SPEC §4.1: the de-facto X-Forwarded-* headers (RFC 7239 standardised them as `Forwarded`,
-      // which proxies and apps read far less): who called, over what, for which host.
-      const previous = headers.get('x-forwarded-for');
-      const client = this.socket.remoteAddress ?? 'unknown';
-      headers.set('x-forwarded-for', previous === undefined ? client : `${previous}, ${client}`);
-      headers.set('x-forwarded-proto', 'http');
-      headers.set('x-forwarded-host', view.authority);
-      // A request with no trace context starts one here, as Envoy's gateways do with tracing on:
-      // its hops can then be followed in the access log (`lanes requests`), as far as the apps
-      // forward traceparent (OpenTelemetry's default propagators do).
-      if (requestTraceId((name) => headers.get(name)) === undefined)
-        headers.set('traceparent', newTraceparent());
-    }
     const framing = head.framing;
-    const upstreamHead = requestHead({
-      method: head.method,
-      target: target.pathAndQuery,
-      host: target.authority,
-      fields: headers.serialize(),
-      framing,
-      upgrade: head.upgrade,
-    });
+    // `Upgrade: h2c` is not passed on: an upstream that accepted it would carry every later
+    // request of the connection past the proxy's routing (h2c smuggling).
+    const upgrade =
+      head.upgrade !== undefined && !/^\s*h2c\s*$/i.test(head.upgrade) ? head.upgrade : undefined;
+    const headers = upstreamFields(
+      core,
+      head.rawHeaders,
+      view.lowerNames,
+      plan.ops,
+      view.authority,
+      this.socket.remoteAddress,
+    );
     if (head.expect === '100-continue' && framing.kind !== 'none') {
       // RFC 9110 §10.1.1: a proxy may answer 100 itself once it knows it will forward the body.
       this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     }
-    const policy = decision?.policy ?? core.defaultPolicy;
-    const log: AccessLogContext = {
-      hop: core.hop.kind,
-      listener: core.listenerName,
-      method: head.method,
-      authority: view.authority,
-      path: view.path,
-      tag: meta.tag,
-      service: meta.service,
-      lane: meta.lane,
-      subset: meta.subset,
-      fallback: meta.fallback,
-      ...overrideOf(meta.override),
-      startedAt,
-      traceId: requestTraceId((name) => headers.get(name)),
-      bytesIn: head.headBytes,
-      newTraceId,
-    };
-    this.#exchange = new Exchange({
-      runtime: core.runtime,
-      down: this,
-      method: head.method,
-      upstreamHead,
-      requestFraming: framing,
-      downstreamMinor: head.minor,
-      clientKeepAlive: head.keepAlive,
-      upgrade: head.upgrade,
-      target: upstream,
-      policy,
-      retries: decision?.route?.retries ?? core.defaultRetries,
-      timeoutMs: decision?.route?.timeoutMs,
-      delayMs: decision?.delayMs,
-      responseOps: decision?.responseOps ?? NO_OPS,
-      log,
-    });
+    const policy = plan.decision?.policy ?? core.defaultPolicy;
+    this.#exchange = new Exchange(
+      exchangeInit(core, plan, {
+        down: this,
+        sink: new Http1Sink(this.socket, head.minor),
+        view,
+        request: {
+          method: head.method,
+          authority: plan.target.authority,
+          pathAndQuery: plan.target.pathAndQuery,
+          headers,
+          framing,
+          upgrade,
+          teTrailers: view.header('te')?.toLowerCase().includes('trailers') ?? false,
+        },
+        upstreamProtocol: upstreamProtocol(plan, policy, 'HTTP/1.1', upgrade !== undefined),
+        clientKeepAlive: head.keepAlive,
+        startedAt,
+        bytesIn: head.headBytes,
+      }),
+    );
   }
 
   #respond(head: RequestHead, decision: Respond, startedAt: number, view: RawRequestView): void {

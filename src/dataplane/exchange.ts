@@ -5,8 +5,11 @@
  * every byte of it is still buffered; once a lane's candidates have all failed the request, the
  * retry takes the lane's fallback chain), route and per-try timeouts, outlier detection, and the
  * access-log line.
+ *
+ * It is protocol-neutral: the client's protocol is behind a ResponseSink (an HTTP/1.1 connection
+ * or an HTTP/2 stream), the upstream's behind an UpstreamLeg (a pooled HTTP/1.1 connection or a
+ * stream on a shared HTTP/2 connection), so every combination runs the same attempt loop.
  */
-import type net from 'node:net';
 import type {
   RetryPolicy,
   RoutingTable,
@@ -15,7 +18,7 @@ import type {
 } from '../core/compiler/table.ts';
 import { applyHeaderOps } from '../core/engine/apply-ops.ts';
 import { reroute } from '../core/engine/destination.ts';
-import type { ErrorCode } from '../core/engine/errors.ts';
+import { ERROR_CODES, type ErrorCode, statusOf } from '../core/engine/errors.ts';
 import type { Forward, HeaderOp } from '../core/engine/types.ts';
 import {
   type AttemptOutcome,
@@ -27,11 +30,13 @@ import {
   peerErrorOf,
   type Verdict,
 } from './attempt.ts';
-import { writeError } from './error-response.ts';
+import { grpcRetriable } from './grpc.ts';
 import { endToEnd } from './headers.ts';
-import { CHUNKED, CLOSE_DELIMITED, NO_BODY } from './http1/framing.ts';
-import { LAST_CHUNK, responseHead, writeChunk } from './http1/serialize.ts';
+import { NO_BODY } from './http1/framing.ts';
 import type { Framing, ParseError, ResponseHead } from './http1/types.ts';
+import { errorName, H2_ERRORS } from './http2/frames.ts';
+import type { ResetInfo } from './http2/session.ts';
+import { Http1Sink, type ResponseSink } from './response-sink.ts';
 import {
   type AccessLog,
   type AccessLogEntry,
@@ -42,8 +47,10 @@ import {
 import type { HopEvents } from './telemetry/hop-events.ts';
 import type { EndpointStates } from './upstream/balancer.ts';
 import { pick } from './upstream/balancer.ts';
+import { H2Leg, type H2Pool } from './upstream/h2-pool.ts';
+import { Http1Leg, type UpstreamLeg, type UpstreamRequest } from './upstream/leg.ts';
 import type { OutlierDetector } from './upstream/outlier.ts';
-import type { ResponseHandler, UpstreamConnection, UpstreamPool } from './upstream/pool.ts';
+import type { ResponseHandler, UpstreamPool } from './upstream/pool.ts';
 import type { RetryCircuit } from './upstream/retry-circuit.ts';
 
 /** Bytes of request body kept so an attempt can be retried (Envoy keeps a similar buffer). */
@@ -52,6 +59,7 @@ export const REPLAY_LIMIT = 64 * 1024;
 /** Shared runtime state of one proxy. */
 export interface ProxyRuntime {
   readonly pool: UpstreamPool;
+  readonly h2pool: H2Pool;
   readonly retries: RetryCircuit;
   readonly states: EndpointStates;
   readonly outlier: OutlierDetector;
@@ -63,9 +71,8 @@ export interface ProxyRuntime {
   readonly now: () => number;
 }
 
-/** What the downstream connection offers an exchange. */
+/** What the downstream connection (or HTTP/2 stream) offers an exchange. */
 export interface Downstream {
-  readonly socket: net.Socket;
   pauseReading(): void;
   resumeReading(): void;
   /** The exchange is over; `keepAlive`: the connection may carry the next request. */
@@ -92,17 +99,22 @@ export interface ExchangeInit {
   readonly runtime: ProxyRuntime;
   readonly down: Downstream;
   readonly method: string;
-  /** The whole upstream request head, written once per attempt. */
-  readonly upstreamHead: string;
-  /** How the request body is framed upstream. */
-  readonly requestFraming: Framing;
-  readonly downstreamMinor: 0 | 1;
+  /** The request to forward, written by each attempt's leg in its protocol. */
+  readonly request: UpstreamRequest;
+  /** Where the response goes, in the client's protocol. */
+  readonly sink: ResponseSink;
+  /** What the upstream speaks: HTTP/1.1, or h2c (prior knowledge). */
+  readonly upstreamProtocol: 'HTTP/1.1' | 'HTTP/2';
+  /** A gRPC call: `grpc-status` in a response head can be retried on (Istio's gRPC retryOn). */
+  readonly grpc: boolean;
   readonly clientKeepAlive: boolean;
   readonly upgrade: string | undefined;
   readonly target: UpstreamTarget;
   readonly policy: UpstreamPolicy;
   readonly retries: RetryPolicy;
   readonly timeoutMs: number | undefined;
+  /** The client's own deadline (`grpc-timeout`), counted from the start of the request. */
+  readonly deadlineMs?: number | undefined;
   readonly delayMs: number | undefined;
   readonly responseOps: readonly HeaderOp[];
   readonly log: AccessLogContext;
@@ -116,7 +128,7 @@ export interface AccessLogContext extends HopRecord {
 
 export class Exchange implements ResponseHandler {
   readonly #i: ExchangeInit;
-  readonly downstream: net.Socket;
+  readonly downstream: ResponseSink;
   /** The hop as logged; a retry that took the fallback chain changes its lane. */
   #log: AccessLogContext;
   /** The candidates attempts pick from: the decision's, or a fallback lane's after a reroute. */
@@ -129,7 +141,7 @@ export class Exchange implements ResponseHandler {
   #upstream: string | null = null;
   /** The workload (`namespace/name`) of the last attempt's endpoint, for the metrics. */
   #workload: string | null = null;
-  #conn: UpstreamConnection | undefined;
+  #leg: UpstreamLeg | undefined;
   #cancelAcquire: (() => void) | undefined;
   /** Body bytes kept for a retry; dropped (undefined) once they outgrow REPLAY_LIMIT. */
   #replay: Buffer[] | undefined = [];
@@ -148,6 +160,7 @@ export class Exchange implements ResponseHandler {
   #status = 0;
   #finished = false;
   #routeTimer: NodeJS.Timeout | undefined;
+  #deadlineTimer: NodeJS.Timeout | undefined;
   #tryTimer: NodeJS.Timeout | undefined;
   /** What the last failed attempt met, for the access log's retry event. */
   #lastError: string | undefined;
@@ -167,7 +180,10 @@ export class Exchange implements ResponseHandler {
     this.#i = init;
     this.#log = init.log;
     this.#candidates = init.target.kind === 'endpoints' ? init.target.endpoints : [];
-    this.downstream = init.down.socket;
+    this.downstream = init.sink;
+    const deadline = init.deadlineMs;
+    if (deadline !== undefined && deadline > 0)
+      this.#deadlineTimer = setTimeout(() => this.#onRouteTimeout(deadline), deadline);
     if (init.delayMs !== undefined && init.delayMs > 0) {
       setTimeout(() => this.#startAttempt(), init.delayMs);
     } else {
@@ -186,8 +202,8 @@ export class Exchange implements ResponseHandler {
       if (this.#replayBytes > REPLAY_LIMIT) this.#replay = undefined;
       else this.#replay.push(chunk);
     }
-    const conn = this.#conn;
-    if (!conn) {
+    const leg = this.#leg;
+    if (!leg) {
       // Not connected (yet, or between attempts): queue, and push back on the client beyond a
       // bound so a fast upload cannot fill memory while the connect takes its time.
       this.#pending.push(chunk);
@@ -199,18 +215,17 @@ export class Exchange implements ResponseHandler {
       return;
     }
     this.#bodySent = true;
-    if (!this.#writeBodyChunk(conn, chunk)) this.#awaitDrain(conn);
+    if (!leg.write(chunk)) this.#awaitDrain(leg);
   }
 
   requestEnd(): void {
     if (this.#finished) return;
     this.#requestDone = true;
-    const conn = this.#conn;
-    if (conn && this.#i.requestFraming.kind === 'chunked') conn.socket.write(LAST_CHUNK);
+    this.#leg?.end();
     const timeout = this.#i.timeoutMs;
     // Envoy's route timeout runs from the end of the downstream request (route_components.proto).
     if (timeout !== undefined && timeout > 0 && !this.#routeTimer) {
-      this.#routeTimer = setTimeout(() => this.#onRouteTimeout(), timeout);
+      this.#routeTimer = setTimeout(() => this.#onRouteTimeout(timeout), timeout);
     }
   }
 
@@ -222,7 +237,8 @@ export class Exchange implements ResponseHandler {
   abort(reason: 'DOWNSTREAM_CLOSED' | 'BAD_REQUEST' = 'DOWNSTREAM_CLOSED'): void {
     if (this.#finished) return;
     this.#cancelAcquire?.();
-    if (this.#conn) this.#conn.socket.destroy();
+    this.#leg?.drop();
+    this.#leg = undefined;
     this.#finish(reason === 'BAD_REQUEST' ? 400 : 499, reason, false, true);
   }
 
@@ -231,17 +247,11 @@ export class Exchange implements ResponseHandler {
     return this.#responseStarted;
   }
 
-  #writeBodyChunk(conn: UpstreamConnection, chunk: Buffer): boolean {
-    return this.#i.requestFraming.kind === 'chunked'
-      ? writeChunk(conn.socket, chunk)
-      : conn.socket.write(chunk);
-  }
-
-  #awaitDrain(conn: UpstreamConnection): void {
+  #awaitDrain(leg: UpstreamLeg): void {
     if (this.#waitingForDrain) return;
     this.#waitingForDrain = true;
     this.#i.down.pauseReading();
-    conn.socket.once('drain', () => {
+    leg.onceDrain(() => {
       this.#waitingForDrain = false;
       this.#i.down.resumeReading();
     });
@@ -303,44 +313,46 @@ export class Exchange implements ResponseHandler {
       this.#tried.add(choice.endpoint.id);
       rt.states.begin(choice.endpoint);
     }
-    this.#cancelAcquire = rt.pool.acquire(
-      choice.host,
-      choice.port,
-      this.#i.policy,
-      (failure, conn) => {
-        this.#cancelAcquire = undefined;
-        if (this.#finished) {
-          if (conn) rt.pool.release(conn, true, this.#i.policy);
-          return;
-        }
-        if (failure || !conn) {
-          this.#attemptFailed(failure ?? { kind: 'connect-failed', message: 'connect failed' });
-          return;
-        }
-        this.#send(conn);
-      },
-    );
+    const policy = this.#i.policy;
+    if (this.#i.upstreamProtocol === 'HTTP/2') {
+      this.#cancelAcquire = rt.h2pool.acquire(
+        choice.host,
+        choice.port,
+        policy,
+        (failure, session) => {
+          this.#cancelAcquire = undefined;
+          if (this.#finished) return;
+          if (failure || !session)
+            this.#attemptFailed(failure ?? { kind: 'connect-failed', message: 'connect failed' });
+          else this.#send(new H2Leg(session));
+        },
+      );
+      return;
+    }
+    this.#cancelAcquire = rt.pool.acquire(choice.host, choice.port, policy, (failure, conn) => {
+      this.#cancelAcquire = undefined;
+      if (this.#finished) {
+        if (conn) rt.pool.release(conn, true, policy);
+        return;
+      }
+      if (failure || !conn) {
+        this.#attemptFailed(failure ?? { kind: 'connect-failed', message: 'connect failed' });
+        return;
+      }
+      this.#send(new Http1Leg(conn, rt.pool, policy));
+    });
   }
 
-  #send(conn: UpstreamConnection): void {
-    this.#conn = conn;
-    conn.handler = this;
-    conn.parser.expect(this.#i.method);
-    const socket = conn.socket;
-    socket.cork();
-    socket.write(this.#i.upstreamHead, 'latin1');
-    let ok = true;
-    // A retry re-sends everything (canRetry checked that the replay buffer still has it all); a
+  #send(leg: UpstreamLeg): void {
+    this.#leg = leg;
+    // A retry re-sends everything (mayRetry checked that the replay buffer still has it all); a
     // first attempt sends what arrived while it connected.
     const body = this.#bodySent ? (this.#replay ?? []) : this.#pending;
-    for (const chunk of body) ok = this.#writeBodyChunk(conn, chunk);
     if (body.length > 0) this.#bodySent = true;
     this.#pending = [];
     this.#pendingBytes = 0;
-    if (this.#requestDone && this.#i.requestFraming.kind === 'chunked')
-      ok = socket.write(LAST_CHUNK, 'latin1');
-    socket.uncork();
-    if (!ok) this.#awaitDrain(conn);
+    const ok = leg.start(this, this.#i.request, body, this.#requestDone);
+    if (!ok) this.#awaitDrain(leg);
     if (this.#pausedForConnect) {
       this.#pausedForConnect = false;
       this.#i.down.resumeReading();
@@ -400,14 +412,13 @@ export class Exchange implements ResponseHandler {
 
   /** Closes the current upstream connection (its state is unknown) and gives it back to the pool. */
   #dropConnection(): void {
-    const conn = this.#conn;
-    this.#conn = undefined;
-    // release() detaches the handler and destroys a connection that is not reusable.
-    if (conn) this.#i.runtime.pool.release(conn, false, this.#i.policy);
+    const leg = this.#leg;
+    this.#leg = undefined;
+    leg?.drop();
   }
 
   /** An attempt ended without a response to forward: retry it, or answer with its error. */
-  #attemptFailed(outcome: Exclude<AttemptOutcome, { kind: 'response' }>): void {
+  #attemptFailed(outcome: Exclude<AttemptOutcome, { kind: 'response' }>, resetCode?: number): void {
     clearTimeout(this.#tryTimer);
     this.#dropConnection();
     const verdict = classify(outcome, this.#i.method, this.#i.retries);
@@ -416,8 +427,9 @@ export class Exchange implements ResponseHandler {
     const code = verdict.code!;
     this.#lastError = `${code} (${outcome.message})`;
     if (this.#responseStarted) {
-      // Part of the response is already with the client: the only honest signal left is a reset.
-      this.#i.down.socket.destroy();
+      // Part of the response is already with the client: the only honest signal left is a reset
+      // (for gRPC over HTTP/2, trailers with a status, unless the upstream's own reset goes on).
+      this.#i.sink.abort(code, resetCode);
       this.#finish(this.#status, code, false);
       return;
     }
@@ -460,28 +472,26 @@ export class Exchange implements ResponseHandler {
     });
   }
 
-  #onRouteTimeout(): void {
+  #onRouteTimeout(ms: number): void {
     if (this.#finished) return;
     this.#cancelAcquire?.();
-    if (this.#conn) this.#mayHaveDelivered = true;
+    if (this.#leg) this.#mayHaveDelivered = true;
     this.#dropConnection();
     this.#recordOutcome('local-origin-failure', undefined);
     if (this.#responseStarted) {
-      this.#i.down.socket.destroy();
+      this.#i.sink.abort('UPSTREAM_TIMEOUT', undefined);
       this.#finish(this.#status, 'UPSTREAM_TIMEOUT', false);
       return;
     }
-    this.#fail(
-      'UPSTREAM_TIMEOUT',
-      `no complete response within the route timeout of ${this.#i.timeoutMs} ms`,
-    );
+    const which = ms === this.#i.timeoutMs ? 'the route timeout' : 'the deadline (grpc-timeout)';
+    this.#fail('UPSTREAM_TIMEOUT', `no complete response within ${which} of ${ms} ms`);
   }
 
   /** Answers the client with a mesh error. */
   #fail(code: ErrorCode, message: string): void {
     if (this.#finished) return;
     const keepAlive = this.#i.clientKeepAlive && this.#requestDone;
-    const status = writeError(this.#i.down.socket, {
+    const status = this.#i.sink.error({
       code,
       message: this.#attempt > 1 ? `${message} (after ${this.#attempt} attempts)` : message,
       service: this.#log.service,
@@ -489,7 +499,6 @@ export class Exchange implements ResponseHandler {
       fallback: this.#log.fallback,
       hop: this.#log.listener,
       keepAlive,
-      minor: this.#i.downstreamMinor,
       delivered: this.#mayHaveDelivered ? 'unknown' : 'none',
     });
     this.#status = status;
@@ -513,9 +522,18 @@ export class Exchange implements ResponseHandler {
     // Success needs no verdict; anything from 400 on may be retried or count against the endpoint.
     let peer: PeerError | undefined;
     this.#responseOutlier = 'success';
-    if (status >= 400) {
-      peer = this.#peerError(status, names, lower);
-      const verdict = classify({ kind: 'response', status, peer }, this.#i.method, this.#i.retries);
+    // A gRPC mesh error of the endpoint's own sidecar is a trailers-only HTTP 200: it is judged by
+    // the HTTP status its code stands for, so an instance that died is retried as over HTTP/1.1.
+    const grpcTrailersOnly = this.#i.grpc && head.framing.kind === 'none';
+    const judged = grpcTrailersOnly ? this.#grpcPeerStatus(status, names, lower) : status;
+    if (grpcTrailersOnly && judged === status && this.#grpcRetry(names, lower)) return;
+    if (judged >= 400) {
+      peer = this.#peerError(judged, names, lower);
+      const verdict = classify(
+        { kind: 'response', status: judged, peer },
+        this.#i.method,
+        this.#i.retries,
+      );
       this.#noteDelivery(verdict.delivered);
       if (verdict.retry && this.#mayRetry()) {
         // Discard this response (close its connection: its body is unread) and try again.
@@ -531,49 +549,52 @@ export class Exchange implements ResponseHandler {
     }
     this.#status = status;
     this.#responseStarted = true;
-    const minor = this.#i.downstreamMinor;
     const headers = endToEnd(names, lower, false);
     // It speaks of one hop: an app cannot send it through, and on a peer's error this proxy says
     // what it knows itself (its own earlier attempts may have reached an app).
     headers.remove(DELIVERED_HEADER);
     if (peer) headers.set(DELIVERED_HEADER, this.#mayHaveDelivered ? 'unknown' : 'none');
     applyHeaderOps(headers, this.#i.responseOps, this.#i.log.newTraceId);
-    let framing: Framing;
-    switch (head.framing.kind) {
-      case 'length':
-        framing = head.framing;
-        break;
-      case 'chunked':
-      case 'close':
-        // HTTP/1.0 clients cannot read chunked bodies: end those by closing.
-        framing = minor === 1 ? CHUNKED : CLOSE_DELIMITED;
-        break;
-      case 'none': {
-        framing = NO_BODY;
-        // HEAD and 304 responses say how long the body would be; pass that on unchanged.
-        const length = lower.indexOf('content-length');
-        if (length >= 0 && status !== 204 && (status < 100 || status >= 200)) {
-          headers.push('content-length', 'content-length', names[length * 2 + 1]!);
-        }
-        break;
+    let framing: Framing = head.framing;
+    if (framing.kind === 'none') {
+      framing = NO_BODY;
+      // HEAD and 304 responses say how long the body would be; pass that on unchanged.
+      const length = lower.indexOf('content-length');
+      if (length >= 0 && status !== 204 && (status < 100 || status >= 200)) {
+        headers.push('content-length', 'content-length', names[length * 2 + 1]!);
       }
     }
-    this.#responseFraming = framing;
     const upgraded = status === 101 && this.#i.upgrade !== undefined;
-    const keepAlive = this.#keepAliveAfter(head) && framing.kind !== 'close';
-    this.#i.down.socket.write(
-      responseHead({
-        status,
-        reason: head.reason,
-        fields: headers.serialize(),
-        framing,
-        keepAlive,
-        minor,
-        upgrade: upgraded ? this.#i.upgrade : undefined,
-      }),
-      'latin1',
+    // The sink frames the body for its client (HTTP/1.0 clients get close-delimited bodies).
+    this.#responseFraming = this.#i.sink.head(
+      status,
+      head.reason,
+      headers,
+      framing,
+      this.#keepAliveAfter(head),
+      upgraded ? this.#i.upgrade : undefined,
     );
     if (upgraded) this.#tunnel();
+  }
+
+  /**
+   * A trailers-only gRPC answer whose grpc-status Istio's gRPC retryOn policies name (cancelled,
+   * deadline-exceeded, internal, resource-exhausted, unavailable): dropped and tried again.
+   */
+  #grpcRetry(names: readonly string[], lower: readonly string[]): boolean {
+    const value = fieldOf(names, lower, 'grpc-status');
+    const grpcStatus = value === undefined ? 0 : Number(value);
+    if (grpcStatus === 0 || !grpcRetriable(this.#i.retries.retryOn, grpcStatus)) return false;
+    // The app answered, so Istio's default retries (which list `unavailable` and `cancelled`)
+    // never re-send it (rule 1 of attempt.ts); a route whose retryOn names the status asked for
+    // exactly this retry of a gRPC call, which is always a POST.
+    if (this.#i.retries.defaulted || !this.#mayRetry()) return false;
+    this.#mayHaveDelivered = true;
+    this.#dropConnection();
+    this.#recordOutcome('http-5xx', 200);
+    this.#lastError = `${this.#upstream} answered grpc-status ${grpcStatus}`;
+    this.#retryAfterBackoff();
+    return true;
   }
 
   #keepAliveAfter(head: ResponseHead): boolean {
@@ -588,35 +609,31 @@ export class Exchange implements ResponseHandler {
   onBody(chunk: Buffer): void {
     if (this.#finished) return;
     this.#responseBytes += chunk.length;
-    const down = this.#i.down.socket;
-    const ok =
-      this.#responseFraming.kind === 'chunked' ? writeChunk(down, chunk) : down.write(chunk);
-    const conn = this.#conn;
-    if (!ok && conn) {
-      conn.socket.pause();
-      down.once('drain', () => conn.socket.resume());
+    const sink = this.#i.sink;
+    const leg = this.#leg;
+    if (!sink.body(chunk) && leg) {
+      leg.pauseResponse();
+      sink.onceDrain(() => leg.resumeResponse());
     }
   }
 
-  onEnd(): void {
+  onEnd(trailers: string[] | undefined): void {
     if (this.#finished) return;
-    const conn = this.#conn!;
+    const leg = this.#leg!;
     const framing = this.#responseFraming;
-    if (framing.kind === 'chunked') this.#i.down.socket.write(LAST_CHUNK, 'latin1');
-    this.#conn = undefined;
-    conn.handler = undefined;
+    this.#leg = undefined;
     // The upstream connection can carry the next exchange only if this request was sent whole.
-    const reusable = this.#requestDone && conn.parser.idle;
-    this.#i.runtime.pool.release(conn, reusable, this.#i.policy);
+    leg.release(this.#requestDone);
+    this.#i.sink.end(trailers);
     this.#recordOutcome(this.#responseOutlier, this.#status);
     const keepAlive = this.#i.clientKeepAlive && this.#requestDone && framing.kind !== 'close';
-    if (framing.kind === 'close') this.#i.down.socket.end();
     this.#finish(this.#status, null, keepAlive);
   }
 
   onError(err: ParseError): void {
     if (this.#finished) return;
-    if (this.#conn?.closed) {
+    const leg = this.#leg;
+    if (leg instanceof Http1Leg && leg.conn.closed) {
       // finish() found the message cut short by the upstream closing: a reset, not bad syntax.
       this.#attemptFailed({
         kind: 'reset',
@@ -632,8 +649,9 @@ export class Exchange implements ResponseHandler {
   }
 
   onClose(error: Error | undefined): void {
-    const conn = this.#conn;
-    if (this.#finished || !conn) return;
+    const leg = this.#leg;
+    if (this.#finished || !(leg instanceof Http1Leg)) return;
+    const conn = leg.conn;
     this.#attemptFailed({
       kind: 'reset',
       message: `upstream closed the connection before a complete response${error ? ` (${error.message})` : ''}`,
@@ -647,6 +665,14 @@ export class Exchange implements ResponseHandler {
    * The endpoint's own sidecar answered for its app (mesh endpoints only: a fixed target is an
    * app or an external host, whose headers mean nothing to the mesh).
    */
+  /** The HTTP status of a peer sidecar's gRPC mesh error (its x-lanes-error), else `status`. */
+  #grpcPeerStatus(status: number, names: readonly string[], lower: readonly string[]): number {
+    const code = fieldOf(names, lower, ERROR_HEADER);
+    if (code === undefined || this.#i.target.kind !== 'endpoints' || !(code in ERROR_CODES))
+      return status;
+    return statusOf(code as ErrorCode);
+  }
+
   #peerError(status: number, names: readonly string[], lower: readonly string[]) {
     if (status < 500 || this.#i.target.kind !== 'endpoints') return undefined;
     return peerErrorOf(
@@ -655,13 +681,44 @@ export class Exchange implements ResponseHandler {
     );
   }
 
+  /**
+   * An HTTP/2 upstream reset the stream, refused it (REFUSED_STREAM, or GOAWAY before it was
+   * processed: then no byte reached the app), or sent a malformed response on it.
+   */
+  onStreamReset(code: number, info: ResetInfo): void {
+    if (this.#finished || !this.#leg) return;
+    if (info.unprocessed) {
+      this.#attemptFailed({ kind: 'refused', message: info.message });
+      return;
+    }
+    if (info.by === 'local' && code === H2_ERRORS.PROTOCOL_ERROR) {
+      this.#attemptFailed({
+        kind: 'protocol',
+        message: `upstream sent a response the proxy cannot forward: ${info.message}`,
+      });
+      return;
+    }
+    // Once the response has begun, the client gets the upstream's own reset code.
+    this.#attemptFailed(
+      {
+        kind: 'reset',
+        message: `upstream reset the stream (${errorName(code)})${info.by === 'connection' ? `: ${info.message}` : ''}`,
+        stale: false,
+      },
+      info.by === 'peer' ? code : undefined,
+    );
+  }
+
   /** After a 101: the two connections carry raw bytes both ways until either side closes. */
   #tunnel(): void {
-    const conn = this.#conn!;
-    this.#conn = undefined;
+    const leg = this.#leg;
+    const sink = this.#i.sink;
+    if (!(leg instanceof Http1Leg) || !(sink instanceof Http1Sink)) return;
+    this.#leg = undefined;
+    const conn = leg.conn;
     conn.handler = undefined;
     const up = conn.socket;
-    const down = this.#i.down.socket;
+    const down = sink.socket;
     const rest = conn.parser.takeRemainder();
     if (rest && rest.length > 0) down.write(rest);
     up.removeAllListeners('data');
@@ -685,6 +742,7 @@ export class Exchange implements ResponseHandler {
       attempts: this.#attempt,
       workload: this.#workload,
       ...(event !== undefined ? { event } : {}),
+      ...(this.#i.sink.grpcStatus !== undefined ? { grpcStatus: this.#i.sink.grpcStatus } : {}),
     };
   }
 
@@ -702,6 +760,7 @@ export class Exchange implements ResponseHandler {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#routeTimer);
+    clearTimeout(this.#deadlineTimer);
     clearTimeout(this.#tryTimer);
     if (this.#retrySlot !== undefined) this.#i.runtime.retries.end(this.#retrySlot);
     this.#status = status;

@@ -17,6 +17,7 @@ import type { AccessLog } from './telemetry/access-log.ts';
 import { accessLogObserver, HopEvents, type HopObserver } from './telemetry/hop-events.ts';
 import { TraceMemory } from './trace-memory.ts';
 import { EndpointStates } from './upstream/balancer.ts';
+import { H2Pool } from './upstream/h2-pool.ts';
 import { OutlierDetector } from './upstream/outlier.ts';
 import { UpstreamPool } from './upstream/pool.ts';
 import { RetryCircuit } from './upstream/retry-circuit.ts';
@@ -94,6 +95,7 @@ export class ProxyCore {
     this.runtime = {
       pool: new UpstreamPool(now, this.limits),
       retries: new RetryCircuit(),
+      h2pool: new H2Pool(now),
       states: new EndpointStates(now),
       outlier: new OutlierDetector(now),
       log: options.accessLog,
@@ -155,6 +157,8 @@ export class ProxyCore {
         for (const e of svc.all) ids.add(e.id);
       this.runtime.states.forget(ids);
       this.runtime.outlier.forget(ids);
+      // HTTP/2 connections to endpoints that left close gracefully; their streams finish.
+      if (this.hop.kind !== 'inbound') this.runtime.h2pool.retire(ids);
     }
   }
 
@@ -162,6 +166,7 @@ export class ProxyCore {
   sweep(): void {
     const now = this.runtime.now();
     this.runtime.pool.sweep();
+    this.runtime.h2pool.sweep();
     for (const conn of this.connections) conn.checkHeadTimeout(now);
     this.traceMemory?.prune();
   }
@@ -225,13 +230,14 @@ export function createProxy(options: ProxyOptions): ProxyServer {
       unsubscribe();
       clearInterval(sweeper);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const conn of core.connections) if (!conn.busy) conn.socket.end();
+      for (const conn of core.connections) conn.shutdown(graceMs);
       const deadline = setTimeout(() => {
         for (const conn of core.connections) conn.socket.destroy();
       }, graceMs);
       await closed;
       clearTimeout(deadline);
       core.runtime.pool.destroy();
+      core.runtime.h2pool.destroy();
     },
     setAppDown(reason) {
       if (core.app === undefined) return;

@@ -4,7 +4,13 @@
  */
 
 /** The standard headers a trace id rides on; any other header is a custom one. */
-export const TRACE_ID_HEADERS = ['traceparent', 'x-request-id', 'x-b3-traceid', 'b3'] as const;
+export const TRACE_ID_HEADERS = [
+  'traceparent',
+  'x-request-id',
+  'x-b3-traceid',
+  'b3',
+  'grpc-trace-bin',
+] as const;
 
 /** A W3C baggage key is an RFC 7230 token: ALPHA / DIGIT / "!#$%&'*+-.^_`|~", at least one. */
 const BAGGAGE_KEY = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -26,6 +26,7 @@ export const RESERVED_HEADERS = new Set([
   'x-b3-sampled',
   'x-b3-flags',
   'b3',
+  'grpc-trace-bin',
 ]);
 
 export function headerName(): Schema<string> {

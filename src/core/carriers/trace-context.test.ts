@@ -322,6 +322,34 @@ describe('traceIdFrom for x-request-id and custom headers', () => {
   }
 });
 
+describe('traceIdFrom for grpc-trace-bin', () => {
+  // OpenCensus BinaryEncoding: version 0, field 0 + trace id, field 1 + span id, field 2 + options.
+  const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const bin = (trace: string, version = 0) =>
+    Buffer.concat([
+      Buffer.from([version, 0]),
+      Buffer.from(trace, 'hex'),
+      Buffer.from([1]),
+      Buffer.from('00f067aa0ba902b7', 'hex'),
+      Buffer.from([2, 1]),
+    ]).toString('base64');
+  const cases: [value: string | undefined, expected: string | undefined, what: string][] = [
+    [bin(TRACE), TRACE, 'the trace id, the same key as the traceparent of the same trace'],
+    [bin(TRACE).replace(/=+$/, ''), TRACE, 'base64 without padding, as gRPC metadata allows'],
+    [` ${bin(TRACE)} `, TRACE, 'surrounding OWS is ignored'],
+    [bin('0'.repeat(32)), undefined, 'an all-zero trace id is refused'],
+    [bin(TRACE, 1), undefined, 'another version is refused'],
+    [bin(TRACE).slice(0, 20), undefined, 'a cut value is refused'],
+    ['not base64 at all, not at all, not at all', undefined, 'garbage is refused'],
+    [undefined, undefined, 'no header has no id'],
+  ];
+  for (const [value, expected, what] of cases) {
+    test(`${what}`, () => {
+      assert.equal(traceIdFrom('grpc-trace-bin', value), expected);
+    });
+  }
+});
+
 describe('traceIdKindOf', () => {
   const cases: [name: string, kind: TraceIdKind][] = [
     ['traceparent', 'traceparent'],
@@ -329,6 +357,7 @@ describe('traceIdKindOf', () => {
     ['X-Request-Id', 'x-request-id'],
     ['x-b3-traceid', 'x-b3-traceid'],
     ['B3', 'b3'],
+    ['grpc-trace-bin', 'grpc-trace-bin'],
     ['x-correlation-id', 'custom'],
     ['x-b3-spanid', 'custom'],
   ];
@@ -354,6 +383,11 @@ describe('generators', () => {
       key: 'x-b3-traceid',
     },
     { header: 'b3', fields: [/^b3: [0-9a-f]{32}-[0-9a-f]{16}-1$/], key: 'b3' },
+    {
+      header: 'grpc-trace-bin',
+      fields: [/^grpc-trace-bin: [A-Za-z0-9+/]{39}=$/],
+      key: 'grpc-trace-bin',
+    },
     { header: 'x-trace', fields: [/^x-trace: [0-9a-f-]{36}$/], key: 'x-trace' },
   ];
   for (const c of starts) {

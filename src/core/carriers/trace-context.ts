@@ -7,6 +7,9 @@
  *   "Versioning of traceparent" (how a higher version is read). Surrounding OWS and duplicated
  *   headers are handled as the W3C test suite (`test/test.py`) expects.
  * - `x-b3-traceid` and `b3`: openzipkin/b3-propagation README ("Multiple Headers", "Single Header").
+ * - `grpc-trace-bin`: gRPC's binary trace context (census-instrumentation/opencensus-specs
+ *   `encodings/BinaryEncoding.md`), base64 in metadata: version 0, field 0 with the 16-byte trace
+ *   id, field 1 with the 8-byte span id, field 2 with the options byte.
  * - `x-request-id` and custom headers: opaque tokens, see `MAX_OPAQUE_ID_LENGTH`.
  *
  * The proxy does not take part in the trace: it reads ids and never rewrites `traceparent`, so it
@@ -18,7 +21,13 @@ import { randomFillSync, randomUUID } from 'node:crypto';
 import { TRACE_ID_HEADERS } from '../../config/kinds/carrier-names.ts';
 import { isLowerHex, isNonZeroLowerHex, skipOws, trimOwsEnd } from './text.ts';
 
-export type TraceIdKind = 'traceparent' | 'x-request-id' | 'x-b3-traceid' | 'b3' | 'custom';
+export type TraceIdKind =
+  | 'traceparent'
+  | 'x-request-id'
+  | 'x-b3-traceid'
+  | 'b3'
+  | 'grpc-trace-bin'
+  | 'custom';
 
 /** A header as Node hands it over: one value, or each field line when asked for distinct values. */
 export type HeaderValue = string | readonly string[] | undefined;
@@ -131,6 +140,25 @@ function b3SingleTraceId(v: string): string | undefined {
   return b3TraceIdAt(v, s, s + idLength);
 }
 
+/** Bytes of a version-0 grpc-trace-bin value: version, 0 + trace id, 1 + span id, 2 + options. */
+const GRPC_TRACE_BIN_LENGTH = 29;
+
+/**
+ * Trace id of a `grpc-trace-bin` value, as 32 lower-hex characters: the same key as the
+ * traceparent of the same trace, so one trace seen in either form at different hops is one entry.
+ */
+function grpcTraceBinTraceId(v: string): string | undefined {
+  const s = skipOws(v, 0, v.length);
+  const e = trimOwsEnd(v, s, v.length);
+  // Base64 of 29 bytes is 40 characters (padding may be left out, as gRPC metadata allows).
+  if (e - s < 39 || e - s > 40) return undefined;
+  const bytes = Buffer.from(v.slice(s, e), 'base64');
+  if (bytes.length !== GRPC_TRACE_BIN_LENGTH || bytes[0] !== 0 || bytes[1] !== 0) return undefined;
+  if (bytes[18] !== 1 || bytes[27] !== 2) return undefined;
+  const id = bytes.toString('hex', 2, 18);
+  return isNonZeroLowerHex(id, 0, 32) ? id : undefined;
+}
+
 function isSamplingState(c: number): boolean {
   return c === 0x30 || c === 0x31 || c === 0x64;
 }
@@ -171,6 +199,10 @@ export function traceIdFrom(kind: TraceIdKind, value: HeaderValue): string | und
       const v = firstValue(value);
       return v === undefined ? undefined : b3SingleTraceId(v);
     }
+    case 'grpc-trace-bin': {
+      const v = firstValue(value);
+      return v === undefined ? undefined : grpcTraceBinTraceId(v);
+    }
     case 'x-request-id':
     case 'custom': {
       const v = firstValue(value);
@@ -209,6 +241,15 @@ export function traceStartFields(header: string, ids: IdSource): Record<string, 
       return { 'x-b3-traceid': ids.traceId(), 'x-b3-spanid': ids.spanId(), 'x-b3-sampled': '1' };
     case 'b3':
       return { b3: `${ids.traceId()}-${ids.spanId()}-1` };
+    case 'grpc-trace-bin': {
+      const bytes = Buffer.alloc(GRPC_TRACE_BIN_LENGTH);
+      bytes.write(ids.traceId(), 2, 'hex');
+      bytes[18] = 1;
+      bytes.write(ids.spanId(), 19, 'hex');
+      bytes[27] = 2;
+      bytes[28] = 1; // sampled
+      return { 'grpc-trace-bin': bytes.toString('base64') };
+    }
     default:
       return { [header]: ids.requestId() };
   }

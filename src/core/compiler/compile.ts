@@ -90,6 +90,7 @@ function compiledService(
     healthy: entry.endpoints.filter((e) => e.healthy),
     policy: entry.policy,
     policyByPort: entry.policyByPort,
+    protocolByPort: entry.protocolByPort,
     subsets: entry.subsets,
     lanes,
     meshRoutes,

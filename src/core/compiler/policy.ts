@@ -16,6 +16,10 @@ export const DEFAULT_POLICY: UpstreamPolicy = {
   http1MaxPendingRequests: undefined,
   maxConnectionDurationMs: undefined,
   maxRetries: undefined,
+  http2MaxRequests: undefined,
+  maxConcurrentStreams: undefined,
+  h2Upgrade: 'DEFAULT',
+  useClientProtocol: false,
   outlier: undefined,
   source: undefined,
 };
@@ -69,6 +73,10 @@ export function applyTrafficPolicy(
     http1MaxPendingRequests: limit(http?.http1MaxPendingRequests, base.http1MaxPendingRequests),
     maxConnectionDurationMs: tcp?.maxConnectionDuration ?? base.maxConnectionDurationMs,
     maxRetries: limit(http?.maxRetries, base.maxRetries),
+    http2MaxRequests: limit(http?.http2MaxRequests, base.http2MaxRequests),
+    maxConcurrentStreams: limit(http?.maxConcurrentStreams, base.maxConcurrentStreams),
+    h2Upgrade: http?.h2UpgradePolicy ?? base.h2Upgrade,
+    useClientProtocol: http?.useClientProtocol ?? base.useClientProtocol,
     outlier: policy.outlierDetection ? outlier(policy.outlierDetection) : base.outlier,
     source,
   };

@@ -8,10 +8,12 @@ import { type Resource, resourceLabel } from '../../config/resource/resource.ts'
 import { parseServiceHost, serviceKey } from '../../config/resource/service-ref.ts';
 import { labelsMatch, labelsOf, newDict } from './dict.ts';
 import { applyTrafficPolicy, DEFAULT_POLICY } from './policy.ts';
+import { portProtocol } from './port-protocol.ts';
 import type { StatusBook } from './status.ts';
 import type {
   CompiledSubset,
   Endpoint,
+  PortProtocol,
   SourceRef,
   TableEndpoint,
   UpstreamPolicy,
@@ -19,7 +21,11 @@ import type {
 
 /** The part of a Kubernetes Service spec the registry needs. */
 interface ServicePorts {
-  readonly ports?: readonly { readonly port: number }[];
+  readonly ports?: readonly {
+    readonly port: number;
+    readonly name?: string | undefined;
+    readonly appProtocol?: string | undefined;
+  }[];
 }
 
 export interface RegistryEntry {
@@ -32,6 +38,7 @@ export interface RegistryEntry {
   declared: boolean;
   policy: UpstreamPolicy;
   policyByPort: Record<string, UpstreamPolicy>;
+  readonly protocolByPort: Record<string, PortProtocol>;
   readonly subsets: Record<string, CompiledSubset>;
   readonly subsetSource: Record<string, Resource>;
 }
@@ -71,6 +78,7 @@ export function buildRegistry(
         declared: false,
         policy: DEFAULT_POLICY,
         policyByPort: newDict(),
+        protocolByPort: newDict(),
         subsets: newDict(),
         subsetSource: newDict(),
       };
@@ -82,7 +90,11 @@ export function buildRegistry(
     if (!isKubeService(r)) continue;
     const e = entry(r.metadata.namespace, r.metadata.name);
     e.declared = true;
-    for (const p of r.spec.ports ?? []) if (!e.ports.includes(p.port)) e.ports.push(p.port);
+    for (const p of r.spec.ports ?? []) {
+      if (!e.ports.includes(p.port)) e.ports.push(p.port);
+      // Same-named services in several clusters: the first declaration of a port wins.
+      e.protocolByPort[String(p.port)] ??= portProtocol(p.name, p.appProtocol);
+    }
   }
   for (const ep of [...endpoints].sort(compareEndpoints)) {
     const [namespace, name] = ep.service.split('/');

@@ -41,6 +41,12 @@ export interface EndpointSet {
   readonly healthy: readonly TableEndpoint[];
 }
 
+/**
+ * What a service port speaks, as Istio selects it from `appProtocol` or the port name: `http2`
+ * (HTTP/2, gRPC, h2c — the proxy speaks h2c to it) or `http` (HTTP/1.1, and anything else).
+ */
+export type PortProtocol = 'http' | 'http2';
+
 export type LoadBalancer = 'LEAST_REQUEST' | 'ROUND_ROBIN' | 'RANDOM';
 
 export interface OutlierPolicy {
@@ -70,6 +76,14 @@ export interface UpstreamPolicy {
   readonly maxConnectionDurationMs: number | undefined;
   /** Retries outstanding to the destination at once, all endpoints together (Envoy's circuit breaker). */
   readonly maxRetries: number | undefined;
+  /** Streams open at once to one destination over HTTP/2 (`http2MaxRequests`). */
+  readonly http2MaxRequests: number | undefined;
+  /** Streams per upstream HTTP/2 connection (`maxConcurrentStreams`; the peer's limit also holds). */
+  readonly maxConcurrentStreams: number | undefined;
+  /** `h2UpgradePolicy`: UPGRADE speaks h2c to HTTP/1.1 ports too, DO_NOT_UPGRADE never does. */
+  readonly h2Upgrade: 'DEFAULT' | 'DO_NOT_UPGRADE' | 'UPGRADE';
+  /** `useClientProtocol`: the upstream gets the protocol the client spoke. */
+  readonly useClientProtocol: boolean;
   /** Undefined: no outlier detection (Istio enables it only when a DestinationRule asks). */
   readonly outlier: OutlierPolicy | undefined;
   /** The DestinationRule it came from; undefined for defaults. */
@@ -113,6 +127,8 @@ export interface CompiledService extends EndpointSet {
   readonly ports: readonly number[];
   readonly policy: UpstreamPolicy;
   readonly policyByPort: Dict<UpstreamPolicy>;
+  /** The protocol of each declared port (Istio's protocol selection), by port number. */
+  readonly protocolByPort: Dict<PortProtocol>;
   readonly subsets: Dict<CompiledSubset>;
   readonly lanes: ServiceLanes | undefined;
   /** Mesh-bound VirtualServices for this service, first visible one wins (Istio does not merge). */

@@ -24,7 +24,7 @@ export const ERROR_CODES = {
   OVERRIDE_STRICT_MISS: 503,
   /** An unknown host while the mesh is REGISTRY_ONLY (Istio answers 502 from its block_all host). */
   REGISTRY_ONLY: 502,
-  /** A sidecar outbound listener got a CONNECT request (not supported yet). */
+  /** CONNECT to a gateway or an inbound side, or over HTTP/2: only a sidecar's outbound side tunnels. */
   CONNECT_UNSUPPORTED: 405,
   /** The request itself is malformed (bad Host, bad absolute-form URI). */
   BAD_REQUEST: 400,
@@ -36,7 +36,7 @@ export const ERROR_CODES = {
   UPSTREAM_RESET: 502,
   /** The route timeout or the per-try timeout passed before the upstream answered (Envoy's UT). */
   UPSTREAM_TIMEOUT: 504,
-  /** The upstream answered with something that is not valid HTTP/1.1. */
+  /** The upstream answered with something that is not valid HTTP/1.1 or HTTP/2. */
   UPSTREAM_PROTOCOL_ERROR: 502,
   /** The request head did not arrive within the header timeout (slow client). */
   REQUEST_TIMEOUT: 408,

@@ -43,6 +43,24 @@ function externalVhost(
   return undefined;
 }
 
+/**
+ * What a sidecar does with `CONNECT host:port` from its app: a host the mesh routes (a service,
+ * or a host a mesh-bound VirtualService names) is `mesh` — the tunnel's requests are read and
+ * routed one by one like any outbound call; any other host passes through as a raw tunnel, or is
+ * refused while the mesh is REGISTRY_ONLY.
+ */
+export function connectTarget(
+  table: RoutingTable,
+  workload: Workload,
+  authority: string,
+): 'mesh' | 'passthrough' | 'registry-only' {
+  const host = hostOnly(authority);
+  const ref = parseServiceHost(host, workload.namespace);
+  if (ref && table.services[serviceKey(ref)]) return 'mesh';
+  if (externalVhost(table, host, workload.namespace)) return 'mesh';
+  return table.mesh.outboundTrafficPolicy === 'REGISTRY_ONLY' ? 'registry-only' : 'passthrough';
+}
+
 export function decideOutbound(
   table: RoutingTable,
   workload: Workload,

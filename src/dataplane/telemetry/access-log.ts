@@ -62,6 +62,10 @@ export interface AccessLogEntry {
   readonly overridden?: true;
   /** An override the request carried that this hop removed and did not follow, and why. */
   readonly overrideRejected?: string;
+  /** `HTTP/2` when the client spoke it (absent: HTTP/1.x). */
+  readonly protocol?: 'HTTP/2';
+  /** The gRPC status the hop ended with, for gRPC calls. */
+  readonly grpcStatus?: number;
 }
 
 /** What a hop knows of a request when it logs it, the exchange and a local answer alike. */
@@ -88,6 +92,8 @@ export interface HopRecord {
   readonly traceId?: string | undefined;
   /** What the hop did with a per-request override the request carried. */
   readonly override?: OverrideInfo;
+  /** `HTTP/2` when the client spoke it. */
+  readonly protocol?: 'HTTP/2';
 }
 
 /** How the hop ended. */
@@ -102,6 +108,8 @@ export interface HopOutcome {
   readonly workload?: string | null;
   /** Something that happened besides the request itself (a retry). */
   readonly event?: string;
+  /** For gRPC calls: the grpc-status the client got. */
+  readonly grpcStatus?: number;
 }
 
 /** The one way an entry is made from a hop; `now` is `runtime.now()`, in ms like `startedAt`. */
@@ -130,6 +138,8 @@ export function hopEntry(r: HopRecord, o: HopOutcome, now: number): AccessLogEnt
     attempts: o.attempts,
     ...(o.event !== undefined ? { event: o.event } : {}),
     ...(r.traceId !== undefined ? { traceId: r.traceId } : {}),
+    ...(r.protocol ? { protocol: r.protocol } : {}),
+    ...(o.grpcStatus !== undefined ? { grpcStatus: o.grpcStatus } : {}),
   };
   return r.override === undefined ? entry : { ...entry, ...overrideFields(r.override) };
 }

@@ -150,6 +150,21 @@ describe('HopMetrics', () => {
     });
   }
 
+  test('a gRPC call is a series of its own with request_protocol grpc and the grpc-status it ended with', () => {
+    const m = new HopMetrics();
+    m.hopEnded({ proxy: GATEWAY, record: record(), outcome: outcome(), endedAt: 101 });
+    m.hopEnded({
+      proxy: GATEWAY,
+      record: record(),
+      outcome: outcome({ grpcStatus: 14, error: 'NO_HEALTHY_ENDPOINTS' }),
+      endedAt: 101,
+    });
+    const grpc = m.snapshot().series.find((s) => s.labels.request_protocol === 'grpc');
+    assert.equal(m.snapshot().series.length, 2);
+    assert.equal(grpc?.labels.grpc_response_status, '14');
+    assert.equal(grpc?.labels.response_code, '200', 'the HTTP status the client got');
+  });
+
   test('a mesh error carries its code in response_flags and an unknown destination workload', () => {
     const m = new HopMetrics();
     m.hopEnded({

@@ -13,7 +13,9 @@
  * `destination_workload[_namespace]`, `response_code`, `response_flags` (the proxy's own error
  * code, `x-lanes-error`, or `-`), and lanes' own `lane` (the tag the request carried) and
  * `lane_served` (the lane whose instance served it: differs from `lane` on fallback). Istio writes
- * `unknown` for what it does not know; so does lanes.
+ * `unknown` for what it does not know; so does lanes. A gRPC call also gets Istio's
+ * `request_protocol="grpc"` and `grpc_response_status` (the status the client got); HTTP series
+ * carry neither.
  *
  * Cardinality is bounded by the configuration, never by what clients send: no paths, no hosts of
  * unknown services (`unknown`), and a tag counts under its name only when it names a configured
@@ -60,6 +62,9 @@ export interface HopLabels {
   readonly lane_served: string;
   /** Present (`true`) only on hops routed by a per-request override. */
   readonly override?: 'true';
+  /** gRPC calls only (Istio writes `http` for other requests; lanes leaves it out). */
+  readonly request_protocol?: 'grpc';
+  readonly grpc_response_status?: string;
 }
 
 /** A histogram's counts per bucket (not cumulative), the last one for values above every bound. */
@@ -236,14 +241,15 @@ export class HopMetrics implements HopObserver {
     const flags = o.error ?? '-';
     // Series of all proxies share one map; the reporter and source are the same for every hop
     // of one proxy, so they are written once into its key prefix.
-    const key = `${p.keyPrefix}${service}\0${workload}\0${o.status}\0${flags}\0${lane}\0${served}${r.overridden ? '\0o' : ''}`;
+    const grpc = o.grpcStatus;
+    const key = `${p.keyPrefix}${service}\0${workload}\0${o.status}\0${flags}\0${lane}\0${served}${r.overridden ? '\0o' : ''}${grpc === undefined ? '' : `\0g${grpc}`}`;
     let s = this.#series.get(key);
     if (s === undefined) {
       if (this.#series.size >= this.#maxSeries) {
         this.#dropped++;
         return;
       }
-      s = this.#newSeries(p, service, workload, o.status, flags, lane, served, r.overridden);
+      s = this.#newSeries(p, service, workload, o.status, flags, lane, served, r.overridden, grpc);
       this.#series.set(key, s);
     }
     s.requests++;
@@ -262,6 +268,7 @@ export class HopMetrics implements HopObserver {
     lane: string,
     served: string,
     overridden: boolean | undefined,
+    grpcStatus: number | undefined,
   ): Series {
     const [svcName, svcNamespace] = service === undefined ? [UNKNOWN, UNKNOWN] : splitName(service);
     const [wlName, wlNamespace] = splitName(workload === UNKNOWN ? undefined : workload);
@@ -280,6 +287,9 @@ export class HopMetrics implements HopObserver {
       lane,
       lane_served: served === UNLANED ? UNLANED : served,
       ...(overridden ? { override: 'true' as const } : {}),
+      ...(grpcStatus === undefined
+        ? {}
+        : { request_protocol: 'grpc' as const, grpc_response_status: String(grpcStatus) }),
     };
     return new Series(labels, service, ENVOY_BUCKETS.length);
   }

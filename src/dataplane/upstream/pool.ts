@@ -11,13 +11,16 @@ import net from 'node:net';
 import type { UpstreamPolicy } from '../../core/compiler/table.ts';
 import { ResponseParser } from '../http1/response-parser.ts';
 import type { ParseError, ParserLimits, ResponseEvents, ResponseHead } from '../http1/types.ts';
+import type { ResetInfo } from '../http2/session.ts';
 
 /** Where the upstream connection's parser sends its events: the exchange that owns it now. */
 export interface ResponseHandler extends ResponseEvents {
   /** The socket closed or failed (after `finish()` was given a chance to end the body). */
   onClose(error: Error | undefined): void;
+  /** HTTP/2 upstreams: the stream was reset (by the peer, or for a malformed response). */
+  onStreamReset?(code: number, info: ResetInfo): void;
   /** Where the response goes: corked while a chunk is parsed, so head and body leave in one write. */
-  readonly downstream: net.Socket;
+  readonly downstream: { cork(): void; uncork(): void };
 }
 
 export class UpstreamConnection implements ResponseEvents {

@@ -65,12 +65,12 @@ const rejected: Case[] = [
       'invalid protocol "SPDY", supported protocols are HTTP, HTTP2, GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP',
     at: 'SPDY',
   },
-  ...['HTTPS', 'HTTP2', 'GRPC', 'GRPC-WEB', 'TCP', 'TLS', 'MONGO'].map(
+  ...['HTTPS', 'GRPC-WEB', 'TCP', 'TLS', 'MONGO'].map(
     (protocol): Case => ({
       title: `protocol ${protocol}`,
       spec: ['servers:', ...server(`{number: 443, name: p, protocol: ${protocol}}`)],
       path: 'spec.servers[0].port.protocol',
-      message: `not supported by lanes yet: lanes gateways serve HTTP/1.1 (protocol ${protocol}); use protocol: HTTP`,
+      message: `not supported by lanes yet: lanes gateways serve plaintext HTTP/1.1, HTTP/2 and gRPC (protocol ${protocol}); use protocol: HTTP, HTTP2 or GRPC`,
       at: protocol,
     }),
   ),
@@ -111,7 +111,7 @@ const rejected: Case[] = [
     spec: ['servers:', ...server(http80), '  tls: {httpsRedirect: true}'],
     path: 'spec.servers[0].tls',
     message:
-      'not supported by lanes yet: TLS on gateway servers (HTTPS, tls.httpsRedirect); lanes gateways serve HTTP/1.1',
+      'not supported by lanes yet: TLS on gateway servers (HTTPS, tls.httpsRedirect); lanes gateways serve plaintext HTTP/1.1 and h2c',
     at: 'tls',
   },
   {

@@ -1,7 +1,8 @@
 /**
  * Istio `Gateway` (networking.istio.io v1 / v1beta1 / v1alpha3): the HTTP servers of an ingress
- * gateway (istio-semantics.md §1.8), with ValidateGateway's checks. lanes gateways serve plain
- * HTTP/1.1, so other protocols and TLS settings are errors that say so.
+ * gateway (istio-semantics.md §1.8), with ValidateGateway's checks. A lanes gateway listener serves
+ * HTTP/1.1 and HTTP/2 (h2c, which gRPC uses) on one port, so HTTP, HTTP2 and GRPC servers are
+ * the same to it; other protocols and TLS settings are errors that say so.
  */
 import {
   ignored,
@@ -37,6 +38,9 @@ const KNOWN_PROTOCOLS = new Set([
   'mysql',
 ]);
 
+/** One listener takes HTTP/1.1 and h2c (preface detection): all three are served alike. */
+const SERVED = new Set(['http', 'http2', 'grpc']);
+
 const portSchema = obj({
   number: required(uint32()),
   protocol: required(str()),
@@ -53,9 +57,9 @@ const portSchema = obj({
         `invalid protocol ${JSON.stringify(p.protocol)}, supported protocols are HTTP, HTTP2, GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP`,
         'protocol',
       );
-    } else if (protocol !== 'http') {
+    } else if (!SERVED.has(protocol)) {
       c.error(
-        `not supported by lanes yet: lanes gateways serve HTTP/1.1 (protocol ${p.protocol}); use protocol: HTTP`,
+        `not supported by lanes yet: lanes gateways serve plaintext HTTP/1.1, HTTP/2 and gRPC (protocol ${p.protocol}); use protocol: HTTP, HTTP2 or GRPC`,
         'protocol',
       );
     }
@@ -84,7 +88,7 @@ const serverSchema: Schema<GatewayServer> = obj({
     }),
   ),
   tls: unsupported(
-    'TLS on gateway servers (HTTPS, tls.httpsRedirect); lanes gateways serve HTTP/1.1',
+    'TLS on gateway servers (HTTPS, tls.httpsRedirect); lanes gateways serve plaintext HTTP/1.1 and h2c',
   ),
   defaultEndpoint: unsupported('defaultEndpoint; a lanes gateway routes through VirtualServices'),
 }).check((s, c) => {

@@ -16,7 +16,7 @@ import {
   str,
   unsupported,
 } from '../../schema/dsl.ts';
-import { int32, istioDuration, noted, percentMessage, uint32 } from './common.ts';
+import { int32, istioDuration, percentMessage, uint32 } from './common.ts';
 import type {
   ConnectionPoolSettings,
   LoadBalancerSettings,
@@ -25,7 +25,6 @@ import type {
   TrafficPolicy,
 } from './types.ts';
 
-const HTTP1_ONLY = 'lanes speaks HTTP/1.1 to upstreams';
 const PLAINTEXT = 'local-mode hops are plaintext on loopback; mesh mTLS is not implemented';
 
 function nonNegative(what: string): Schema<number> {
@@ -102,15 +101,17 @@ const tcpSchema = obj({
 
 const httpSchema = obj({
   http1MaxPendingRequests: nonNegative('http1 max pending requests'),
-  http2MaxRequests: ignored(HTTP1_ONLY, nonNegative('http2 max requests')),
+  http2MaxRequests: nonNegative('http2 max requests'),
   maxRequestsPerConnection: nonNegative('max requests per connection'),
   maxRetries: nonNegative('max retries'),
   idleTimeout: istioDuration(),
-  // Noted on the value, so the check below can see both.
-  h2UpgradePolicy: noted(HTTP1_ONLY, oneOf(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE'])),
-  useClientProtocol: noted(HTTP1_ONLY, bool()),
-  maxConcurrentStreams: ignored(HTTP1_ONLY, nonNegative('max concurrent streams')),
-  http2KeepAlive: ignored(HTTP1_ONLY, obj({ interval: istioDuration(), timeout: istioDuration() })),
+  h2UpgradePolicy: oneOf(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']),
+  useClientProtocol: bool(),
+  maxConcurrentStreams: nonNegative('max concurrent streams'),
+  http2KeepAlive: ignored(
+    'lanes detects dead upstream connections when a request fails on them, not with PINGs',
+    obj({ interval: istioDuration(), timeout: istioDuration() }),
+  ),
 }).check((h, c) => {
   if (h.h2UpgradePolicy === 'UPGRADE' && h.useClientProtocol) {
     c.error(
@@ -134,6 +135,10 @@ const connectionPoolSchema: Schema<ConnectionPoolSettings> = obj({
       maxRequestsPerConnection: p.http.maxRequestsPerConnection,
       maxRetries: p.http.maxRetries,
       idleTimeout: p.http.idleTimeout,
+      http2MaxRequests: p.http.http2MaxRequests,
+      maxConcurrentStreams: p.http.maxConcurrentStreams,
+      h2UpgradePolicy: p.http.h2UpgradePolicy,
+      useClientProtocol: p.http.useClientProtocol,
     },
   }));
 

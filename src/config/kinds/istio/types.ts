@@ -151,6 +151,13 @@ export interface ConnectionPoolSettings {
     readonly maxRetries?: number;
     /** Milliseconds. */
     readonly idleTimeout?: number;
+    /** Streams open at once to one destination (Envoy's max_requests circuit breaker). */
+    readonly http2MaxRequests?: number;
+    /** Streams on one upstream HTTP/2 connection. */
+    readonly maxConcurrentStreams?: number;
+    readonly h2UpgradePolicy?: 'DEFAULT' | 'DO_NOT_UPGRADE' | 'UPGRADE';
+    /** Speak to the upstream in the protocol the client used. */
+    readonly useClientProtocol?: boolean;
   };
 }
 

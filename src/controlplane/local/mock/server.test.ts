@@ -41,14 +41,33 @@ function get(url: string, headers: Record<string, string> = {}): Promise<Reply> 
 describe('readMockConfig', () => {
   const base = { app: 'mocka', version: 'v1', PORT: '8000' };
 
-  test('reads app, version, PORT and upstream_url', () => {
+  test('reads app, version, PORT and upstream_url; HTTP served, node:http as client by default', () => {
     assert.deepEqual(readMockConfig({ ...base, upstream_url: 'http://mockb:8000/' }), {
       app: 'mocka',
       version: 'v1',
       upstreamUrl: 'http://mockb:8000/',
       port: 8000,
       fault: { errorPercent: 0, errorStatus: 500, delayMs: 0 },
+      protocol: 'http',
+      client: 'http',
     });
+    assert.deepEqual(
+      readMockConfig({
+        ...base,
+        upstream_url: 'grpc://mockb:8000',
+        protocol: 'grpc',
+        client: 'fetch',
+      }),
+      {
+        app: 'mocka',
+        version: 'v1',
+        upstreamUrl: 'grpc://mockb:8000',
+        port: 8000,
+        fault: { errorPercent: 0, errorStatus: 500, delayMs: 0 },
+        protocol: 'grpc',
+        client: 'fetch',
+      },
+    );
     assert.equal(
       (readMockConfig({ ...base, upstream_url: '' }) as { upstreamUrl: unknown }).upstreamUrl,
       undefined,
@@ -69,11 +88,13 @@ describe('readMockConfig', () => {
       ],
       [
         { ...base, upstream_url: 'mockb:8000' },
-        'env upstream_url must be an http:// URL, got "mockb:8000"',
+        'env upstream_url must be an http:// or grpc:// URL, got "mockb:8000"',
       ],
+      [{ ...base, protocol: 'h3' }, 'env protocol must be http or grpc, got "h3"'],
+      [{ ...base, client: 'axios' }, 'env client must be http or fetch, got "axios"'],
       [
         { ...base, upstream_url: 'https://mockb/' },
-        'env upstream_url must be an http:// URL, got "https://mockb/"',
+        'env upstream_url must be an http:// or grpc:// URL, got "https://mockb/"',
       ],
       [
         { ...base, fault_error_percent: '120' },
@@ -123,6 +144,8 @@ describe('mock faults', () => {
         upstreamUrl: undefined,
         port: 0,
         fault: { errorPercent: 30, errorStatus: 503, delayMs: 40 },
+        protocol: 'http',
+        client: 'http',
       },
       () => draws.shift() ?? 0.99,
     );

@@ -20,11 +20,17 @@
  * `fault_error_percent` (0-100) that share of requests is answered `fault_error_status` (default
  * 500) by the mock itself, without calling its upstream, and `fault_delay_ms` delays every answer.
  *
+ * Two flavours beside the original: `client: fetch` makes the upstream call with `fetch()` (which
+ * Node sends through the sidecar by CONNECT; the SDK's undici instrumentation forwards the
+ * headers), and `protocol: grpc` serves the same answer over gRPC (grpc.ts), with an upstream
+ * written `grpc://host:port`.
+ *
  * Run it as `node src/controlplane/local/mock/server.ts`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { createGrpcMockServer, grpcClient } from './grpc.ts';
 
 /** This file, for starting the mock as its own process: `node <MOCK_SERVER_PATH>`. */
 export const MOCK_SERVER_PATH = fileURLToPath(import.meta.url);
@@ -32,11 +38,15 @@ export const MOCK_SERVER_PATH = fileURLToPath(import.meta.url);
 export interface MockConfig {
   readonly app: string;
   readonly version: string;
-  /** An http:// URL, or undefined for the last service of a chain. */
+  /** An http:// or grpc:// URL, or undefined for the last service of a chain. */
   readonly upstreamUrl: string | undefined;
   /** 0 picks a free port (the listening line on stdout says which). */
   readonly port: number;
   readonly fault: MockFault;
+  /** What the mock serves: HTTP/1.1 (the default) or gRPC. */
+  readonly protocol: 'http' | 'grpc';
+  /** How an http:// upstream is called: node:http (the default) or fetch(). */
+  readonly client: 'http' | 'fetch';
 }
 
 export interface MockFault {
@@ -83,12 +93,18 @@ export function readMockConfig(env: Env): MockConfig | string {
     try {
       url = new URL(upstreamUrl);
     } catch {
-      return `env upstream_url must be an http:// URL, got ${JSON.stringify(upstreamUrl)}`;
+      return `env upstream_url must be an http:// or grpc:// URL, got ${JSON.stringify(upstreamUrl)}`;
     }
-    if (url.protocol !== 'http:') {
-      return `env upstream_url must be an http:// URL, got ${JSON.stringify(upstreamUrl)}`;
+    if (url.protocol !== 'http:' && url.protocol !== 'grpc:') {
+      return `env upstream_url must be an http:// or grpc:// URL, got ${JSON.stringify(upstreamUrl)}`;
     }
   }
+  const protocol = env.protocol ?? 'http';
+  if (protocol !== 'http' && protocol !== 'grpc')
+    return `env protocol must be http or grpc, got ${JSON.stringify(protocol)}`;
+  const client = env.client ?? 'http';
+  if (client !== 'http' && client !== 'fetch')
+    return `env client must be http or fetch, got ${JSON.stringify(client)}`;
   const errorPercent = numberEnv(env, 'fault_error_percent', 0, 100, 0, 'a percentage');
   if (typeof errorPercent === 'string') return errorPercent;
   const errorStatus = numberEnv(env, 'fault_error_status', 500, 599, 500, 'a 5xx status');
@@ -103,7 +119,24 @@ export function readMockConfig(env: Env): MockConfig | string {
     upstreamUrl,
     port: Number(rawPort),
     fault: { errorPercent, errorStatus, delayMs },
+    protocol,
+    client,
   };
+}
+
+/** What the upstream answered: its status (HTTP) and body. */
+interface UpstreamAnswer {
+  readonly status: number;
+  readonly body: Buffer;
+}
+
+/**
+ * The upstream call of a mock whose upstream speaks HTTP, made with fetch(): no headers of its
+ * own, like the node:http one. Node sends it through `http_proxy` under NODE_USE_ENV_PROXY.
+ */
+async function fetchUpstream(url: string, signal: AbortSignal): Promise<UpstreamAnswer> {
+  const res = await fetch(url, { signal });
+  return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
 }
 
 export function createMockServer(
@@ -112,6 +145,9 @@ export function createMockServer(
 ): http.Server {
   let self = '';
   const fault = config.fault;
+  const grpcUpstream = config.upstreamUrl?.startsWith('grpc:')
+    ? grpcClient(new URL(config.upstreamUrl).host)
+    : undefined;
   const server = http.createServer((req, res) => {
     // Whatever the client sent is not used; reading it keeps the connection reusable.
     req.resume();
@@ -131,6 +167,25 @@ export function createMockServer(
     }
     if (config.upstreamUrl === undefined) {
       answer(res, 200, self);
+      return;
+    }
+    if (grpcUpstream) {
+      // An HTTP mock in front of a gRPC one: the call's text is not used, its answer is.
+      grpcUpstream('call').then(
+        (text) => answer(res, 200, `${self}${text}`),
+        (err: Error) => answer(res, 502, `${self} upstream error: ${err.message}`),
+      );
+      return;
+    }
+    if (config.client === 'fetch') {
+      const abort = new AbortController();
+      fetchUpstream(config.upstreamUrl, abort.signal).then(
+        (up) => answer(res, up.status, Buffer.concat([Buffer.from(self), up.body])),
+        (err: Error) => answer(res, 502, `${self} upstream error: ${err.message}`),
+      );
+      res.on('close', () => {
+        if (!res.writableFinished) abort.abort();
+      });
       return;
     }
     // No options and no headers: nothing from the incoming request is copied by this code.
@@ -177,9 +232,39 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
+/** The gRPC flavour (faults apply to the HTTP one only). */
+async function mainGrpc(config: MockConfig): Promise<void> {
+  let self = '';
+  const upstream = config.upstreamUrl
+    ? config.upstreamUrl.startsWith('grpc:')
+      ? grpcClient(new URL(config.upstreamUrl).host)
+      : async () => {
+          // A gRPC mock in front of an HTTP one.
+          const up = await fetchUpstream(config.upstreamUrl!, AbortSignal.timeout(30_000));
+          return up.body.toString('utf8');
+        }
+    : undefined;
+  const server = createGrpcMockServer(() => self, upstream);
+  const port = await server
+    .listen(config.port)
+    .catch((err: Error) => fail(`cannot listen on 127.0.0.1:${config.port}: ${err.message}`, 1));
+  self = `-> ${config.app}(version: ${config.version}, ip: 127.0.0.1:${port})`;
+  process.stdout.write(
+    `mock ${config.app} (version ${config.version}, gRPC) listening on 127.0.0.1:${port}\n`,
+  );
+  process.once('SIGTERM', () => {
+    server.close();
+    process.once('SIGTERM', () => process.exit(0));
+  });
+}
+
 function main(): void {
   const config = readMockConfig(process.env);
   if (typeof config === 'string') fail(config, 2);
+  if (config.protocol === 'grpc') {
+    void mainGrpc(config);
+    return;
+  }
   const server = createMockServer(config);
   server.on('error', (err: NodeJS.ErrnoException) => {
     fail(`cannot listen on 127.0.0.1:${config.port}: ${err.code ?? err.message}`, 1);

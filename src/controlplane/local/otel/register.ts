@@ -4,7 +4,9 @@
  * `NODE_OPTIONS="--import file:///…/src/controlplane/local/otel/register.ts"` (see `env.ts`), it makes node:http
  * forward W3C `baggage` and `traceparent` (or b3) from each incoming request to the requests the
  * app sends while handling it, with no change to the app. That is what keeps the lane tag on the
- * request across an application hop.
+ * request across an application hop. The same holds for calls made with `fetch()` (undici
+ * instrumentation, on Node's diagnostics channels) and with @grpc/grpc-js loaded by require()
+ * (grpc instrumentation, on the incoming call's metadata and the outgoing call's).
  *
  * Configured by the standard environment variables (`config.ts`). Nothing is exported unless
  * `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_TRACES_EXPORTER`) asks for it; then spans go out as
@@ -138,6 +140,13 @@ async function install(plan: OtelPlan): Promise<void> {
 
   // Constructing it enables it: it hooks require() for http and https.
   new HttpInstrumentation();
+  // fetch(): Node's bundled undici reports every request on diagnostics channels, which the
+  // undici instrumentation subscribes to; without it a fetch() call forwards nothing.
+  const { UndiciInstrumentation } = await import('@opentelemetry/instrumentation-undici');
+  new UndiciInstrumentation();
+  // gRPC: hooks require('@grpc/grpc-js') when the app loads it (CommonJS, as grpc-js is).
+  const { GrpcInstrumentation } = await import('@opentelemetry/instrumentation-grpc');
+  new GrpcInstrumentation();
   // The hook only fires on require(). Requiring the builtins here patches their shared exports
   // object, which `import http from 'node:http'` also gets; syncBuiltinESMExports() then updates
   // the named ESM exports (`import { get } from 'node:http'`). This avoids an ESM loader hook
