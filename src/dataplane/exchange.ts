@@ -239,7 +239,7 @@ export class Exchange implements ResponseHandler {
     this.#cancelAcquire?.();
     this.#leg?.drop();
     this.#leg = undefined;
-    this.#finish(reason === 'BAD_REQUEST' ? 400 : 499, reason, false, true);
+    this.#finish(statusOf(reason), reason, false, true);
   }
 
   /** Whether part of the response already went to the client (then only a reset can follow). */
@@ -751,12 +751,7 @@ export class Exchange implements ResponseHandler {
   }
 
   /** `detached`: the downstream connection is taken care of by someone else (tunnel, abort). */
-  #finish(
-    status: number,
-    error: ErrorCode | 'DOWNSTREAM_CLOSED' | null,
-    keepAlive: boolean,
-    detached = false,
-  ): void {
+  #finish(status: number, error: ErrorCode | null, keepAlive: boolean, detached = false): void {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#routeTimer);

@@ -70,6 +70,8 @@ export function grpcStatusOf(code: ErrorCode): GrpcStatusName {
       return 'RESOURCE_EXHAUSTED';
     case 'OVERRIDE_INVALID':
       return 'INVALID_ARGUMENT';
+    case 'DOWNSTREAM_CLOSED':
+      return 'CANCELLED';
     case 'BAD_REQUEST':
     case 'UPSTREAM_PROTOCOL_ERROR':
     case 'EXPECTATION_FAILED':
