@@ -5,6 +5,7 @@ import {
   GRPC_STATUS,
   grpcRetriable,
   grpcTimeoutMs,
+  httpStatusOfGrpc,
   isGrpcContentType,
 } from './grpc.ts';
 
@@ -67,5 +68,32 @@ describe('grpcRetriable', () => {
     assert.equal(grpcRetriable(on, GRPC_STATUS.INTERNAL), false);
     assert.equal(grpcRetriable(['internal'], GRPC_STATUS.INTERNAL), true);
     assert.equal(grpcRetriable(['5xx', 'gateway-error'], GRPC_STATUS.UNAVAILABLE), false);
+  });
+});
+
+describe('httpStatusOfGrpc', () => {
+  it("maps every gRPC status as Envoy's grpcToHttpStatus does, and an unknown one to 500", () => {
+    const expected: Record<keyof typeof GRPC_STATUS, number> = {
+      OK: 200,
+      CANCELLED: 499,
+      UNKNOWN: 500,
+      INVALID_ARGUMENT: 400,
+      DEADLINE_EXCEEDED: 504,
+      NOT_FOUND: 404,
+      ALREADY_EXISTS: 409,
+      PERMISSION_DENIED: 403,
+      RESOURCE_EXHAUSTED: 429,
+      FAILED_PRECONDITION: 400,
+      ABORTED: 409,
+      OUT_OF_RANGE: 400,
+      UNIMPLEMENTED: 501,
+      INTERNAL: 500,
+      UNAVAILABLE: 503,
+      DATA_LOSS: 500,
+      UNAUTHENTICATED: 401,
+    };
+    for (const [name, code] of Object.entries(GRPC_STATUS))
+      assert.equal(httpStatusOfGrpc(code), expected[name as keyof typeof GRPC_STATUS], name);
+    assert.equal(httpStatusOfGrpc(42), 500);
   });
 });
