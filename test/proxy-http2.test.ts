@@ -324,6 +324,29 @@ describe('HTTP/2 through a gateway', () => {
     });
   }
 
+  it('logs a mesh error to an HTTP/2 client with what the hop did with its override, as for HTTP/1.1', async () => {
+    const h2 = await request(client, {
+      ':path': '/empty/h2',
+      'lanes-override': 'default/empty=v1',
+    });
+    assert.equal(h2.headers['x-lanes-error'], 'NO_HEALTHY_ENDPOINTS');
+    await new Promise<void>((resolve) => {
+      const s = net.connect(gw, '127.0.0.1');
+      s.on('data', () => {
+        s.destroy();
+        resolve();
+      });
+      s.write('GET /empty/h1 HTTP/1.1\r\nHost: x\r\nlanes-override: default/empty=v1\r\n\r\n');
+    });
+    const fields = (path: string) => {
+      const e = f.lines().find((l) => l.path === path);
+      return { error: e?.error, source: e?.overrideSource, rejected: e?.overrideRejected };
+    };
+    const expected = { error: 'NO_HEALTHY_ENDPOINTS', source: 'header', rejected: 'unsigned' };
+    assert.deepEqual(fields('/empty/h1'), expected);
+    assert.deepEqual(fields('/empty/h2'), expected);
+  });
+
   it('answers a plain HTTP/2 request the mesh cannot route with the text body and x-lanes-error', async () => {
     const a = await request(client, { ':path': '/nowhere' });
     assert.equal(a.status, 404);

@@ -31,7 +31,7 @@ import {
   type Verdict,
 } from './attempt.ts';
 import { GRPC_STATUS } from './grpc.ts';
-import { endToEnd } from './headers.ts';
+import { endToEnd, newTraceId } from './headers.ts';
 import { NO_BODY } from './http1/framing.ts';
 import type { Framing, ParseError, ResponseHead } from './http1/types.ts';
 import { errorName, H2_ERRORS } from './http2/frames.ts';
@@ -117,20 +117,17 @@ export interface ExchangeInit {
   readonly deadlineMs?: number | undefined;
   readonly delayMs: number | undefined;
   readonly responseOps: readonly HeaderOp[];
-  readonly log: AccessLogContext;
-}
-
-/** What the exchange logs about its request: the hop, plus the bytes of the head it read. */
-export interface AccessLogContext extends HopRecord {
-  readonly bytesIn: number;
-  readonly newTraceId: (header: string) => Record<string, string>;
+  /** What the exchange logs about its request (request-plan.ts's hopRecord). */
+  readonly log: HopRecord;
+  /** Bytes of the request head as received (the log's bytesIn adds the body's). */
+  readonly headBytes: number;
 }
 
 export class Exchange implements ResponseHandler {
   readonly #i: ExchangeInit;
   readonly downstream: ResponseSink;
   /** The hop as logged; a retry that took the fallback chain changes its lane. */
-  #log: AccessLogContext;
+  #log: HopRecord;
   /** The candidates attempts pick from: the decision's, or a fallback lane's after a reroute. */
   #candidates: readonly TableEndpoint[];
   readonly #tried = new Set<string>();
@@ -560,7 +557,7 @@ export class Exchange implements ResponseHandler {
     // what it knows itself (its own earlier attempts may have reached an app).
     headers.remove(DELIVERED_HEADER);
     if (peer) headers.set(DELIVERED_HEADER, this.#mayHaveDelivered ? 'unknown' : 'none');
-    applyHeaderOps(headers, this.#i.responseOps, this.#i.log.newTraceId);
+    applyHeaderOps(headers, this.#i.responseOps, newTraceId);
     let framing: Framing = head.framing;
     if (framing.kind === 'none') {
       framing = NO_BODY;
@@ -724,7 +721,7 @@ export class Exchange implements ResponseHandler {
     return {
       upstream: this.#upstream,
       status,
-      bytesIn: this.#log.bytesIn + this.#requestBytes,
+      bytesIn: this.#i.headBytes + this.#requestBytes,
       bytesOut: this.#responseBytes,
       error,
       attempts: this.#attempt,
