@@ -597,14 +597,13 @@ export class Http2Session {
   }
 
   #onSocketClose(): void {
-    const wasClosed = this.#closed;
     this.#closed = true;
     this.#failStreams(
       H2_ERRORS.CANCEL,
       'connection',
       `the connection closed${this.#closeError ? ` (${this.#closeError})` : ''}`,
     );
-    this.#events.onClose(wasClosed ? this.#closeError : (this.#closeError ?? undefined));
+    this.#events.onClose(this.#closeError);
   }
 
   // ------------------------------------------------------------------------------------------
