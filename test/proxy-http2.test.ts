@@ -50,6 +50,11 @@ spec: { selector: { app: peered }, ports: [{ port: 9000, name: grpc }] }
 ---
 apiVersion: v1
 kind: Service
+metadata: { name: mislabelled, namespace: default }
+spec: { selector: { app: mislabelled }, ports: [{ port: 9000, name: grpc }] }
+---
+apiVersion: v1
+kind: Service
 metadata: { name: limited, namespace: default }
 spec: { selector: { app: limited }, ports: [{ port: 9000, name: grpc }] }
 ---
@@ -78,6 +83,8 @@ spec:
     route: [{ destination: { host: limited } }]
   - match: [{ uri: { prefix: /empty } }]
     route: [{ destination: { host: empty } }]
+  - match: [{ uri: { prefix: /mislabelled } }]
+    route: [{ destination: { host: mislabelled } }]
   - match: [{ uri: { prefix: /rpc } }]
     route: [{ destination: { host: rpc } }]
 `;
@@ -228,6 +235,7 @@ describe('HTTP/2 through a gateway', () => {
     f.store.publish(
       table(MESH, [
         endpoint('web', webPort),
+        endpoint('mislabelled', webPort),
         endpoint('rpc', rpcPort),
         endpoint('limited', rpcPort),
         endpoint('peered', rpcPort),
@@ -345,6 +353,14 @@ describe('HTTP/2 through a gateway', () => {
     const expected = { error: 'NO_HEALTHY_ENDPOINTS', source: 'header', rejected: 'unsigned' };
     assert.deepEqual(fields('/empty/h1'), expected);
     assert.deepEqual(fields('/empty/h2'), expected);
+  });
+
+  it('tells a client whose upstream speaks only HTTP/1.1 behind a port named grpc what is wrong and what to change', async () => {
+    const a = await request(client, { ':path': '/mislabelled/x' });
+    assert.equal(a.status, 502);
+    assert.equal(a.headers['x-lanes-error'], 'UPSTREAM_CONNECT_FAILURE');
+    assert.match(a.body, /the peer answered in HTTP\/1\.x: it does not speak HTTP\/2/);
+    assert.match(a.body, /its Service port says HTTP\/2 \(port name or appProtocol/);
   });
 
   it('answers a plain HTTP/2 request the mesh cannot route with the text body and x-lanes-error', async () => {
