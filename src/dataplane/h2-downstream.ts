@@ -331,21 +331,27 @@ export class H2Downstream {
     const grpc = isGrpcContentType(view.header('content-type'));
     const sink = new H2Sink(stream, grpc);
     rs.sink = sink;
-    const fail = (code: ErrorCode, message: string, meta: ForwardMeta = NOWHERE) => {
-      const status = sink.error(errorDetails(core, { code, message }, meta, true));
-      this.#logLocal(view, startedAt, meta, status, code, sink.grpcStatus);
-    };
     const snapshot = core.snapshot;
     if (!snapshot) {
-      fail('NO_CONFIG', 'this proxy has not received a routing table yet');
+      this.#fail(sink, view, startedAt, {
+        code: 'NO_CONFIG',
+        message: 'this proxy has not received a routing table yet',
+      });
       return;
     }
     if (head.method === 'CONNECT') {
-      fail('CONNECT_UNSUPPORTED', 'CONNECT over HTTP/2 is not supported; use HTTP/1.1 CONNECT');
+      this.#fail(sink, view, startedAt, {
+        code: 'CONNECT_UNSUPPORTED',
+        message: 'CONNECT over HTTP/2 is not supported; use HTTP/1.1 CONNECT',
+      });
       return;
     }
     if (authority === '') {
-      fail('BAD_REQUEST', 'the request has neither :authority nor host');
+      this.#fail(sink, view, startedAt, {
+        code: 'BAD_REQUEST',
+        message:
+          'the request has neither :authority nor a host field: send the authority of the service it is for',
+      });
       return;
     }
     const plan = planRequest(core, snapshot, view, {
@@ -354,7 +360,7 @@ export class H2Downstream {
     });
     switch (plan.kind) {
       case 'error':
-        fail(plan.code, plan.message, errorMeta(plan));
+        this.#fail(sink, view, startedAt, plan, errorMeta(plan));
         return;
       case 'respond':
         this.#respond(stream, plan.decision);
@@ -410,6 +416,18 @@ export class H2Downstream {
       stream.write(body);
       stream.end();
     }
+  }
+
+  /** Answers a request stream with a mesh error, the way its client reads one, and logs it. */
+  #fail(
+    sink: H2Sink,
+    view: RawRequestView,
+    startedAt: number,
+    error: { readonly code: ErrorCode; readonly message: string },
+    meta: ForwardMeta = NOWHERE,
+  ): void {
+    const status = sink.error(errorDetails(this.#core, error, meta, true));
+    this.#logLocal(view, startedAt, meta, status, error.code, sink.grpcStatus);
   }
 
   /** `view` is undefined for a request whose head could not be read. */
