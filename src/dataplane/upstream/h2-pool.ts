@@ -285,8 +285,6 @@ export class H2Pool {
 
 /** One request as a stream on a pooled HTTP/2 connection. */
 export class H2Leg implements UpstreamLeg, StreamHandler {
-  readonly protocol = 'HTTP/2';
-  readonly reused = false;
   readonly #pooled: PooledSession;
   #stream: H2Stream | undefined;
   #handler: ResponseHandler | undefined;
