@@ -54,7 +54,7 @@ export type AttemptOutcome =
   | { readonly kind: 'reset'; readonly message: string; readonly stale: boolean }
   /** The per-try timeout passed with no response head. */
   | { readonly kind: 'timeout'; readonly message: string }
-  /** The upstream sent something that is not HTTP/1.1 the proxy can forward. */
+  /** The upstream sent a response the proxy cannot forward (malformed HTTP/1.1, or an HTTP/2 stream it reset as malformed). */
   | { readonly kind: 'protocol'; readonly message: string }
   /**
    * An HTTP/2 upstream refused the stream (REFUSED_STREAM, or a GOAWAY whose last stream is
