@@ -125,6 +125,7 @@ function metrics(): MetricsSnapshot {
           response_flags: '-',
           lane,
           lane_served: lane,
+          request_protocol: 'http',
         },
         service: `default/${svc(s)}`,
         requests: n,

@@ -252,6 +252,30 @@ spec:
     await f.close();
   });
 
+  it('a client that goes away before the answer is logged as DOWNSTREAM_CLOSED with 499, and the upstream request is dropped', async () => {
+    const held: http.ServerResponse[] = [];
+    let upstreamClosed = false;
+    const port = await app((req, res) => {
+      held.push(res);
+      req.socket.once('close', () => {
+        upstreamClosed = true;
+      });
+    });
+    const f = fixture();
+    f.store.publish(table(GATEWAY_YAML(ROUTE), [endpoint('app', port)]));
+    const client = net.connect(await f.gateway(), '127.0.0.1');
+    client.write('GET /gone HTTP/1.1\r\nHost: a\r\n\r\n');
+    for (let i = 0; i < 100 && held.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    // A reset, not a FIN: a client that only ends its side still gets its answer (half-close).
+    client.resetAndDestroy();
+    for (let i = 0; i < 100 && !upstreamClosed; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(upstreamClosed, 'the upstream connection of the abandoned request is closed');
+    const line = f.lines().find((l) => l.path === '/gone');
+    assert.equal(line?.error, 'DOWNSTREAM_CLOSED');
+    assert.equal(line?.status, 499);
+    await f.close();
+  });
+
   it('a refused connection is retried twice (Istio default) and then gives 502 UPSTREAM_CONNECT_FAILURE', async () => {
     const closed = net.createServer();
     const port = await listen(closed);

@@ -50,6 +50,11 @@ spec: { selector: { app: peered }, ports: [{ port: 9000, name: grpc }] }
 ---
 apiVersion: v1
 kind: Service
+metadata: { name: mislabelled, namespace: default }
+spec: { selector: { app: mislabelled }, ports: [{ port: 9000, name: grpc }] }
+---
+apiVersion: v1
+kind: Service
 metadata: { name: limited, namespace: default }
 spec: { selector: { app: limited }, ports: [{ port: 9000, name: grpc }] }
 ---
@@ -78,6 +83,8 @@ spec:
     route: [{ destination: { host: limited } }]
   - match: [{ uri: { prefix: /empty } }]
     route: [{ destination: { host: empty } }]
+  - match: [{ uri: { prefix: /mislabelled } }]
+    route: [{ destination: { host: mislabelled } }]
   - match: [{ uri: { prefix: /rpc } }]
     route: [{ destination: { host: rpc } }]
 `;
@@ -228,6 +235,7 @@ describe('HTTP/2 through a gateway', () => {
     f.store.publish(
       table(MESH, [
         endpoint('web', webPort),
+        endpoint('mislabelled', webPort),
         endpoint('rpc', rpcPort),
         endpoint('limited', rpcPort),
         endpoint('peered', rpcPort),
@@ -323,6 +331,37 @@ describe('HTTP/2 through a gateway', () => {
       assert.equal(a.body, '');
     });
   }
+
+  it('logs a mesh error to an HTTP/2 client with what the hop did with its override, as for HTTP/1.1', async () => {
+    const h2 = await request(client, {
+      ':path': '/empty/h2',
+      'lanes-override': 'default/empty=v1',
+    });
+    assert.equal(h2.headers['x-lanes-error'], 'NO_HEALTHY_ENDPOINTS');
+    await new Promise<void>((resolve) => {
+      const s = net.connect(gw, '127.0.0.1');
+      s.on('data', () => {
+        s.destroy();
+        resolve();
+      });
+      s.write('GET /empty/h1 HTTP/1.1\r\nHost: x\r\nlanes-override: default/empty=v1\r\n\r\n');
+    });
+    const fields = (path: string) => {
+      const e = f.lines().find((l) => l.path === path);
+      return { error: e?.error, source: e?.overrideSource, rejected: e?.overrideRejected };
+    };
+    const expected = { error: 'NO_HEALTHY_ENDPOINTS', source: 'header', rejected: 'unsigned' };
+    assert.deepEqual(fields('/empty/h1'), expected);
+    assert.deepEqual(fields('/empty/h2'), expected);
+  });
+
+  it('tells a client whose upstream speaks only HTTP/1.1 behind a port named grpc what is wrong and what to change', async () => {
+    const a = await request(client, { ':path': '/mislabelled/x' });
+    assert.equal(a.status, 502);
+    assert.equal(a.headers['x-lanes-error'], 'UPSTREAM_CONNECT_FAILURE');
+    assert.match(a.body, /the peer answered in HTTP\/1\.x: it does not speak HTTP\/2/);
+    assert.match(a.body, /its Service port says HTTP\/2 \(port name or appProtocol/);
+  });
 
   it('answers a plain HTTP/2 request the mesh cannot route with the text body and x-lanes-error', async () => {
     const a = await request(client, { ':path': '/nowhere' });

@@ -19,6 +19,11 @@ const timeout: AttemptOutcome = { kind: 'timeout', message: 'per try' };
 const protocol: AttemptOutcome = { kind: 'protocol', message: 'garbage' };
 const status = (n: number, peer?: { code: string; delivered: 'none' | 'unknown' }) =>
   ({ kind: 'response', status: n, ...(peer ? { peer } : {}) }) as AttemptOutcome;
+const grpc = (grpcStatus: number): AttemptOutcome => ({
+  kind: 'response',
+  status: 200,
+  grpcStatus,
+});
 const peerNotDelivered = status(502, { code: 'UPSTREAM_CONNECT_FAILURE', delivered: 'none' });
 const peerReset = status(502, { code: 'UPSTREAM_RESET', delivered: 'unknown' });
 
@@ -236,6 +241,47 @@ describe('classify: what an attempt outcome allows', () => {
       outlier: 'gateway-error',
       code: null,
     },
+    // gRPC: the app's trailers-only answer (HTTP 200, grpc-status in the head).
+    {
+      name: "an app's gRPC UNAVAILABLE is retried, a POST as it is, when the route's retryOn names unavailable",
+      outcome: grpc(14),
+      method: 'POST',
+      policy: policy(['unavailable']),
+      retry: true,
+      delivered: 'yes',
+      outlier: 'gateway-error',
+      code: null,
+    },
+    {
+      name: "an app's gRPC UNAVAILABLE is not re-sent by the default retries, and counts as a 503 against the endpoint",
+      outcome: grpc(14),
+      method: 'POST',
+      policy: DEFAULT_RETRIES,
+      retry: false,
+      delivered: 'yes',
+      outlier: 'gateway-error',
+      code: null,
+    },
+    {
+      name: "an app's gRPC INTERNAL is a 5xx for the outlier detector, and 5xx in retryOn (HTTP statuses) does not retry it",
+      outcome: grpc(13),
+      method: 'POST',
+      policy: policy(['5xx']),
+      retry: false,
+      delivered: 'yes',
+      outlier: 'http-5xx',
+      code: null,
+    },
+    {
+      name: "an app's gRPC NOT_FOUND is the app's own answer, a success for the outlier detector",
+      outcome: grpc(5),
+      method: 'POST',
+      policy: policy(['unavailable', 'internal']),
+      retry: false,
+      delivered: 'yes',
+      outlier: 'success',
+      code: null,
+    },
   ];
   for (const r of rows) {
     it(r.name, () => {
@@ -246,6 +292,17 @@ describe('classify: what an attempt outcome allows', () => {
       );
     });
   }
+
+  it('the outlier detector hears the status of a response, a gRPC status as the HTTP status Envoy maps it to, and none without a response', () => {
+    const heard = (o: AttemptOutcome) => classify(o, 'POST', DEFAULT_RETRIES).outlierStatus;
+    assert.equal(heard(status(500)), 500);
+    assert.equal(heard(peerNotDelivered), 502);
+    assert.equal(heard(grpc(14)), 503);
+    assert.equal(heard(grpc(4)), 504);
+    assert.equal(heard(grpc(8)), 429);
+    assert.equal(heard(connect), undefined);
+    assert.equal(heard(reset), undefined);
+  });
 
   it('a stale connection gets its free retry only for an idempotent method', () => {
     assert.equal(classify(stale, 'GET', DEFAULT_RETRIES).freeRetry, true);

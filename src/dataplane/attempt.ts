@@ -22,11 +22,19 @@
  *    rule 1 re-sends only idempotent requests: a GET in flight on an instance that dies is
  *    answered by another one.
  *
+ * A gRPC call's trailers-only answer (`grpc-status` in the head, HTTP 200) is the app's answer:
+ * its status is retried only when the route's own `retryOn` names it (`unavailable`, …) — then,
+ * as the route asked, even though the call is a POST; Istio's default retries list `unavailable`
+ * and `cancelled` but do not re-send a call the app answered (rule 1). The outlier detector hears
+ * it as the HTTP status the gRPC status stands for (Envoy's router does the same), so an instance
+ * that answers UNAVAILABLE counts as a 503.
+ *
  * The budget (`attempts`), the replay buffer (a body is re-sent only while all of it is
  * buffered) and whether the response already started are the exchange's to check.
  */
 import type { RetryPolicy } from '../core/compiler/table.ts';
 import type { ErrorCode } from '../core/engine/errors.ts';
+import { grpcRetriable, httpStatusOfGrpc } from './grpc.ts';
 import type { Outcome } from './upstream/outlier.ts';
 
 /** The code of an error the mesh produced (SPEC §4.4). */
@@ -46,7 +54,7 @@ export type AttemptOutcome =
   | { readonly kind: 'reset'; readonly message: string; readonly stale: boolean }
   /** The per-try timeout passed with no response head. */
   | { readonly kind: 'timeout'; readonly message: string }
-  /** The upstream sent something that is not HTTP/1.1 the proxy can forward. */
+  /** The upstream sent a response the proxy cannot forward (malformed HTTP/1.1, or an HTTP/2 stream it reset as malformed). */
   | { readonly kind: 'protocol'; readonly message: string }
   /**
    * An HTTP/2 upstream refused the stream (REFUSED_STREAM, or a GOAWAY whose last stream is
@@ -56,8 +64,14 @@ export type AttemptOutcome =
   /**
    * A response head. `peer`: it is the error response of the endpoint's own sidecar about its
    * attempt to reach the app (`x-lanes-error` with `x-lanes-delivered`), not the app's answer.
+   * `grpcStatus`: a gRPC call's head carried the app's `grpc-status` (a trailers-only answer).
    */
-  | { readonly kind: 'response'; readonly status: number; readonly peer?: PeerError };
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      readonly peer?: PeerError;
+      readonly grpcStatus?: number;
+    };
 
 export interface PeerError {
   /** The peer's `x-lanes-error`. */
@@ -80,6 +94,8 @@ export interface Verdict {
   readonly freeRetry: boolean;
   /** What the endpoint's outlier detector hears; undefined: nothing (not the endpoint's doing). */
   readonly outlier: Outcome | undefined;
+  /** The response status that goes with `outlier`; undefined when no response came. */
+  readonly outlierStatus: number | undefined;
   /** The client's error if this was the last attempt; null: the response itself is forwarded. */
   readonly code: ErrorCode | null;
 }
@@ -165,6 +181,7 @@ export function classify(outcome: AttemptOutcome, method: string, policy: RetryP
     retry: allowed && (delivered === 'no' || idempotent),
     freeRetry: freeRetry && idempotent,
     outlier,
+    outlierStatus: undefined,
     code,
   });
   switch (outcome.kind) {
@@ -210,13 +227,24 @@ export function classify(outcome: AttemptOutcome, method: string, policy: RetryP
         'UPSTREAM_RESET',
       );
     case 'response': {
-      const status = outcome.status;
-      const failure = outcome.peer ? peerFailure(outcome.peer) : undefined;
+      const { status, peer, grpcStatus } = outcome;
+      if (grpcStatus !== undefined && peer === undefined) {
+        const heard = httpStatusOfGrpc(grpcStatus);
+        return {
+          delivered: 'yes',
+          retry: !policy.defaulted && grpcRetriable(policy.retryOn, grpcStatus),
+          freeRetry: false,
+          outlier: statusOutcome(heard),
+          outlierStatus: heard,
+          code: null,
+        };
+      }
+      const failure = peer ? peerFailure(peer) : undefined;
       const allowed =
         statusAllows(status, policy) || (failure !== undefined && policyAllows(failure, policy));
       const delivered: Delivery =
-        outcome.peer === undefined ? 'yes' : outcome.peer.delivered === 'none' ? 'no' : 'maybe';
-      return verdict(delivered, allowed, statusOutcome(status), null);
+        peer === undefined ? 'yes' : peer.delivered === 'none' ? 'no' : 'maybe';
+      return { ...verdict(delivered, allowed, statusOutcome(status), null), outlierStatus: status };
     }
   }
 }

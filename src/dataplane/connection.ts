@@ -5,11 +5,10 @@
  * keep-alive connection is closed after the idle timeout.
  */
 import net from 'node:net';
-import { requestTraceId } from '../core/carriers/trace-context.ts';
 import { hostOnly, portOf } from '../core/compiler/hosts.ts';
 import type { ErrorCode } from '../core/engine/errors.ts';
 import { connectTarget } from '../core/engine/outbound.ts';
-import type { Decision, OverrideInfo, Respond, Tag } from '../core/engine/types.ts';
+import type { Respond } from '../core/engine/types.ts';
 import { reasonPhrase, writeError } from './error-response.ts';
 import { Exchange } from './exchange.ts';
 import { H2Downstream } from './h2-downstream.ts';
@@ -22,7 +21,13 @@ import type { ParseError, RequestEvents, RequestHead } from './http1/types.ts';
 import { PREFACE } from './http2/frames.ts';
 import type { ProxyCore } from './proxy.ts';
 import {
+  endLocalHop,
+  errorDetails,
+  errorMeta,
   exchangeInit,
+  type ForwardMeta,
+  hopRecord,
+  NOWHERE,
   type Plan,
   planRequest,
   type Target,
@@ -31,7 +36,6 @@ import {
 } from './request-plan.ts';
 import { RawRequestView } from './request-view.ts';
 import { Http1Sink } from './response-sink.ts';
-import { overrideOf } from './telemetry/access-log.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -283,16 +287,10 @@ export class DownstreamConnection implements RequestEvents {
     delivered: 'none' | 'unknown' = 'none',
   ): void {
     const status = writeError(this.socket, {
-      code,
-      message,
-      service: null,
-      lane: null,
-      fallback: [],
-      hop: this.#core.listenerName,
-      keepAlive: false,
+      ...errorDetails(this.#core, { code, message }, NOWHERE, false),
       delivered,
     });
-    this.#logLocal(undefined, undefined, status, code, startedAt, undefined, null, []);
+    this.#logLocal(undefined, undefined, startedAt, NOWHERE, status, code);
     this.socket.end();
   }
 
@@ -315,15 +313,10 @@ export class DownstreamConnection implements RequestEvents {
         ? new RawRequestView(head.method, '', head.target, head.rawHeaders)
         : new RawRequestView(head.method, target.authority, target.pathAndQuery, head.rawHeaders);
     if (!snapshot) {
-      this.#respondError(
-        head,
-        'NO_CONFIG',
-        'this proxy has not received a routing table yet',
-        undefined,
-        [],
-        startedAt,
-        view,
-      );
+      this.#respondError(head, view, startedAt, {
+        code: 'NO_CONFIG',
+        message: 'this proxy has not received a routing table yet',
+      });
       return;
     }
     if (head.method === 'CONNECT') {
@@ -331,36 +324,20 @@ export class DownstreamConnection implements RequestEvents {
       return;
     }
     if (typeof target === 'string') {
-      this.#respondError(head, 'BAD_REQUEST', target, undefined, [], startedAt, view);
+      this.#respondError(head, view, startedAt, { code: 'BAD_REQUEST', message: target });
       return;
     }
     if (head.expect === 'other') {
-      this.#respondError(
-        head,
-        'EXPECTATION_FAILED',
-        'only Expect: 100-continue is supported',
-        undefined,
-        [],
-        startedAt,
-        view,
-      );
+      this.#respondError(head, view, startedAt, {
+        code: 'EXPECTATION_FAILED',
+        message: 'only Expect: 100-continue is supported',
+      });
       return;
     }
     const plan = planRequest(core, snapshot, view, target);
     switch (plan.kind) {
       case 'error':
-        this.#respondError(
-          head,
-          plan.code,
-          plan.message,
-          plan.service,
-          plan.fallback,
-          startedAt,
-          view,
-          plan.tag,
-          plan.lane,
-          plan.override,
-        );
+        this.#respondError(head, view, startedAt, plan, errorMeta(plan));
         return;
       case 'respond':
         this.#respond(head, plan.decision, startedAt, view);
@@ -382,29 +359,20 @@ export class DownstreamConnection implements RequestEvents {
     const core = this.#core;
     const hop = core.hop;
     if (hop.kind !== 'outbound') {
-      this.#respondError(
-        head,
-        'CONNECT_UNSUPPORTED',
-        "CONNECT is accepted only by a sidecar's outbound side (the app's http_proxy); send requests to a gateway or an inbound side directly",
-        undefined,
-        [],
-        startedAt,
-        view,
-      );
+      this.#respondError(head, view, startedAt, {
+        code: 'CONNECT_UNSUPPORTED',
+        message:
+          "CONNECT is accepted only by a sidecar's outbound side (the app's http_proxy); send requests to a gateway or an inbound side directly",
+      });
       return;
     }
     const authority = head.target;
     const kind = connectTarget(core.snapshot!.table, hop.workload, authority);
     if (kind === 'registry-only') {
-      this.#respondError(
-        head,
-        'REGISTRY_ONLY',
-        `${hostOnly(authority)} is not a service of the mesh, and the mesh only allows its registry (Mesh spec.outboundTrafficPolicy.mode: REGISTRY_ONLY)`,
-        undefined,
-        [],
-        startedAt,
-        view,
-      );
+      this.#respondError(head, view, startedAt, {
+        code: 'REGISTRY_ONLY',
+        message: `${hostOnly(authority)} is not a service of the mesh, and the mesh only allows its registry (Mesh spec.outboundTrafficPolicy.mode: REGISTRY_ONLY)`,
+      });
       return;
     }
     const rest = this.detach();
@@ -413,7 +381,7 @@ export class DownstreamConnection implements RequestEvents {
     const tunnelView = new RawRequestView('CONNECT', authority, '', head.rawHeaders);
     if (kind === 'mesh') {
       this.socket.write(CONNECTED, 'latin1');
-      this.#logLocal(head, tunnelView, 200, null, startedAt, undefined, null, []);
+      this.#logLocal(head, tunnelView, startedAt, NOWHERE, 200, null);
       core.connections.add(
         new DownstreamConnection(this.socket, core, { authority, initial: rest }),
       );
@@ -448,44 +416,17 @@ export class DownstreamConnection implements RequestEvents {
     up.on('error', (error) => {
       clearTimeout(timer);
       if (connected) return;
-      const status = writeError(down, {
-        code: 'UPSTREAM_CONNECT_FAILURE',
-        message: `CONNECT to ${authority} (outside the mesh) failed: ${error.message}`,
-        service: null,
-        lane: null,
-        fallback: [],
-        hop: core.listenerName,
-        keepAlive: false,
-      });
-      this.#logLocal(
-        head,
-        tunnelView,
-        status,
-        'UPSTREAM_CONNECT_FAILURE',
-        startedAt,
-        undefined,
-        null,
-        [],
-      );
+      const code = 'UPSTREAM_CONNECT_FAILURE';
+      const message = `CONNECT to ${authority} (outside the mesh) failed: ${error.message}`;
+      const status = writeError(down, errorDetails(core, { code, message }, NOWHERE, false));
+      this.#logLocal(head, tunnelView, startedAt, NOWHERE, status, code);
       down.end();
     });
     up.on('close', () => {
       if (!connected) return;
       down.destroy();
       core.runtime.hops.end(
-        {
-          hop: 'outbound',
-          listener: core.listenerName,
-          method: 'CONNECT',
-          authority,
-          path: '',
-          tag: undefined,
-          service: null,
-          lane: null,
-          subset: null,
-          fallback: [],
-          startedAt,
-        },
+        hopRecord(core, { view: tunnelView, protocol: 'HTTP/1.1', startedAt }, NOWHERE, undefined),
         {
           upstream: `${host}:${port}`,
           status: 200,
@@ -561,51 +502,25 @@ export class DownstreamConnection implements RequestEvents {
       minor: head.minor,
     });
     this.socket.write(out + decision.body);
-    this.#logLocal(head, view, decision.status, null, startedAt, undefined, null, []);
-    this.#afterLocalAnswer(keepAlive);
+    this.#logLocal(head, view, startedAt, NOWHERE, decision.status, null);
+    this.#finishResponse(keepAlive);
   }
 
+  /** Answers with a mesh error; `meta` says where the request was going, when a decision said. */
   #respondError(
     head: RequestHead,
-    code: ErrorCode,
-    message: string,
-    service: string | undefined,
-    fallback: Extract<Decision, { kind: 'error' }>['fallback'],
-    startedAt: number,
     view: RawRequestView,
-    tag?: Tag,
-    lane?: string,
-    override?: OverrideInfo,
+    startedAt: number,
+    error: { readonly code: ErrorCode; readonly message: string },
+    meta: ForwardMeta = NOWHERE,
   ): void {
     // With a body on its way, answering early and closing is simpler and safer than draining it.
     const keepAlive = head.keepAlive && head.framing.kind === 'none';
     const status = writeError(this.socket, {
-      code,
-      message,
-      service,
-      lane: lane ?? tag?.lane,
-      fallback,
-      hop: this.#core.listenerName,
-      keepAlive,
+      ...errorDetails(this.#core, error, meta, keepAlive),
       minor: head.minor,
     });
-    this.#logLocal(
-      head,
-      view,
-      status,
-      code,
-      startedAt,
-      tag,
-      service ?? null,
-      fallback,
-      lane ?? null,
-      override,
-    );
-    this.#afterLocalAnswer(keepAlive);
-  }
-
-  /** After answering without forwarding. */
-  #afterLocalAnswer(keepAlive: boolean): void {
+    this.#logLocal(head, view, startedAt, meta, status, error.code);
     this.#finishResponse(keepAlive);
   }
 
@@ -613,41 +528,16 @@ export class DownstreamConnection implements RequestEvents {
   #logLocal(
     head: RequestHead | undefined,
     view: RawRequestView | undefined,
+    startedAt: number,
+    meta: ForwardMeta,
     status: number,
     error: ErrorCode | null,
-    startedAt: number,
-    tag: Tag | undefined,
-    service: string | null,
-    fallback: Extract<Decision, { kind: 'error' }>['fallback'],
-    lane: string | null = null,
-    override?: OverrideInfo,
   ): void {
-    const core = this.#core;
-    core.runtime.hops.end(
-      {
-        hop: core.hop.kind,
-        listener: core.listenerName,
-        method: head?.method ?? '',
-        authority: view?.authority ?? '',
-        path: view?.path ?? '',
-        tag,
-        service,
-        lane,
-        subset: null,
-        fallback,
-        ...overrideOf(override),
-        startedAt,
-        traceId: view ? requestTraceId((name) => view.header(name)) : undefined,
-      },
-      {
-        upstream: null,
-        status,
-        bytesIn: head?.headBytes ?? 0,
-        bytesOut: 0,
-        error,
-        attempts: 0,
-      },
-    );
+    endLocalHop(this.#core, { view, protocol: 'HTTP/1.1', startedAt }, meta, {
+      status,
+      error,
+      bytesIn: head?.headBytes ?? 0,
+    });
   }
 
   onBody(chunk: Buffer): void {

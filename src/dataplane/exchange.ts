@@ -30,8 +30,8 @@ import {
   peerErrorOf,
   type Verdict,
 } from './attempt.ts';
-import { grpcRetriable } from './grpc.ts';
-import { endToEnd } from './headers.ts';
+import { GRPC_STATUS } from './grpc.ts';
+import { endToEnd, newTraceId } from './headers.ts';
 import { NO_BODY } from './http1/framing.ts';
 import type { Framing, ParseError, ResponseHead } from './http1/types.ts';
 import { errorName, H2_ERRORS } from './http2/frames.ts';
@@ -117,20 +117,17 @@ export interface ExchangeInit {
   readonly deadlineMs?: number | undefined;
   readonly delayMs: number | undefined;
   readonly responseOps: readonly HeaderOp[];
-  readonly log: AccessLogContext;
-}
-
-/** What the exchange logs about its request: the hop, plus the bytes of the head it read. */
-export interface AccessLogContext extends HopRecord {
-  readonly bytesIn: number;
-  readonly newTraceId: (header: string) => Record<string, string>;
+  /** What the exchange logs about its request (request-plan.ts's hopRecord). */
+  readonly log: HopRecord;
+  /** Bytes of the request head as received (the log's bytesIn adds the body's). */
+  readonly headBytes: number;
 }
 
 export class Exchange implements ResponseHandler {
   readonly #i: ExchangeInit;
   readonly downstream: ResponseSink;
   /** The hop as logged; a retry that took the fallback chain changes its lane. */
-  #log: AccessLogContext;
+  #log: HopRecord;
   /** The candidates attempts pick from: the decision's, or a fallback lane's after a reroute. */
   #candidates: readonly TableEndpoint[];
   readonly #tried = new Set<string>();
@@ -166,8 +163,11 @@ export class Exchange implements ResponseHandler {
   #lastError: string | undefined;
   /** Some attempt may have reached the application (what `x-lanes-delivered` then says). */
   #mayHaveDelivered = false;
-  /** What the outlier detector hears once the forwarded response is complete. */
-  #responseOutlier: Verdict['outlier'] = 'success';
+  /**
+   * The verdict on the forwarded response's head, when it needed one (a success needs none):
+   * what the outlier detector hears once the response is complete.
+   */
+  #responseVerdict: Verdict | undefined;
   /** Retries that took the fallback chain, for the access log. */
   #rerouted: string | undefined;
   /** The destination whose retry slot this exchange holds (connectionPool.http.maxRetries). */
@@ -239,7 +239,7 @@ export class Exchange implements ResponseHandler {
     this.#cancelAcquire?.();
     this.#leg?.drop();
     this.#leg = undefined;
-    this.#finish(reason === 'BAD_REQUEST' ? 400 : 499, reason, false, true);
+    this.#finish(statusOf(reason), reason, false, true);
   }
 
   /** Whether part of the response already went to the client (then only a reset can follow). */
@@ -519,18 +519,21 @@ export class Exchange implements ResponseHandler {
     const lower: string[] = new Array(names.length >> 1);
     for (let i = 0; i < lower.length; i++) lower[i] = names[i * 2]!.toLowerCase();
     clearTimeout(this.#tryTimer);
-    // Success needs no verdict; anything from 400 on may be retried or count against the endpoint.
+    // Success needs no verdict; anything from 400 on, or a gRPC status other than OK in the head,
+    // may be retried or count against the endpoint.
     let peer: PeerError | undefined;
-    this.#responseOutlier = 'success';
+    this.#responseVerdict = undefined;
     // A gRPC mesh error of the endpoint's own sidecar is a trailers-only HTTP 200: it is judged by
     // the HTTP status its code stands for, so an instance that died is retried as over HTTP/1.1.
+    // The app's own trailers-only answer is judged by its grpc-status (attempt.ts).
     const grpcTrailersOnly = this.#i.grpc && head.framing.kind === 'none';
     const judged = grpcTrailersOnly ? this.#grpcPeerStatus(status, names, lower) : status;
-    if (grpcTrailersOnly && judged === status && this.#grpcRetry(names, lower)) return;
-    if (judged >= 400) {
+    const grpcStatus =
+      grpcTrailersOnly && judged === status ? grpcStatusIn(names, lower) : undefined;
+    if (judged >= 400 || (grpcStatus !== undefined && grpcStatus !== GRPC_STATUS.OK)) {
       peer = this.#peerError(judged, names, lower);
       const verdict = classify(
-        { kind: 'response', status: judged, peer },
+        { kind: 'response', status: judged, peer, grpcStatus },
         this.#i.method,
         this.#i.retries,
       );
@@ -538,12 +541,12 @@ export class Exchange implements ResponseHandler {
       if (verdict.retry && this.#mayRetry()) {
         // Discard this response (close its connection: its body is unread) and try again.
         this.#dropConnection();
-        this.#recordOutcome(verdict.outlier, status);
-        this.#lastError = `${this.#upstream} answered ${status}${peer ? ` ${peer.code}` : ''}`;
+        this.#recordOutcome(verdict.outlier, verdict.outlierStatus);
+        this.#lastError = `${this.#upstream} answered ${grpcStatus !== undefined ? `grpc-status ${grpcStatus}` : status}${peer ? ` ${peer.code}` : ''}`;
         this.#retryAfterBackoff();
         return;
       }
-      this.#responseOutlier = verdict.outlier;
+      this.#responseVerdict = verdict;
     } else {
       this.#mayHaveDelivered = true;
     }
@@ -554,7 +557,7 @@ export class Exchange implements ResponseHandler {
     // what it knows itself (its own earlier attempts may have reached an app).
     headers.remove(DELIVERED_HEADER);
     if (peer) headers.set(DELIVERED_HEADER, this.#mayHaveDelivered ? 'unknown' : 'none');
-    applyHeaderOps(headers, this.#i.responseOps, this.#i.log.newTraceId);
+    applyHeaderOps(headers, this.#i.responseOps, newTraceId);
     let framing: Framing = head.framing;
     if (framing.kind === 'none') {
       framing = NO_BODY;
@@ -575,26 +578,6 @@ export class Exchange implements ResponseHandler {
       upgraded ? this.#i.upgrade : undefined,
     );
     if (upgraded) this.#tunnel();
-  }
-
-  /**
-   * A trailers-only gRPC answer whose grpc-status Istio's gRPC retryOn policies name (cancelled,
-   * deadline-exceeded, internal, resource-exhausted, unavailable): dropped and tried again.
-   */
-  #grpcRetry(names: readonly string[], lower: readonly string[]): boolean {
-    const value = fieldOf(names, lower, 'grpc-status');
-    const grpcStatus = value === undefined ? 0 : Number(value);
-    if (grpcStatus === 0 || !grpcRetriable(this.#i.retries.retryOn, grpcStatus)) return false;
-    // The app answered, so Istio's default retries (which list `unavailable` and `cancelled`)
-    // never re-send it (rule 1 of attempt.ts); a route whose retryOn names the status asked for
-    // exactly this retry of a gRPC call, which is always a POST.
-    if (this.#i.retries.defaulted || !this.#mayRetry()) return false;
-    this.#mayHaveDelivered = true;
-    this.#dropConnection();
-    this.#recordOutcome('http-5xx', 200);
-    this.#lastError = `${this.#upstream} answered grpc-status ${grpcStatus}`;
-    this.#retryAfterBackoff();
-    return true;
   }
 
   #keepAliveAfter(head: ResponseHead): boolean {
@@ -625,7 +608,9 @@ export class Exchange implements ResponseHandler {
     // The upstream connection can carry the next exchange only if this request was sent whole.
     leg.release(this.#requestDone);
     this.#i.sink.end(trailers);
-    this.#recordOutcome(this.#responseOutlier, this.#status);
+    const verdict = this.#responseVerdict;
+    if (verdict) this.#recordOutcome(verdict.outlier, verdict.outlierStatus);
+    else this.#recordOutcome('success', this.#status);
     const keepAlive = this.#i.clientKeepAlive && this.#requestDone && framing.kind !== 'close';
     this.#finish(this.#status, null, keepAlive);
   }
@@ -661,10 +646,6 @@ export class Exchange implements ResponseHandler {
     });
   }
 
-  /**
-   * The endpoint's own sidecar answered for its app (mesh endpoints only: a fixed target is an
-   * app or an external host, whose headers mean nothing to the mesh).
-   */
   /** The HTTP status of a peer sidecar's gRPC mesh error (its x-lanes-error), else `status`. */
   #grpcPeerStatus(status: number, names: readonly string[], lower: readonly string[]): number {
     const code = fieldOf(names, lower, ERROR_HEADER);
@@ -673,6 +654,10 @@ export class Exchange implements ResponseHandler {
     return statusOf(code as ErrorCode);
   }
 
+  /**
+   * The endpoint's own sidecar answered for its app (mesh endpoints only: a fixed target is an
+   * app or an external host, whose headers mean nothing to the mesh).
+   */
   #peerError(status: number, names: readonly string[], lower: readonly string[]) {
     if (status < 500 || this.#i.target.kind !== 'endpoints') return undefined;
     return peerErrorOf(
@@ -736,7 +721,7 @@ export class Exchange implements ResponseHandler {
     return {
       upstream: this.#upstream,
       status,
-      bytesIn: this.#log.bytesIn + this.#requestBytes,
+      bytesIn: this.#i.headBytes + this.#requestBytes,
       bytesOut: this.#responseBytes,
       error,
       attempts: this.#attempt,
@@ -751,12 +736,7 @@ export class Exchange implements ResponseHandler {
   }
 
   /** `detached`: the downstream connection is taken care of by someone else (tunnel, abort). */
-  #finish(
-    status: number,
-    error: ErrorCode | 'DOWNSTREAM_CLOSED' | null,
-    keepAlive: boolean,
-    detached = false,
-  ): void {
+  #finish(status: number, error: ErrorCode | null, keepAlive: boolean, detached = false): void {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#routeTimer);
@@ -778,6 +758,14 @@ export class Exchange implements ResponseHandler {
     this.#i.runtime.hops.end(this.#log, this.#outcome(status, error, event));
     if (!detached) this.#i.down.exchangeDone(keepAlive);
   }
+}
+
+/** The `grpc-status` a response head carries, as a number; undefined when it carries none. */
+function grpcStatusIn(names: readonly string[], lower: readonly string[]): number | undefined {
+  const value = fieldOf(names, lower, 'grpc-status');
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** The value of the first field named `name` (lower case). */

@@ -70,6 +70,8 @@ export function grpcStatusOf(code: ErrorCode): GrpcStatusName {
       return 'RESOURCE_EXHAUSTED';
     case 'OVERRIDE_INVALID':
       return 'INVALID_ARGUMENT';
+    case 'DOWNSTREAM_CLOSED':
+      return 'CANCELLED';
     case 'BAD_REQUEST':
     case 'UPSTREAM_PROTOCOL_ERROR':
     case 'EXPECTATION_FAILED':
@@ -77,6 +79,44 @@ export function grpcStatusOf(code: ErrorCode): GrpcStatusName {
       return 'INTERNAL';
     default:
       return assertNever(code);
+  }
+}
+
+/**
+ * The HTTP status a gRPC status stands for when a proxy judges an upstream by it: Envoy's
+ * `Grpc::Utility::grpcToHttpStatus` (Google's API design guide, "Handling errors"), which its
+ * router hands the outlier detector for a `grpc-status` in a response head.
+ */
+export function httpStatusOfGrpc(status: number): number {
+  switch (status) {
+    case GRPC_STATUS.OK:
+      return 200;
+    case GRPC_STATUS.CANCELLED:
+      return 499;
+    case GRPC_STATUS.INVALID_ARGUMENT:
+    case GRPC_STATUS.FAILED_PRECONDITION:
+    case GRPC_STATUS.OUT_OF_RANGE:
+      return 400;
+    case GRPC_STATUS.DEADLINE_EXCEEDED:
+      return 504;
+    case GRPC_STATUS.NOT_FOUND:
+      return 404;
+    case GRPC_STATUS.ALREADY_EXISTS:
+    case GRPC_STATUS.ABORTED:
+      return 409;
+    case GRPC_STATUS.PERMISSION_DENIED:
+      return 403;
+    case GRPC_STATUS.RESOURCE_EXHAUSTED:
+      return 429;
+    case GRPC_STATUS.UNIMPLEMENTED:
+      return 501;
+    case GRPC_STATUS.UNAVAILABLE:
+      return 503;
+    case GRPC_STATUS.UNAUTHENTICATED:
+      return 401;
+    default:
+      // UNKNOWN, INTERNAL, DATA_LOSS, and codes the spec does not define.
+      return 500;
   }
 }
 

@@ -5,9 +5,8 @@
  * clients as trailers-only answers with a `grpc-status`; others get the usual text body.
  */
 import type net from 'node:net';
-import { requestTraceId } from '../core/carriers/trace-context.ts';
 import { type ErrorCode, statusOf } from '../core/engine/errors.ts';
-import type { FallbackStep, Respond, Tag } from '../core/engine/types.ts';
+import type { Respond } from '../core/engine/types.ts';
 import { DELIVERED_HEADER, ERROR_HEADER } from './attempt.ts';
 import { type ErrorDetails, errorBody } from './error-response.ts';
 import { type Downstream, Exchange } from './exchange.ts';
@@ -24,7 +23,17 @@ import {
   type StreamHandler,
 } from './http2/session.ts';
 import type { ProxyCore } from './proxy.ts';
-import { exchangeInit, planRequest, upstreamFields, upstreamProtocol } from './request-plan.ts';
+import {
+  endLocalHop,
+  errorDetails,
+  errorMeta,
+  exchangeInit,
+  type ForwardMeta,
+  NOWHERE,
+  planRequest,
+  upstreamFields,
+  upstreamProtocol,
+} from './request-plan.ts';
 import { RawRequestView } from './request-view.ts';
 import type { ResponseSink } from './response-sink.ts';
 
@@ -303,12 +312,12 @@ export class H2Downstream {
       : undefined;
     if (code === 'HEADERS_TOO_LARGE') {
       const sink = new H2Sink(stream, false);
-      const status = sink.error(this.#details(code, message, undefined, [], undefined));
-      this.#logLocal(view, status, code, startedAt, undefined, null, [], undefined);
+      const status = sink.error(errorDetails(this.#core, { code, message }, NOWHERE, true));
+      this.#logLocal(view, startedAt, NOWHERE, status, code, undefined);
       return;
     }
     // Malformed: the session has reset the stream already; the log says why.
-    this.#logLocal(view, 400, code, startedAt, undefined, null, [], undefined);
+    this.#logLocal(view, startedAt, NOWHERE, statusOf(code), code, undefined);
   }
 
   #onRequest(stream: H2Stream, head: H2RequestHead): void {
@@ -322,21 +331,27 @@ export class H2Downstream {
     const grpc = isGrpcContentType(view.header('content-type'));
     const sink = new H2Sink(stream, grpc);
     rs.sink = sink;
-    const fail = (code: ErrorCode, message: string) => {
-      const status = sink.error(this.#details(code, message, undefined, [], undefined));
-      this.#logLocal(view, status, code, startedAt, undefined, null, [], sink.grpcStatus);
-    };
     const snapshot = core.snapshot;
     if (!snapshot) {
-      fail('NO_CONFIG', 'this proxy has not received a routing table yet');
+      this.#fail(sink, view, startedAt, {
+        code: 'NO_CONFIG',
+        message: 'this proxy has not received a routing table yet',
+      });
       return;
     }
     if (head.method === 'CONNECT') {
-      fail('CONNECT_UNSUPPORTED', 'CONNECT over HTTP/2 is not supported; use HTTP/1.1 CONNECT');
+      this.#fail(sink, view, startedAt, {
+        code: 'CONNECT_UNSUPPORTED',
+        message: 'CONNECT over HTTP/2 is not supported; use HTTP/1.1 CONNECT',
+      });
       return;
     }
     if (authority === '') {
-      fail('BAD_REQUEST', 'the request has neither :authority nor host');
+      this.#fail(sink, view, startedAt, {
+        code: 'BAD_REQUEST',
+        message:
+          'the request has neither :authority nor a host field: send the authority of the service it is for',
+      });
       return;
     }
     const plan = planRequest(core, snapshot, view, {
@@ -344,32 +359,12 @@ export class H2Downstream {
       pathAndQuery: head.path,
     });
     switch (plan.kind) {
-      case 'error': {
-        const status = sink.error(
-          this.#details(
-            plan.code,
-            plan.message,
-            plan.service,
-            plan.fallback,
-            plan.lane ?? plan.tag?.lane,
-          ),
-        );
-        this.#logLocal(
-          view,
-          status,
-          plan.code,
-          startedAt,
-          plan.tag,
-          plan.service ?? null,
-          plan.fallback,
-          sink.grpcStatus,
-          plan.lane ?? null,
-        );
+      case 'error':
+        this.#fail(sink, view, startedAt, plan, errorMeta(plan));
         return;
-      }
       case 'respond':
         this.#respond(stream, plan.decision);
-        this.#logLocal(view, plan.decision.status, null, startedAt, undefined, null, [], undefined);
+        this.#logLocal(view, startedAt, NOWHERE, plan.decision.status, null, undefined);
         return;
       case 'forward':
         break;
@@ -423,62 +418,33 @@ export class H2Downstream {
     }
   }
 
-  #details(
-    code: ErrorCode,
-    message: string,
-    service: string | undefined,
-    fallback: readonly FallbackStep[],
-    lane: string | undefined,
-  ): ErrorDetails {
-    return {
-      code,
-      message,
-      service,
-      lane,
-      fallback,
-      hop: this.#core.listenerName,
-      keepAlive: true,
-    };
+  /** Answers a request stream with a mesh error, the way its client reads one, and logs it. */
+  #fail(
+    sink: H2Sink,
+    view: RawRequestView,
+    startedAt: number,
+    error: { readonly code: ErrorCode; readonly message: string },
+    meta: ForwardMeta = NOWHERE,
+  ): void {
+    const status = sink.error(errorDetails(this.#core, error, meta, true));
+    this.#logLocal(view, startedAt, meta, status, error.code, sink.grpcStatus);
   }
 
+  /** `view` is undefined for a request whose head could not be read. */
   #logLocal(
     view: RawRequestView | undefined,
+    startedAt: number,
+    meta: ForwardMeta,
     status: number,
     error: ErrorCode | null,
-    startedAt: number,
-    tag: Tag | undefined,
-    service: string | null,
-    fallback: readonly FallbackStep[],
     grpcStatus: number | undefined,
-    lane: string | null = null,
   ): void {
-    const core = this.#core;
-    core.runtime.hops.end(
-      {
-        hop: core.hop.kind,
-        listener: core.listenerName,
-        method: view?.method ?? '',
-        authority: view?.authority ?? '',
-        path: view?.path ?? '',
-        tag,
-        service,
-        lane,
-        subset: null,
-        fallback,
-        startedAt,
-        traceId: view ? requestTraceId((name) => view.header(name)) : undefined,
-        protocol: 'HTTP/2',
-      },
-      {
-        upstream: null,
-        status,
-        bytesIn: 0,
-        bytesOut: 0,
-        error,
-        attempts: 0,
-        ...(grpcStatus === undefined ? {} : { grpcStatus }),
-      },
-    );
+    endLocalHop(this.#core, { view, protocol: 'HTTP/2', startedAt }, meta, {
+      status,
+      error,
+      bytesIn: 0,
+      grpcStatus,
+    });
   }
 }
 

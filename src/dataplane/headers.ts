@@ -4,6 +4,7 @@
  * Proxy-*) and the decision's operations are applied in order; http1/serialize.ts writes the
  * head from the result. No header object is built per request.
  */
+import { RANDOM_IDS, traceStartFields } from '../core/carriers/trace-context.ts';
 import { type HeaderTarget, joinFieldValues } from '../core/engine/apply-ops.ts';
 import { isHopByHop } from '../util/hop-by-hop.ts';
 
@@ -90,4 +91,9 @@ export function endToEnd(
     list.push(raw[j * 2]!, name, raw[j * 2 + 1]!);
   }
   return list;
+}
+
+/** Ids a proxy creates for `ensure-trace-id` operations (random, as a tracer would). */
+export function newTraceId(header: string): Record<string, string> {
+  return traceStartFields(header, RANDOM_IDS);
 }

@@ -1,15 +1,11 @@
 /**
  * What happens to a request once its head is read, whatever protocol carried it: the decision
  * engine's answer turned into a plan (answer with an error, answer directly, or forward to an
- * upstream with this request), and the request the upstream gets. The HTTP/1.1 connection and
- * the HTTP/2 streams both run it, so a hop routes the same way in both.
+ * upstream with this request), the request the upstream gets, and the hop's log record whether it
+ * was forwarded or answered here. The HTTP/1.1 connection and the HTTP/2 streams both run it, so
+ * a hop routes, and is logged, the same way in both.
  */
-import {
-  newTraceparent,
-  RANDOM_IDS,
-  requestTraceId,
-  traceStartFields,
-} from '../core/carriers/trace-context.ts';
+import { newTraceparent, requestTraceId } from '../core/carriers/trace-context.ts';
 import { hostOnly, portOf } from '../core/compiler/hosts.ts';
 import type { PortProtocol, UpstreamPolicy } from '../core/compiler/table.ts';
 import { applyHeaderOps } from '../core/engine/apply-ops.ts';
@@ -25,19 +21,15 @@ import type {
   Tag,
 } from '../core/engine/types.ts';
 import type { Snapshot } from './config.ts';
-import type { AccessLogContext, Downstream, ExchangeInit, UpstreamTarget } from './exchange.ts';
+import type { ErrorDetails } from './error-response.ts';
+import type { Downstream, ExchangeInit, UpstreamTarget } from './exchange.ts';
 import { grpcTimeoutMs, isGrpcContentType } from './grpc.ts';
-import { endToEnd, type HeaderList } from './headers.ts';
+import { endToEnd, type HeaderList, newTraceId } from './headers.ts';
 import type { ProxyCore } from './proxy.ts';
 import type { RawRequestView } from './request-view.ts';
 import type { ResponseSink } from './response-sink.ts';
-import { overrideOf } from './telemetry/access-log.ts';
+import { chosenByOverride, type HopRecord } from './telemetry/access-log.ts';
 import type { UpstreamRequest } from './upstream/leg.ts';
-
-/** Ids a proxy creates for `ensure-trace-id` operations. */
-export function newTraceId(header: string): Record<string, string> {
-  return traceStartFields(header, RANDOM_IDS);
-}
 
 export interface Target {
   readonly authority: string;
@@ -55,17 +47,20 @@ export interface ForwardMeta {
   readonly override: OverrideInfo | undefined;
 }
 
+/** A request the decision refused: the mesh error its client gets. */
+export interface ErrorPlan {
+  readonly kind: 'error';
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly service: string | undefined;
+  readonly fallback: readonly FallbackStep[];
+  readonly tag: Tag | undefined;
+  readonly lane: string | undefined;
+  readonly override: OverrideInfo | undefined;
+}
+
 export type Plan =
-  | {
-      readonly kind: 'error';
-      readonly code: ErrorCode;
-      readonly message: string;
-      readonly service: string | undefined;
-      readonly fallback: readonly FallbackStep[];
-      readonly tag: Tag | undefined;
-      readonly lane: string | undefined;
-      readonly override: OverrideInfo | undefined;
-    }
+  | ErrorPlan
   | { readonly kind: 'respond'; readonly decision: Respond }
   | {
       readonly kind: 'forward';
@@ -101,6 +96,113 @@ function applyRewrite(decision: Forward, target: Target): Target {
 /** What the log says of a request sent to no service of the mesh (the local app, a passthrough). */
 function outsideServices(tag: Tag | undefined, override: OverrideInfo | undefined): ForwardMeta {
   return { service: null, lane: null, subset: null, fallback: [], tag, override };
+}
+
+/** What the log says of a request the proxy answered before any decision: it went nowhere. */
+export const NOWHERE: ForwardMeta = Object.freeze(outsideServices(undefined, undefined));
+
+/** What the log says of a request a decision refused: where it was going, and why not. */
+export function errorMeta(plan: ErrorPlan): ForwardMeta {
+  return {
+    service: plan.service ?? null,
+    lane: plan.lane ?? null,
+    subset: null,
+    fallback: plan.fallback,
+    tag: plan.tag,
+    override: plan.override,
+  };
+}
+
+/** How a request arrived at this hop, for its log record. */
+export interface Arrival {
+  /** The request as the client sent it; undefined for a head that could not be read. */
+  readonly view: RawRequestView | undefined;
+  readonly protocol: 'HTTP/1.1' | 'HTTP/2';
+  /** `runtime.now()` when its head arrived (or began to). */
+  readonly startedAt: number;
+}
+
+/**
+ * The log record of one request at this hop, whether an exchange forwarded it or the proxy
+ * answered it itself: the same fields, the override's included, over either protocol.
+ */
+export function hopRecord(
+  core: ProxyCore,
+  arrival: Arrival,
+  meta: ForwardMeta,
+  traceId: string | undefined,
+): HopRecord {
+  const view = arrival.view;
+  return {
+    hop: core.hop.kind,
+    listener: core.listenerName,
+    method: view?.method ?? '',
+    authority: view?.authority ?? '',
+    path: view?.path ?? '',
+    tag: meta.tag,
+    service: meta.service,
+    lane: meta.lane,
+    subset: meta.subset,
+    fallback: meta.fallback,
+    startedAt: arrival.startedAt,
+    overridden: chosenByOverride(meta.override),
+    traceId,
+    override: meta.override,
+    protocol: arrival.protocol === 'HTTP/2' ? 'HTTP/2' : undefined,
+  };
+}
+
+/** How the proxy answered a request itself, for the log. */
+export interface LocalAnswer {
+  readonly status: number;
+  readonly error: ErrorCode | null;
+  /** Bytes of the request head as received (0 where the protocol does not count them). */
+  readonly bytesIn: number;
+  /** gRPC calls: the status the client got. */
+  readonly grpcStatus?: number | undefined;
+}
+
+/**
+ * Ends the hop of a request the proxy answered itself (a mesh error, a direct response, a tunnel
+ * it opened), over either protocol.
+ */
+export function endLocalHop(
+  core: ProxyCore,
+  arrival: Arrival,
+  meta: ForwardMeta,
+  answer: LocalAnswer,
+): void {
+  const view = arrival.view;
+  core.runtime.hops.end(
+    hopRecord(core, arrival, meta, view ? requestTraceId((name) => view.header(name)) : undefined),
+    {
+      upstream: null,
+      status: answer.status,
+      bytesIn: answer.bytesIn,
+      bytesOut: 0,
+      error: answer.error,
+      attempts: 0,
+      grpcStatus: answer.grpcStatus,
+    },
+  );
+}
+
+/** The mesh error for a request the hop answers itself, as its client is told. */
+export function errorDetails(
+  core: ProxyCore,
+  error: { readonly code: ErrorCode; readonly message: string },
+  meta: ForwardMeta,
+  keepAlive: boolean,
+): ErrorDetails {
+  return {
+    code: error.code,
+    message: error.message,
+    service: meta.service,
+    lane: meta.lane ?? meta.tag?.lane,
+    fallback: meta.fallback,
+    hop: core.listenerName,
+    keepAlive,
+  };
 }
 
 /** The plan for one request whose head is read and checked. */
@@ -284,24 +386,12 @@ export function exchangeInit(
   let deadlineMs = grpc ? grpcTimeoutMs(a.view.header('grpc-timeout')) : undefined;
   if (deadlineMs !== undefined && timeoutMs !== undefined && timeoutMs > 0)
     deadlineMs = Math.min(deadlineMs, timeoutMs);
-  const log: AccessLogContext = {
-    hop: core.hop.kind,
-    listener: core.listenerName,
-    method: a.request.method,
-    authority: a.view.authority,
-    path: a.view.path,
-    tag: plan.meta.tag,
-    service: plan.meta.service,
-    lane: plan.meta.lane,
-    subset: plan.meta.subset,
-    fallback: plan.meta.fallback,
-    ...overrideOf(plan.meta.override),
-    startedAt: a.startedAt,
-    traceId: requestTraceId((name) => a.request.headers.get(name)),
-    bytesIn: a.bytesIn,
-    newTraceId,
-    ...(a.sink.protocol === 'HTTP/2' ? { protocol: 'HTTP/2' as const } : {}),
-  };
+  const log = hopRecord(
+    core,
+    { view: a.view, protocol: a.sink.protocol, startedAt: a.startedAt },
+    plan.meta,
+    requestTraceId((name) => a.request.headers.get(name)),
+  );
   return {
     runtime: core.runtime,
     down: a.down,
@@ -321,5 +411,6 @@ export function exchangeInit(
     delayMs: decision?.delayMs,
     responseOps: decision?.responseOps ?? NO_OPS,
     log,
+    headBytes: a.bytesIn,
   };
 }

@@ -133,6 +133,7 @@ function series(labels: Partial<HopLabels>, service: string, requests: number): 
       response_flags: '-',
       lane: 'v2',
       lane_served: 'v2',
+      request_protocol: 'http',
       ...labels,
     },
     service,

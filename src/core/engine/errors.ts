@@ -1,6 +1,8 @@
 /**
  * Errors the mesh itself produces (SPEC §4.4), distinct from the application's own: each has a
- * stable code sent as `x-lanes-error` and an HTTP status. README documents the table.
+ * stable code sent as `x-lanes-error` and an HTTP status. README documents the table. One code,
+ * DOWNSTREAM_CLOSED, is never sent (nobody is left to read it): it is how the access log and the
+ * metrics name a hop the client abandoned.
  */
 export const ERROR_CODES = {
   /** A gateway or host has no route for the request (Envoy's NR). */
@@ -52,6 +54,11 @@ export const ERROR_CODES = {
   EXPECTATION_FAILED: 417,
   /** The gateway or sidecar has no routing table yet. */
   NO_CONFIG: 503,
+  /**
+   * The client closed its connection (HTTP/2: reset its stream) before the response was complete
+   * (Envoy's DC; 499 is nginx's "client closed request", which Envoy's gRPC mapping uses too).
+   */
+  DOWNSTREAM_CLOSED: 499,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

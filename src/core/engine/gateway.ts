@@ -6,7 +6,7 @@ import { getBaggageValue } from '../carriers/baggage.ts';
 import { hostOnly, lookupHost } from '../compiler/hosts.ts';
 import type { RoutingTable } from '../compiler/table.ts';
 import { firstMatch, MatchInput } from './match.ts';
-import { gatewayOverride, withOverride } from './override.ts';
+import { gatewayOverride } from './override.ts';
 import { actOnRoute, failure } from './route-action.ts';
 import { findTags } from './tags.ts';
 import type { DecideContext, Decision, HeaderOp, RequestView, Tag } from './types.ts';
@@ -23,23 +23,17 @@ export function decideGateway(
   const gw = table.gateways[hop.gateway];
   if (!gw)
     return failure(
-      'NO_ROUTE',
-      `gateway ${hop.gateway} does not exist`,
-      undefined,
-      undefined,
-      [],
-      [],
+      { code: 'NO_ROUTE', message: `gateway ${hop.gateway} does not exist`, tags: [] },
       steps,
     );
   const server = gw.servers[String(hop.port)];
   if (!server) {
     return failure(
-      'NO_ROUTE',
-      `gateway ${hop.gateway} has no server on port ${hop.port}`,
-      undefined,
-      undefined,
-      [],
-      [],
+      {
+        code: 'NO_ROUTE',
+        message: `gateway ${hop.gateway} has no server on port ${hop.port}`,
+        tags: [],
+      },
       steps,
     );
   }
@@ -77,25 +71,22 @@ export function decideGateway(
   const override = gatewayOverride(table, view, gw.trustClientLane, ctx.overrides, ops, steps);
   if (ops.length !== before) view = withOps(req, ops);
   if (override.invalid !== undefined)
-    return withOverride(
-      failure('OVERRIDE_INVALID', override.invalid, undefined, undefined, [], tags, steps),
-      override.info,
+    return failure(
+      { code: 'OVERRIDE_INVALID', message: override.invalid, tags, override: override.info },
+      steps,
     );
 
   const host = hostOnly(req.authority);
   const vhost = lookupHost(server.hosts, host);
   if (!vhost) {
-    return withOverride(
-      failure(
-        'NO_ROUTE',
-        `no VirtualService for host ${JSON.stringify(host)} is bound to gateway ${gw.key}`,
-        undefined,
-        undefined,
-        [],
+    return failure(
+      {
+        code: 'NO_ROUTE',
+        message: `no VirtualService for host ${JSON.stringify(host)} is bound to gateway ${gw.key}`,
         tags,
-        steps,
-      ),
-      override.info,
+        override: override.info,
+      },
+      steps,
     );
   }
   const input = new MatchInput(view, hop.port, undefined, random, ctx.choose);
@@ -116,16 +107,13 @@ export function decideGateway(
       override,
     });
   }
-  return withOverride(
-    failure(
-      'NO_ROUTE',
-      `no route for ${host} on gateway ${gw.key} matched ${req.method} ${req.path}`,
-      undefined,
-      undefined,
-      [],
+  return failure(
+    {
+      code: 'NO_ROUTE',
+      message: `no route for ${host} on gateway ${gw.key} matched ${req.method} ${req.path}`,
       tags,
-      steps,
-    ),
-    override.info,
+      override: override.info,
+    },
+    steps,
   );
 }

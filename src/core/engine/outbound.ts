@@ -71,7 +71,7 @@ export function decideOutbound(
   const steps: string[] | undefined = ctx.explain ? [] : undefined;
   const host = hostOnly(req.authority);
   if (host === '')
-    return failure('BAD_REQUEST', 'the request names no host', undefined, undefined, [], [], steps);
+    return failure({ code: 'BAD_REQUEST', message: 'the request names no host', tags: [] }, steps);
   const port = portOf(req.authority);
   const ref = parseServiceHost(host, workload.namespace);
   const svc = ref ? table.services[serviceKey(ref)] : undefined;
@@ -113,33 +113,28 @@ export function decideOutbound(
         override,
       });
     }
-    return withOverride(
-      failure(
-        'NO_ROUTE',
-        `VirtualService ${vhost.source.namespace}/${vhost.source.name} has no route for ${host} that matches ${req.method} ${req.path}`,
-        svc?.key,
-        undefined,
-        [],
+    return failure(
+      {
+        code: 'NO_ROUTE',
+        message: `VirtualService ${vhost.source.namespace}/${vhost.source.name} has no route for ${host} that matches ${req.method} ${req.path}`,
+        service: svc?.key,
         tags,
-        steps,
-      ),
-      override.info,
+        override: override.info,
+      },
+      steps,
     );
   }
 
   if (!svc) {
     if (table.mesh.outboundTrafficPolicy === 'REGISTRY_ONLY') {
-      return withOverride(
-        failure(
-          'REGISTRY_ONLY',
-          `${host} is not a service of the mesh, and the mesh only allows its registry (Mesh spec.outboundTrafficPolicy.mode: REGISTRY_ONLY)`,
-          undefined,
-          undefined,
-          [],
+      return failure(
+        {
+          code: 'REGISTRY_ONLY',
+          message: `${host} is not a service of the mesh, and the mesh only allows its registry (Mesh spec.outboundTrafficPolicy.mode: REGISTRY_ONLY)`,
           tags,
-          steps,
-        ),
-        override.info,
+          override: override.info,
+        },
+        steps,
       );
     }
     steps?.push(`${host} is not a service of the mesh: pass through (ALLOW_ANY)`);
@@ -155,17 +150,15 @@ export function decideOutbound(
     );
   }
   if (port !== undefined && svc.ports.length > 0 && !svc.ports.includes(port)) {
-    return withOverride(
-      failure(
-        'NO_ROUTE',
-        `service ${svc.key} has no port ${port} (ports: ${svc.ports.join(', ')})`,
-        svc.key,
-        undefined,
-        [],
+    return failure(
+      {
+        code: 'NO_ROUTE',
+        message: `service ${svc.key} has no port ${port} (ports: ${svc.ports.join(', ')})`,
+        service: svc.key,
         tags,
-        steps,
-      ),
-      override.info,
+        override: override.info,
+      },
+      steps,
     );
   }
   const overrideLane = override.lanes?.get(svc.key);
@@ -176,17 +169,17 @@ export function decideOutbound(
   const resolved = resolveDestination(table, destination, tags, ctx.isEjected, steps);
   const overrideInfo = overrideOutcome(override, resolved.overridden);
   if (!resolved.ok)
-    return withOverride(
-      failure(
-        resolved.code,
-        resolved.message,
-        resolved.service,
-        resolved.lane,
-        resolved.fallback,
+    return failure(
+      {
+        code: resolved.code,
+        message: resolved.message,
+        service: resolved.service,
+        lane: resolved.lane,
+        fallback: resolved.fallback,
         tags,
-        steps,
-      ),
-      overrideInfo,
+        override: overrideInfo,
+      },
+      steps,
     );
   return withOverride(
     {

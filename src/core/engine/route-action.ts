@@ -26,8 +26,10 @@ import type {
   DecideContext,
   Decision,
   DestinationRequest,
+  Failure,
   FallbackStep,
   HeaderOp,
+  OverrideInfo,
   RequestView,
   RouteInfo,
   Tag,
@@ -215,12 +217,12 @@ export function actOnRoute(o: ActOptions): Decision {
   );
   if (!dest) {
     return failure(
-      'NO_ROUTE',
-      `route ${route.name} has no destination with a weight above 0`,
-      undefined,
-      undefined,
-      [],
-      o.tags,
+      {
+        code: 'NO_ROUTE',
+        message: `route ${route.name} has no destination with a weight above 0`,
+        tags: o.tags,
+        override: o.override?.info,
+      },
       steps,
     );
   }
@@ -268,17 +270,17 @@ export function actOnRoute(o: ActOptions): Decision {
   const resolved = resolveDestination(o.table, destination, tags, o.ctx.isEjected, steps);
   const overrideInfo = overrideOutcome(override, resolved.overridden);
   if (!resolved.ok)
-    return withOverride(
-      failure(
-        resolved.code,
-        resolved.message,
-        resolved.service,
-        resolved.lane,
-        resolved.fallback,
+    return failure(
+      {
+        code: resolved.code,
+        message: resolved.message,
+        service: resolved.service,
+        lane: resolved.lane,
+        fallback: resolved.fallback,
         tags,
-        steps,
-      ),
-      overrideInfo,
+        override: overrideInfo,
+      },
+      steps,
     );
   const responseOps: HeaderOp[] = [];
   toOps(dest.headers.response, responseOps);
@@ -305,25 +307,34 @@ export function actOnRoute(o: ActOptions): Decision {
   );
 }
 
-export function failure(
-  code: ErrorCode,
-  message: string,
-  service: string | undefined,
-  lane: string | undefined,
-  fallback: readonly FallbackStep[],
-  tags: readonly Tag[],
-  steps: string[] | undefined,
-): Decision {
-  steps?.push(`error ${code}: ${message}`);
-  return {
+/** What a hop that cannot forward a request says about it. */
+export interface FailureInit {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** The service the request was for, when the hop got that far. */
+  readonly service?: string | undefined;
+  /** The lane it asked for (or an override named). */
+  readonly lane?: string | undefined;
+  /** Lanes passed over before giving up, and why. */
+  readonly fallback?: readonly FallbackStep[];
+  readonly tags: readonly Tag[];
+  /** What the hop did with the request's override, when it carried one. */
+  readonly override?: OverrideInfo | undefined;
+}
+
+/** The error decision for `f`; its code and message go to the explanation's steps too. */
+export function failure(f: FailureInit, steps: string[] | undefined): Failure {
+  steps?.push(`error ${f.code}: ${f.message}`);
+  const d: Failure = {
     kind: 'error',
-    code,
-    status: statusOf(code),
-    message,
-    service,
-    lane,
-    fallback,
-    tags,
+    code: f.code,
+    status: statusOf(f.code),
+    message: f.message,
+    service: f.service,
+    lane: f.lane,
+    fallback: f.fallback ?? [],
+    tags: f.tags,
     steps: steps ?? NO_STEPS,
   };
+  return f.override === undefined ? d : { ...d, override: f.override };
 }

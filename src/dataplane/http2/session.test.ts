@@ -311,4 +311,26 @@ describe('Http2Session, client role', () => {
     assert.equal(session.canOpenStream, false);
     session.destroy();
   });
+
+  test('an HTTP/1.1 server that answers the preface is reported as not speaking h2c, not as a bad frame', async () => {
+    const h1 = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => h1.listen(0, '127.0.0.1', resolve));
+    const socket = net.connect((h1.address() as net.AddressInfo).port, '127.0.0.1');
+    const closed = new Promise<string | undefined>((resolve) => {
+      new Http2Session({
+        role: 'client',
+        socket,
+        now: () => performance.now(),
+        events: { onClose: resolve },
+      });
+    });
+    assert.match(
+      String(await closed),
+      /^PROTOCOL_ERROR: the peer answered in HTTP\/1\.x: it does not speak HTTP\/2 with prior knowledge/,
+    );
+    h1.close();
+  });
 });

@@ -597,14 +597,13 @@ export class Http2Session {
   }
 
   #onSocketClose(): void {
-    const wasClosed = this.#closed;
     this.#closed = true;
     this.#failStreams(
       H2_ERRORS.CANCEL,
       'connection',
       `the connection closed${this.#closeError ? ` (${this.#closeError})` : ''}`,
     );
-    this.#events.onClose(wasClosed ? this.#closeError : (this.#closeError ?? undefined));
+    this.#events.onClose(this.#closeError);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -628,6 +627,13 @@ export class Http2Session {
         this.#prefaceSeen = true;
         p = PREFACE.length;
       }
+      if (this.role === 'client' && !this.#settingsSeen && startsWithHttp1(buf, p))
+        // An HTTP/1.1 server's answer to our preface (400, then close): say so, rather than
+        // report its status line read as a frame header.
+        throw new ConnectionError(
+          H2_ERRORS.PROTOCOL_ERROR,
+          'the peer answered in HTTP/1.x: it does not speak HTTP/2 with prior knowledge (h2c)',
+        );
       while (buf.length - p >= FRAME_HEADER && !this.#closed) {
         const length = (buf[p]! << 16) | (buf[p + 1]! << 8) | buf[p + 2]!;
         const type = buf[p + 3]!;
@@ -1144,6 +1150,14 @@ export class Http2Session {
 }
 
 const SHUTDOWN_PING = Buffer.from('lanes-go', 'latin1');
+
+const HTTP1_START = Buffer.from('HTTP/1.', 'latin1');
+
+/** Whether buf[at…] begins an HTTP/1.x status line (as far as it goes). */
+function startsWithHttp1(buf: Buffer, at: number): boolean {
+  const n = Math.min(buf.length - at, HTTP1_START.length);
+  return n > 0 && buf.compare(HTTP1_START, 0, n, at, at + n) === 0;
+}
 
 function uncork(session: Http2Session): void {
   session.uncorkNow();

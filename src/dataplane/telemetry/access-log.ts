@@ -144,13 +144,9 @@ export function hopEntry(r: HopRecord, o: HopOutcome, now: number): AccessLogEnt
   return r.override === undefined ? entry : { ...entry, ...overrideFields(r.override) };
 }
 
-/** The record's fields for an override the request carried: what happened, and whether it chose the lane. */
-export function overrideOf(info: OverrideInfo | undefined): {
-  override?: OverrideInfo;
-  overridden?: boolean;
-} {
-  if (info === undefined) return {};
-  return { override: info, overridden: info.status === 'followed' && info.applied };
+/** Whether the hop followed an override that chose its lane (HopRecord's `overridden`). */
+export function chosenByOverride(info: OverrideInfo | undefined): boolean {
+  return info !== undefined && info.status === 'followed' && info.applied;
 }
 
 /** Only on hops whose request carried an override: the usual line stays as it was. */

@@ -113,6 +113,7 @@ describe('HopMetrics', () => {
       response_flags: '-',
       lane: 'v2',
       lane_served: 'v2',
+      request_protocol: 'http',
     });
     assert.equal(s.requests, 1);
     assert.equal(s.service, 'default/mocka');
@@ -150,7 +151,7 @@ describe('HopMetrics', () => {
     });
   }
 
-  test('a gRPC call is a series of its own with request_protocol grpc and the grpc-status it ended with', () => {
+  test('a gRPC call is a series of its own with request_protocol grpc and the grpc-status it ended with; other requests are request_protocol http', () => {
     const m = new HopMetrics();
     m.hopEnded({ proxy: GATEWAY, record: record(), outcome: outcome(), endedAt: 101 });
     m.hopEnded({
@@ -163,6 +164,9 @@ describe('HopMetrics', () => {
     assert.equal(m.snapshot().series.length, 2);
     assert.equal(grpc?.labels.grpc_response_status, '14');
     assert.equal(grpc?.labels.response_code, '200', 'the HTTP status the client got');
+    const http = m.snapshot().series.find((s) => s !== grpc);
+    assert.equal(http?.labels.request_protocol, 'http');
+    assert.equal(http?.labels.grpc_response_status, undefined);
   });
 
   test('a mesh error carries its code in response_flags and an unknown destination workload', () => {

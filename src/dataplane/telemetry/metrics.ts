@@ -13,9 +13,9 @@
  * `destination_workload[_namespace]`, `response_code`, `response_flags` (the proxy's own error
  * code, `x-lanes-error`, or `-`), and lanes' own `lane` (the tag the request carried) and
  * `lane_served` (the lane whose instance served it: differs from `lane` on fallback). Istio writes
- * `unknown` for what it does not know; so does lanes. A gRPC call also gets Istio's
- * `request_protocol="grpc"` and `grpc_response_status` (the status the client got); HTTP series
- * carry neither.
+ * `unknown` for what it does not know; so does lanes. `request_protocol` is Istio's `http`, or
+ * `grpc` for a gRPC call, whose series also carries `grpc_response_status` (the status the client
+ * got). Neither adds series: both follow from the status the hop ended with.
  *
  * Cardinality is bounded by the configuration, never by what clients send: no paths, no hosts of
  * unknown services (`unknown`), and a tag counts under its name only when it names a configured
@@ -62,8 +62,9 @@ export interface HopLabels {
   readonly lane_served: string;
   /** Present (`true`) only on hops routed by a per-request override. */
   readonly override?: 'true';
-  /** gRPC calls only (Istio writes `http` for other requests; lanes leaves it out). */
-  readonly request_protocol?: 'grpc';
+  /** `grpc` for a gRPC call, `http` for any other request (HTTP/1.1 or HTTP/2), as Istio writes it. */
+  readonly request_protocol: 'http' | 'grpc';
+  /** gRPC calls only. */
   readonly grpc_response_status?: string;
 }
 
@@ -288,7 +289,7 @@ export class HopMetrics implements HopObserver {
       lane_served: served === UNLANED ? UNLANED : served,
       ...(overridden ? { override: 'true' as const } : {}),
       ...(grpcStatus === undefined
-        ? {}
+        ? { request_protocol: 'http' as const }
         : { request_protocol: 'grpc' as const, grpc_response_status: String(grpcStatus) }),
     };
     return new Series(labels, service, ENVOY_BUCKETS.length);

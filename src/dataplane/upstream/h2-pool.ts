@@ -201,7 +201,11 @@ export class H2Pool {
           onClose: (error) => {
             this.#remove(d, pooled);
             fail(
-              `connection to ${d.key} closed before HTTP/2 SETTINGS${error ? ` (${error})` : ''}`,
+              `connection to ${d.key} closed before HTTP/2 SETTINGS${error ? ` (${error})` : ''}; ` +
+                'the proxy speaks h2c to it because its Service port says HTTP/2 (port name or ' +
+                'appProtocol http2, grpc, h2c), its DestinationRule sets h2UpgradePolicy: UPGRADE, ' +
+                'or its client spoke HTTP/2 (useClientProtocol, a local app): correct whichever ' +
+                'is wrong if the app speaks only HTTP/1.1',
             );
           },
         },
@@ -281,8 +285,6 @@ export class H2Pool {
 
 /** One request as a stream on a pooled HTTP/2 connection. */
 export class H2Leg implements UpstreamLeg, StreamHandler {
-  readonly protocol = 'HTTP/2';
-  readonly reused = false;
   readonly #pooled: PooledSession;
   #stream: H2Stream | undefined;
   #handler: ResponseHandler | undefined;

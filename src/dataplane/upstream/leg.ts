@@ -38,9 +38,6 @@ export interface UpstreamRequest {
 }
 
 export interface UpstreamLeg {
-  readonly protocol: 'HTTP/1.1' | 'HTTP/2';
-  /** The connection carried requests before this one (a stale keep-alive is retried once). */
-  readonly reused: boolean;
   /** Sends the head and the body bytes at hand, and the end of the body when `ended`. */
   start(
     handler: ResponseHandler,
@@ -61,7 +58,6 @@ export interface UpstreamLeg {
 }
 
 export class Http1Leg implements UpstreamLeg {
-  readonly protocol = 'HTTP/1.1';
   readonly conn: UpstreamConnection;
   readonly #pool: UpstreamPool;
   readonly #policy: UpstreamPolicy;
@@ -73,10 +69,6 @@ export class Http1Leg implements UpstreamLeg {
     this.conn = conn;
     this.#pool = pool;
     this.#policy = policy;
-  }
-
-  get reused(): boolean {
-    return this.conn.reused;
   }
 
   start(

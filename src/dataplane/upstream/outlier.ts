@@ -134,6 +134,20 @@ export class OutlierDetector {
     return !this.#panicking(host.service);
   };
 
+  /** Keeps a pool's size and panic threshold current; runs on every outcome, so it allocates only for a new pool. */
+  #notePool(serviceKey: string, size: number, minHealthPercent: number): void {
+    if (minHealthPercent <= 0 || size <= 0) {
+      this.#panicAt.delete(serviceKey);
+      return;
+    }
+    const panic = this.#panicAt.get(serviceKey);
+    if (panic === undefined) this.#panicAt.set(serviceKey, { size, minHealthPercent });
+    else {
+      panic.size = size;
+      panic.minHealthPercent = minHealthPercent;
+    }
+  }
+
   /** Too little of the pool is left in service for ejections to apply (minHealthPercent). */
   #panicking(service: string): boolean {
     const panic = this.#panicAt.get(service);
@@ -156,12 +170,7 @@ export class OutlierDetector {
     serviceEndpointCount: number,
   ): EjectionEvent | undefined {
     if (policy === undefined) return undefined;
-    if (policy.minHealthPercent > 0 && serviceEndpointCount > 0)
-      this.#panicAt.set(serviceKey, {
-        size: serviceEndpointCount,
-        minHealthPercent: policy.minHealthPercent,
-      });
-    else this.#panicAt.delete(serviceKey);
+    this.#notePool(serviceKey, serviceEndpointCount, policy.minHealthPercent);
     let host = this.#hosts.get(endpoint.id);
     if (host?.out) {
       if (this.#now() < host.until) return undefined; // Late results while ejected: Envoy ignores them too.
