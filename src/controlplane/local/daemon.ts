@@ -3,7 +3,6 @@
  * every proxy follows, the gateway listeners, and the workloads with their sidecars. Every change
  * of resources or of instance readiness recompiles and publishes one new snapshot.
  */
-import { readFileSync } from 'node:fs';
 import type { DeploymentSpec } from '../../config/kinds/kube/index.ts';
 import { type Resource, resourceKey, resourceLabel } from '../../config/resource/resource.ts';
 import { type OverrideKey, overrideKey } from '../../core/carriers/override.ts';
@@ -46,7 +45,7 @@ import { RecentRequests } from './recent-requests.ts';
 import { ReleaseDriver } from './releases.ts';
 import { type ResourceQuery, resourceViews } from './resource-views.ts';
 import type { StateDir } from './state/state.ts';
-import { describe, RequestError, ResourceStore } from './store.ts';
+import { RequestError, ResourceStore } from './store.ts';
 import { isDeployment, runnerOf } from './workloads/runnable.ts';
 import { cleanupOrphans, Supervisor } from './workloads/supervisor.ts';
 import { writeToolShims } from './workloads/tool-shims.ts';
@@ -552,10 +551,6 @@ export class Daemon {
     return chosen.logFile;
   }
 
-  readLog(file: string): string {
-    return readFileSync(file, 'utf8');
-  }
-
   /** Every release, or the one named. */
   releaseViews(name?: string): ReleaseView[] {
     if (name === undefined) return this.releases.views();
@@ -611,13 +606,5 @@ export class Daemon {
     await this.gateways.closeAll();
     await this.#metricsServer?.close();
     await this.accessLog.close();
-  }
-
-  describe(r: Resource): string {
-    return describe(r);
-  }
-
-  label(r: Resource): string {
-    return resourceLabel(r.id);
   }
 }

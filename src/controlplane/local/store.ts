@@ -244,7 +244,7 @@ export class ResourceStore {
     return this.#entries.get(resourceKey(r.id))?.doc.dir;
   }
 
-  /** The stored document of a resource (for `get -o yaml` and `describe`). */
+  /** The stored document of a resource: what a restart restores (the store test compares them). */
   document(r: Resource): StoredDocument | undefined {
     return this.#entries.get(resourceKey(r.id))?.doc;
   }
