@@ -481,18 +481,19 @@ export class Daemon {
       const signed = this.signOverride({ pairs: req.override, ttl: '5m' });
       headers[signed.header] = signed.value;
     }
-    const overrides = { keys: this.#overrideKeys, now: Date.now };
+    const walk = {
+      ...(req.method !== undefined ? { method: req.method } : {}),
+      ...(req.path !== undefined ? { path: req.path } : {}),
+      headers,
+      appOf: (e: TableEndpoint) => this.#appOf(e),
+      ...(req.branch !== undefined ? { branch: req.branch } : {}),
+      overrides: { keys: this.#overrideKeys, now: Date.now },
+    };
     if (req.gateway) {
-      return explainWalk(
-        table,
-        { kind: 'gateway', gateway: req.gateway, port: req.port },
-        req.method ?? 'GET',
-        req.path ?? '/',
-        headers,
-        (e) => this.#appOf(e),
-        req.branch,
-        overrides,
-      );
+      return explainWalk(table, {
+        ...walk,
+        start: { kind: 'gateway', gateway: req.gateway, port: req.port },
+      });
     }
     if (!req.from || !req.to)
       throw new RequestError(
@@ -517,16 +518,7 @@ export class Daemon {
           labels: (d as Resource<string, DeploymentSpec>).spec.template.labels,
           name: from,
         };
-    return explainWalk(
-      table,
-      { kind: 'outbound', workload, to: req.to },
-      req.method ?? 'GET',
-      req.path ?? '/',
-      headers,
-      (e) => this.#appOf(e),
-      req.branch,
-      overrides,
-    );
+    return explainWalk(table, { ...walk, start: { kind: 'outbound', workload, to: req.to } });
   }
 
   /** The log file of a workload's instance. */
