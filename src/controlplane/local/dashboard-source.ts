@@ -9,30 +9,23 @@ import { describeCondition, type ResourceStatus } from '../../core/compiler/stat
 import type { Daemon } from './daemon.ts';
 import type { HopRow, RequestRow, ResourceRow, WorkloadRow } from './dashboard/client/protocol.ts';
 import type { DashboardSource } from './dashboard/server.ts';
+import { workloadSummary } from './workload-views.ts';
 
 export function dashboardSource(daemon: Daemon): DashboardSource {
   let rowsOf: { statuses: readonly ResourceStatus[]; rows: ResourceRow[] } | undefined;
   return {
     table: () => daemon.config.current,
     metrics: () => daemon.metrics.snapshot(),
-    gateways: () => daemon.status().gateways,
-    workloads: (): WorkloadRow[] => {
-      const instances = daemon.workloads.instances().filter((i) => !i.leaving);
-      return daemon.status().workloads.map((w) => ({
-        ...w,
-        instances: instances
-          .filter((i) => i.workload === `${w.namespace}/${w.name}` && i.cluster === w.cluster)
-          .sort((a, b) => a.index - b.index)
-          .map((i) => {
-            const s = daemon.workloads.state(i.key);
-            return {
-              index: i.index,
-              status: s?.status ?? 'starting',
-              lastExit: s?.lastExit ?? null,
-            };
-          }),
-      }));
-    },
+    gateways: () => daemon.gateways.views(),
+    workloads: (): WorkloadRow[] =>
+      daemon.workloadViews().map((w) => ({
+        ...workloadSummary(w),
+        instances: w.instances.map((i) => ({
+          index: i.index,
+          status: i.status,
+          lastExit: i.lastExit,
+        })),
+      })),
     // The same join `lanes requests` shows (recent-requests.ts), trimmed to what the page draws.
     requests: (limit): RequestRow[] =>
       daemon.requests.recent({ limit }).map((r) => ({
