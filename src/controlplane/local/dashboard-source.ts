@@ -5,10 +5,11 @@
  * per publish), not on every tick of every open page.
  */
 import { resourceKey } from '../../config/resource/resource.ts';
-import { describeCondition, type ResourceStatus } from '../../core/compiler/status.ts';
+import type { ResourceStatus } from '../../core/compiler/status.ts';
 import type { Daemon } from './daemon.ts';
 import type { HopRow, RequestRow, ResourceRow, WorkloadRow } from './dashboard/client/protocol.ts';
 import type { DashboardSource } from './dashboard/server.ts';
+import { conditionViews, sourceText } from './resource-views.ts';
 import { workloadSummary } from './workload-views.ts';
 
 export function dashboardSource(daemon: Daemon): DashboardSource {
@@ -66,13 +67,8 @@ export function dashboardSource(daemon: Daemon): DashboardSource {
           name: r.metadata.name,
           namespace: r.metadata.namespace,
           cluster: r.id.cluster,
-          source: `${r.origin.file ?? ''}:${r.origin.line}`,
-          conditions: (status?.conditions ?? []).map((c) => ({
-            type: c.type,
-            status: c.status,
-            reason: c.reason,
-            message: describeCondition(r, c),
-          })),
+          source: sourceText(r),
+          conditions: conditionViews(r, status),
         };
       });
       rowsOf = { statuses, rows };
