@@ -221,3 +221,23 @@ describe('lanes uninstall', () => {
     assert.equal(all.filter((o) => o.kind === 'CustomResourceDefinition').length, 3);
   });
 });
+
+describe('usage errors of the manifest commands', () => {
+  const rows: [string, string[], string][] = [
+    ['install -o table', ['install', '-o', 'table'], '-o takes yaml or json, got "table"'],
+    ['uninstall -o wide', ['uninstall', '-o', 'wide'], '-o takes yaml or json, got "wide"'],
+    [
+      'controller --edge-lua wasm, before it reads any kubeconfig',
+      ['controller', '--edge-lua', 'wasm'],
+      '--edge-lua takes trafficextension (Istio 1.30 and later) or envoyfilter, got "wasm"',
+    ],
+  ];
+  for (const [what, args, message] of rows) {
+    it(`${what} is a usage error (exit 2) that says what it takes`, async () => {
+      const r = await lanes(args);
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, '');
+      assert.ok(r.stderr.includes(message), r.stderr);
+    });
+  }
+});
