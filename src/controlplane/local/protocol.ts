@@ -30,6 +30,7 @@
 import type { Issue } from '../../config/source/issues.ts';
 import type { Condition } from '../../core/compiler/status.ts';
 import type { AccessLogEntry } from '../../dataplane/telemetry/access-log.ts';
+import type { PauseCause, Phase, ReleaseCommand } from '../release/machine.ts';
 
 /**
  * A status condition as the CLI shows it: the daemon renders each problem's position
@@ -232,14 +233,7 @@ export interface ReleaseView {
   readonly name: string;
   readonly group: string;
   readonly lane: string;
-  readonly phase:
-    | 'Verifying'
-    | 'Progressing'
-    | 'Paused'
-    | 'Promoting'
-    | 'Succeeded'
-    | 'RolledBack'
-    | 'Failed';
+  readonly phase: Phase;
   /** 1-based; 0 while verifying. */
   readonly step: number;
   readonly steps: readonly { readonly weight: number; readonly pauseMs: number }[];
@@ -248,7 +242,7 @@ export interface ReleaseView {
   /** Observed time in the current step (or gate), and the step's pause. */
   readonly stepElapsedMs: number;
   readonly stepPauseMs: number;
-  readonly pausedBy?: 'manual' | 'inconclusive' | 'promotion';
+  readonly pausedBy?: PauseCause;
   readonly failures: number;
   readonly analysis?: {
     readonly intervalMs: number;
@@ -288,7 +282,7 @@ export interface ReleaseView {
   }[];
   readonly history: readonly {
     readonly at: string;
-    readonly phase: string;
+    readonly phase: Phase;
     readonly step: number;
     readonly weight: number;
     readonly reason: string;
@@ -296,7 +290,7 @@ export interface ReleaseView {
   }[];
 }
 
-export type ReleaseCommandName = 'approve' | 'pause' | 'resume' | 'promote' | 'abort';
+export type ReleaseCommandName = ReleaseCommand;
 
 export interface ReleasesResponse {
   readonly items: readonly ReleaseView[];

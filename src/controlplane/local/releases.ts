@@ -31,7 +31,7 @@ import {
   advance,
   type Effect,
   initialState,
-  type Phase,
+  PHASES,
   type ReleaseCommand,
   type ReleaseEvent,
   type ReleaseState,
@@ -409,15 +409,6 @@ export class ReleaseDriver {
   /** Gauges for /metrics, as Flagger exports flagger_canary_weight and _status. */
   families(): MetricFamily[] {
     const views = this.views();
-    const phases: Phase[] = [
-      'Verifying',
-      'Progressing',
-      'Paused',
-      'Promoting',
-      'Succeeded',
-      'RolledBack',
-      'Failed',
-    ];
     return [
       {
         type: 'gauge',
@@ -433,7 +424,7 @@ export class ReleaseDriver {
         name: 'lanes_release_phase',
         help: 'A release phase: 1 for the one it is in, 0 for the others.',
         series: views.flatMap((v) =>
-          phases.map((p) => ({
+          PHASES.map((p) => ({
             labels: labelText({ release: v.name, lane: v.lane, phase: p }),
             value: v.phase === p ? 1 : 0,
           })),
