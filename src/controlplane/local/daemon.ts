@@ -37,13 +37,14 @@ import type {
   OverrideSignResponse,
   ReleaseCommandName,
   ReleaseView,
+  ResourceQuery,
   ResourceView,
   StatusResponse,
 } from './protocol.ts';
 import { readinessOf } from './readiness.ts';
 import { RecentRequests } from './recent-requests.ts';
 import { ReleaseDriver } from './releases.ts';
-import { type ResourceQuery, resourceViews } from './resource-views.ts';
+import { resourceViews } from './resource-views.ts';
 import type { StateDir } from './state/state.ts';
 import { RequestError, ResourceStore } from './store.ts';
 import {

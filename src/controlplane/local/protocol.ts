@@ -199,6 +199,17 @@ export interface LaneGroupSummary {
   readonly baseline?: string;
 }
 
+/** `GET /v1/resources`' query: every field narrows the list; none lists everything. */
+export interface ResourceQuery {
+  /** Canonical kind; `Lane` and `LaneGroup` also list their ASM kinds. */
+  readonly kind?: string;
+  readonly name?: string;
+  /** Cluster-scoped resources (namespace '') match every namespace. */
+  readonly namespace?: string;
+  /** Mesh-wide resources (cluster '') match every cluster. */
+  readonly cluster?: string;
+}
+
 export interface ResourcesResponse {
   readonly items: readonly ResourceView[];
 }

@@ -21,15 +21,9 @@ import type {
   LaneGroupSummary,
   LaneSummary,
   ReleaseView,
+  ResourceQuery,
   ResourceView,
 } from './protocol.ts';
-
-export interface ResourceQuery {
-  readonly kind?: string;
-  readonly name?: string;
-  readonly namespace?: string;
-  readonly cluster?: string;
-}
 
 /**
  * Kinds that declare one concept: a query for the first gets every one of them, each item with

@@ -16,7 +16,7 @@ import {
   parseCommand,
 } from '../args.ts';
 import { connect } from '../client.ts';
-import { CliError, type CommandContext, UsageError, writeAndDrain } from '../io.ts';
+import { type CommandContext, UsageError, writeAndDrain } from '../io.ts';
 import { renderData, renderRelease, renderReleaseTable } from '../render.ts';
 
 const COMMANDS: Readonly<Record<ReleaseCommandName, string>> = {
@@ -100,11 +100,7 @@ export async function release(ctx: CommandContext): Promise<number> {
   if (name === undefined) throw new UsageError(`lanes release ${sub} needs a release NAME`);
   maxPositionals(releaseSpec, p, 2, `${sub} NAME`);
   if (boolFlag(p, 'watch')) throw new UsageError('-w goes with lanes release status');
-  const view = await client
-    .releaseCommand(name, sub as ReleaseCommandName)
-    .catch((error: unknown) => {
-      throw error instanceof CliError ? error : new CliError((error as Error).message);
-    });
+  const view = await client.releaseCommand(name, sub as ReleaseCommandName);
   ctx.io.stdout.write(
     format === 'table'
       ? `release ${name}: ${view.history.at(-1)?.message ?? view.phase}\n`
