@@ -71,6 +71,7 @@ describe('lanes install', () => {
       'CustomResourceDefinition /lanegroups.lanes.dev',
       'CustomResourceDefinition /lanes.lanes.dev',
       'CustomResourceDefinition /meshes.lanes.dev',
+      'CustomResourceDefinition /releases.lanes.dev',
       'Deployment lanes-system/lanes-controller',
       'Namespace /lanes-system',
       'PodDisruptionBudget lanes-system/lanes-controller',
@@ -110,6 +111,7 @@ describe('lanes install', () => {
       'lanes.dev/lanegroups/status',
       'lanes.dev/lanes/status',
       'lanes.dev/meshes/status',
+      'lanes.dev/releases/status',
       'networking.istio.io/destinationrules',
       'networking.istio.io/envoyfilters',
       'networking.istio.io/virtualservices',
@@ -218,7 +220,7 @@ describe('lanes uninstall', () => {
 
   it('--crds names the CRDs too (deleting them deletes every lane resource)', async () => {
     const all = objects((await lanes(['uninstall', '--crds'])).stdout);
-    assert.equal(all.filter((o) => o.kind === 'CustomResourceDefinition').length, 3);
+    assert.equal(all.filter((o) => o.kind === 'CustomResourceDefinition').length, 4);
   });
 });
 

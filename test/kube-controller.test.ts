@@ -242,6 +242,31 @@ describe('lanes controller against a fake API server', () => {
     );
   });
 
+  it('says on a Release that no cluster runs it: Degraded=True, ReleaseNotRendered, naming the local daemon', async () => {
+    fake.put({
+      apiVersion: 'lanes.dev/v1alpha1',
+      kind: 'Release',
+      metadata: { name: 'mock-v2' },
+      spec: { group: 'mock', lane: 'v2', workloads: ['mocka-v2'], steps: [{ weight: 20 }] },
+    });
+    await settled(a);
+    const release = fake.get('lanes.dev/v1alpha1', 'Release', '', 'mock-v2')!;
+    const conditions = (release.status as { conditions: Json[] }).conditions;
+    assert.deepEqual(
+      conditions.map((c) => `${c.type}=${c.status}/${c.reason}`),
+      [
+        'Accepted=True/Accepted',
+        'ResolvedRefs=True/ResolvedRefs',
+        'Programmed=True/Programmed',
+        'Degraded=True/ReleaseNotRendered',
+      ],
+    );
+    assert.match(
+      String(conditions.find((c) => c.type === 'Degraded')!.message),
+      /^spec: ReleaseNotRendered: a Release is driven by lanes' local daemon/,
+    );
+  });
+
   it('coalesces a burst of 500 pod changes into a bounded number of reconciles and writes', async (t) => {
     const runs = a.reconciles;
     const writes = fake.writes(NOT_LEASE);

@@ -21,6 +21,9 @@ const LANE_KINDS: readonly WatchedKind[] = [
   { apiVersion: 'lanes.dev/v1alpha1', kind: 'LaneGroup', plural: 'lanegroups' },
   { apiVersion: 'lanes.dev/v1alpha1', kind: 'Lane', plural: 'lanes' },
   { apiVersion: 'lanes.dev/v1alpha1', kind: 'Mesh', plural: 'meshes' },
+  // Watched so that a Release applied to a cluster gets a status saying that nothing here runs
+  // it (Degraded, ReleaseNotRendered), rather than sitting there silently.
+  { apiVersion: 'lanes.dev/v1alpha1', kind: 'Release', plural: 'releases' },
 ];
 const ASM_KINDS: readonly WatchedKind[] = [
   {
