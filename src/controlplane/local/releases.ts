@@ -11,6 +11,7 @@
  * window of counters that died with the process is started again.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { ReleaseSpec } from '../../config/kinds/native/index.ts';
 import type { Resource } from '../../config/resource/resource.ts';
 import type { ReleaseRouting } from '../../core/compiler/compile.ts';
@@ -43,7 +44,7 @@ import {
   releasesOf,
 } from '../release/references.ts';
 import type { ReleaseView } from './protocol.ts';
-import type { StateDir } from './state/state.ts';
+import { RELEASES_FILE, type StateDir, StateError } from './state/state.ts';
 import { RequestError } from './store.ts';
 
 const FORMAT = 'lanes-releases/1';
@@ -116,9 +117,8 @@ export class ReleaseDriver {
       | undefined;
     if (data === undefined) return;
     if (data.format !== FORMAT || typeof data.releases !== 'object' || data.releases === null)
-      throw new RequestError(
-        500,
-        `releases.json is not a lanes release file (format ${JSON.stringify(data.format)}, expected ${FORMAT})`,
+      throw new StateError(
+        `${join(this.#o.state.dir, RELEASES_FILE)} is not a lanes release file (format ${JSON.stringify(data.format) ?? 'missing'}, expected ${FORMAT} with a map of releases); lanes will not restart releases from nothing — fix it, or move it away to forget every release's progress`,
       );
     for (const [name, state] of Object.entries(data.releases)) {
       // The counters of the window in progress died with the process that counted them.
