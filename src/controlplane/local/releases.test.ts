@@ -129,4 +129,40 @@ describe('release driver', () => {
       rmSync(other, { recursive: true, force: true });
     }
   });
+
+  test('a release says whether its analysis passes: not measured, then inconclusive without traffic', () => {
+    const other = mkdtempSync(join(tmpdir(), 'lanes-releases-analysis-'));
+    try {
+      const text = TEXT.replace(
+        'cleanup: { after: 1s }',
+        'analysis: { interval: 1s, minRequests: 5, successRate: { min: 99 } }',
+      );
+      const resources = [...loadResources([{ file: 'r.yaml', text }]).resources];
+      const clock = { t: 0 };
+      const d: ReleaseDriver = new ReleaseDriver({
+        state: StateDir.open(other),
+        metrics: new HopMetrics(),
+        resources: () => resources,
+        table: () => compile(resources, [], { releases: d.routing(resources) }).table,
+        compileWith: (releases) => compile(resources, [], { releases }).table,
+        publish: () => {},
+        deleteWorkloads: async () => {},
+        monotonic: () => clock.t,
+        now: () => Date.UTC(2026, 0, 1) + clock.t,
+      });
+      d.sync(resources);
+      const passing = () => {
+        const c = d.view('mock-v2')!.conditions.find((x) => x.type === 'AnalysisPassing')!;
+        return `${c.status}/${c.reason}: ${c.message}`;
+      };
+      assert.equal(passing(), 'Unknown/NotMeasured: no analysis window has ended yet');
+      // The first tick of a process only starts its clock; the next one counts the second.
+      d.tick();
+      clock.t += 1000;
+      d.tick();
+      assert.equal(passing(), 'Unknown/Inconclusive: 0 requests in the last window');
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
 });

@@ -463,6 +463,13 @@ export function routingOf(
   };
 }
 
+/** The AnalysisPassing condition for each verdict of the last window. */
+const ANALYSIS_PASSING = {
+  pass: { status: 'True', reason: 'Passed' },
+  fail: { status: 'False', reason: 'Failed' },
+  inconclusive: { status: 'Unknown', reason: 'Inconclusive' },
+} as const satisfies Record<AnalysisResult['verdict'], { status: string; reason: string }>;
+
 function viewOf(r: Release, s: ReleaseState): ReleaseView {
   const spec = r.spec;
   const step = spec.steps[s.step];
@@ -515,22 +522,9 @@ function viewOf(r: Release, s: ReleaseState): ReleaseView {
       },
       {
         type: 'AnalysisPassing',
-        status:
-          s.lastAnalysis === undefined
-            ? 'Unknown'
-            : s.lastAnalysis.verdict === 'pass'
-              ? 'True'
-              : s.lastAnalysis.verdict === 'fail'
-                ? 'False'
-                : 'Unknown',
-        reason:
-          s.lastAnalysis === undefined
-            ? 'NotMeasured'
-            : s.lastAnalysis.verdict === 'pass'
-              ? 'Passed'
-              : s.lastAnalysis.verdict === 'fail'
-                ? 'Failed'
-                : 'Inconclusive',
+        ...(s.lastAnalysis === undefined
+          ? { status: 'Unknown', reason: 'NotMeasured' }
+          : ANALYSIS_PASSING[s.lastAnalysis.verdict]),
         message:
           s.lastAnalysis === undefined
             ? spec.analysis
