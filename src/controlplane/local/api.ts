@@ -17,6 +17,7 @@ import type net from 'node:net';
 import { basename, dirname } from 'node:path';
 import type { Daemon } from './daemon.ts';
 import type { ErrorResponse, ReadyResponse, RequestsResponse, ResourceQuery } from './protocol.ts';
+import { RequestError } from './request-error.ts';
 import {
   applyRequest,
   deleteRequest,
@@ -26,7 +27,6 @@ import {
   releaseCommand,
 } from './requests.ts';
 import { StateError } from './state/state.ts';
-import { RequestError } from './store.ts';
 
 const MAX_BODY = 64 * 1024 * 1024;
 

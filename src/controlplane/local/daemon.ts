@@ -44,9 +44,10 @@ import type {
 import { readinessOf } from './readiness.ts';
 import { RecentRequests } from './recent-requests.ts';
 import { ReleaseDriver } from './releases.ts';
+import { RequestError } from './request-error.ts';
 import { resourceViews } from './resource-views.ts';
 import type { StateDir } from './state/state.ts';
-import { RequestError, ResourceStore } from './store.ts';
+import { ResourceStore } from './store.ts';
 import {
   instancesOf,
   type WorkloadView,

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { loadResources } from '../../config/load/resources.ts';
 import type { TableEndpoint } from '../../core/compiler/table.ts';
 import { appOf, fromWorkload, type LocalMesh } from './explain-apps.ts';
-import { RequestError } from './store.ts';
+import { RequestError } from './request-error.ts';
 import type { InstanceRecord } from './workloads/workloads.ts';
 
 const YAML = `apiVersion: opentelemetry.io/v1alpha1

@@ -9,7 +9,7 @@ import type { TableEndpoint } from '../../core/compiler/table.ts';
 import type { Workload } from '../../core/engine/types.ts';
 import type { AppModel } from '../../core/explain/walk.ts';
 import { instrumentationFor, propagatedHeaders } from './otel/instrumentation.ts';
-import { RequestError } from './store.ts';
+import { RequestError } from './request-error.ts';
 import { isDeployment, runnerOf } from './workloads/runnable.ts';
 import type { InstanceRecord } from './workloads/workloads.ts';
 

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { overrideKey, parseOverride, verifyOverride } from '../../core/carriers/override.ts';
 import { build, endpoint, service, yaml } from '../../core/engine/test-fixtures.ts';
 import { overrideTtlMs, signOverrideRequest } from './overrides.ts';
-import { RequestError } from './store.ts';
+import { RequestError } from './request-error.ts';
 
 const KEY = overrideKey(Buffer.alloc(32, 5));
 const NOW = Date.UTC(2026, 5, 1, 12);

@@ -20,7 +20,7 @@ import {
 import type { RoutingTable } from '../../core/compiler/table.ts';
 import { checkOverridePairs, mintOverride } from '../../core/engine/override.ts';
 import type { OverrideSignRequest, OverrideSignResponse } from './protocol.ts';
-import { RequestError } from './store.ts';
+import { RequestError } from './request-error.ts';
 
 export const DEFAULT_OVERRIDE_TTL = '1h';
 

@@ -44,8 +44,8 @@ import {
   releasesOf,
 } from '../release/references.ts';
 import type { ReleaseView } from './protocol.ts';
+import { RequestError } from './request-error.ts';
 import { RELEASES_FILE, type StateDir, StateError } from './state/state.ts';
-import { RequestError } from './store.ts';
 
 const FORMAT = 'lanes-releases/1';
 const TICK_MS = 1000;

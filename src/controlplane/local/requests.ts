@@ -15,7 +15,7 @@ import type {
   ReleaseCommandName,
   SourceText,
 } from './protocol.ts';
-import { RequestError } from './store.ts';
+import { RequestError } from './request-error.ts';
 
 type Json = Record<string, unknown>;
 

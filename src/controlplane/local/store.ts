@@ -8,18 +8,9 @@ import { loadResources } from '../../config/load/resources.ts';
 import { type Resource, resourceKey, resourceLabel } from '../../config/resource/resource.ts';
 import { formatIssue, type Issue } from '../../config/source/issues.ts';
 import type { ApplyAction, DeleteTarget, SourceText } from './protocol.ts';
+import { RequestError } from './request-error.ts';
 import { type StateDir, StateError, type StoredDocument } from './state/state.ts';
 import { checkRunnable } from './workloads/runnable.ts';
-
-export class RequestError extends Error {
-  readonly status: number;
-  readonly issues: readonly string[];
-  constructor(status: number, message: string, issues: readonly string[] = []) {
-    super(message);
-    this.status = status;
-    this.issues = issues;
-  }
-}
 
 interface Entry {
   readonly resource: Resource;
