@@ -354,12 +354,14 @@ describe('lanes controller against a fake API server', () => {
 });
 
 describe('lanes controller (the command) against a fake API server', () => {
-  it('reads a kubeconfig, reconciles, serves health, and stops on its signal', async () => {
+  it('reads a kubeconfig, reconciles, serves health, and stops on its signal, also where the Release CRD was never installed', async () => {
     const fake = new FakeKubeApi(50);
     const server = await fake.listen();
     const dir = mkdtempSync(join(tmpdir(), 'lanes-controller-'));
     try {
-      for (const crd of laneCrds({ asm: true })) fake.put(crd as unknown as Json);
+      // As installed before Release had a CRD: the controller must not need it.
+      for (const crd of laneCrds({ asm: true }).filter((c) => c.spec.names.kind !== 'Release'))
+        fake.put(crd as unknown as Json);
       for (const o of story('mock.yaml')) if (o.kind === 'Service') fake.put(o);
       for (const o of story('swimlane-v1.yaml')) fake.put(o);
       const kubeconfig = join(dir, 'config');
@@ -387,6 +389,7 @@ describe('lanes controller (the command) against a fake API server', () => {
       abort.abort();
       assert.equal(await done, 0, stderr);
       assert.match(stderr, /cli-replica leads/);
+      assert.match(stderr, /the Release CRD is not installed \(lanes install adds it\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await fake.close();
