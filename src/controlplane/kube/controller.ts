@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { atField } from '../../core/compiler/status.ts';
 import type { EdgeExtensionApi } from '../../core/render/istio/edge-extension.ts';
 import { LEASE_NAME } from './install.ts';
 import type { CacheView, KubeApi, WatchedKind } from './kube-api.ts';
@@ -264,7 +265,7 @@ export class Controller {
             uid,
             'Warning',
             'Rejected',
-            `${r.fieldPath}${r.fieldPath ? ': ' : ''}${r.message}`,
+            atField(r.fieldPath, r.message),
             now,
           ),
         'event',
