@@ -15,7 +15,7 @@ import type { OpenApiSchema } from '../src/config/schema/dsl.ts';
 import { CrdValidator } from './support/crd-ajv.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const KINDS = new Set(['LaneGroup', 'Lane', 'Mesh', 'ASMSwimLaneGroup', 'ASMSwimLane']);
+const KINDS = new Set(['LaneGroup', 'Lane', 'Mesh', 'Release', 'ASMSwimLaneGroup', 'ASMSwimLane']);
 const crds = laneCrds({ asm: true });
 const validator = new CrdValidator(crds as unknown as Record<string, unknown>[]);
 
@@ -99,10 +99,16 @@ describe('generated CRDs', () => {
         'lanegroups.lanes.dev',
         'lanes.lanes.dev',
         'meshes.lanes.dev',
+        'releases.lanes.dev',
         'asmswimlanegroups.istio.alibabacloud.com',
         'asmswimlanes.istio.alibabacloud.com',
       ],
     );
+  });
+
+  it('accept the smallest Release lanes accepts', () => {
+    assert.ok(loadResources([{ file: 'r.json', text: JSON.stringify(release(RELEASE_SPEC)) }]).ok);
+    assert.deepEqual(validator.validate(release(RELEASE_SPEC)), []);
   });
 
   it('carry lanes’ enums and defaults', () => {
@@ -131,6 +137,13 @@ describe('generated CRDs', () => {
 
   const GROUP = { apiVersion: 'lanes.dev/v1alpha1', kind: 'LaneGroup', metadata: { name: 'g' } };
   const LANE = { apiVersion: 'lanes.dev/v1alpha1', kind: 'Lane', metadata: { name: 'l' } };
+  const RELEASE_SPEC = { group: 'g', lane: 'v2', workloads: ['a'], steps: [{ weight: 10 }] };
+  const release = (spec: Doc): Doc => ({
+    apiVersion: 'lanes.dev/v1alpha1',
+    kind: 'Release',
+    metadata: { name: 'r' },
+    spec,
+  });
   const invalid: [string, Doc][] = [
     ['a LaneGroup without spec', { ...GROUP }],
     ['a LaneGroup without routeHeader', { ...GROUP, spec: { services: ['a'] } }],
@@ -204,6 +217,10 @@ describe('generated CRDs', () => {
         spec: { outboundTrafficPolicy: { mode: 'DENY' } },
       },
     ],
+    ['a Release without steps', release({ group: 'g', lane: 'v2', workloads: ['a'] })],
+    ['a Release step weight above 100', release({ ...RELEASE_SPEC, steps: [{ weight: 101 }] })],
+    ['a Release promote mode lanes does not know', release({ ...RELEASE_SPEC, promote: 'auto' })],
+    ['a Release workload that is not a name', release({ ...RELEASE_SPEC, workloads: ['Mock_A'] })],
   ];
   for (const [what, doc] of invalid) {
     it(`rejects ${what}, as lanes does`, () => {

@@ -71,6 +71,7 @@ describe('lanes install', () => {
       'CustomResourceDefinition /lanegroups.lanes.dev',
       'CustomResourceDefinition /lanes.lanes.dev',
       'CustomResourceDefinition /meshes.lanes.dev',
+      'CustomResourceDefinition /releases.lanes.dev',
       'Deployment lanes-system/lanes-controller',
       'Namespace /lanes-system',
       'PodDisruptionBudget lanes-system/lanes-controller',
@@ -110,6 +111,7 @@ describe('lanes install', () => {
       'lanes.dev/lanegroups/status',
       'lanes.dev/lanes/status',
       'lanes.dev/meshes/status',
+      'lanes.dev/releases/status',
       'networking.istio.io/destinationrules',
       'networking.istio.io/envoyfilters',
       'networking.istio.io/virtualservices',
@@ -218,6 +220,26 @@ describe('lanes uninstall', () => {
 
   it('--crds names the CRDs too (deleting them deletes every lane resource)', async () => {
     const all = objects((await lanes(['uninstall', '--crds'])).stdout);
-    assert.equal(all.filter((o) => o.kind === 'CustomResourceDefinition').length, 3);
+    assert.equal(all.filter((o) => o.kind === 'CustomResourceDefinition').length, 4);
   });
+});
+
+describe('usage errors of the manifest commands', () => {
+  const rows: [string, string[], string][] = [
+    ['install -o table', ['install', '-o', 'table'], '-o takes yaml or json, got "table"'],
+    ['uninstall -o wide', ['uninstall', '-o', 'wide'], '-o takes yaml or json, got "wide"'],
+    [
+      'controller --edge-lua wasm, before it reads any kubeconfig',
+      ['controller', '--edge-lua', 'wasm'],
+      '--edge-lua takes trafficextension (Istio 1.30 and later) or envoyfilter, got "wasm"',
+    ],
+  ];
+  for (const [what, args, message] of rows) {
+    it(`${what} is a usage error (exit 2) that says what it takes`, async () => {
+      const r = await lanes(args);
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, '');
+      assert.ok(r.stderr.includes(message), r.stderr);
+    });
+  }
 });

@@ -242,6 +242,31 @@ describe('lanes controller against a fake API server', () => {
     );
   });
 
+  it('says on a Release that no cluster runs it: Degraded=True, ReleaseNotRendered, naming the local daemon', async () => {
+    fake.put({
+      apiVersion: 'lanes.dev/v1alpha1',
+      kind: 'Release',
+      metadata: { name: 'mock-v2' },
+      spec: { group: 'mock', lane: 'v2', workloads: ['mocka-v2'], steps: [{ weight: 20 }] },
+    });
+    await settled(a);
+    const release = fake.get('lanes.dev/v1alpha1', 'Release', '', 'mock-v2')!;
+    const conditions = (release.status as { conditions: Json[] }).conditions;
+    assert.deepEqual(
+      conditions.map((c) => `${c.type}=${c.status}/${c.reason}`),
+      [
+        'Accepted=True/Accepted',
+        'ResolvedRefs=True/ResolvedRefs',
+        'Programmed=True/Programmed',
+        'Degraded=True/ReleaseNotRendered',
+      ],
+    );
+    assert.match(
+      String(conditions.find((c) => c.type === 'Degraded')!.message),
+      /^spec: ReleaseNotRendered: a Release is driven by lanes' local daemon/,
+    );
+  });
+
   it('coalesces a burst of 500 pod changes into a bounded number of reconciles and writes', async (t) => {
     const runs = a.reconciles;
     const writes = fake.writes(NOT_LEASE);
@@ -329,12 +354,14 @@ describe('lanes controller against a fake API server', () => {
 });
 
 describe('lanes controller (the command) against a fake API server', () => {
-  it('reads a kubeconfig, reconciles, serves health, and stops on its signal', async () => {
+  it('reads a kubeconfig, reconciles, serves health, and stops on its signal, also where the Release CRD was never installed', async () => {
     const fake = new FakeKubeApi(50);
     const server = await fake.listen();
     const dir = mkdtempSync(join(tmpdir(), 'lanes-controller-'));
     try {
-      for (const crd of laneCrds({ asm: true })) fake.put(crd as unknown as Json);
+      // As installed before Release had a CRD: the controller must not need it.
+      for (const crd of laneCrds({ asm: true }).filter((c) => c.spec.names.kind !== 'Release'))
+        fake.put(crd as unknown as Json);
       for (const o of story('mock.yaml')) if (o.kind === 'Service') fake.put(o);
       for (const o of story('swimlane-v1.yaml')) fake.put(o);
       const kubeconfig = join(dir, 'config');
@@ -362,6 +389,7 @@ describe('lanes controller (the command) against a fake API server', () => {
       abort.abort();
       assert.equal(await done, 0, stderr);
       assert.match(stderr, /cli-replica leads/);
+      assert.match(stderr, /the Release CRD is not installed \(lanes install adds it\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await fake.close();

@@ -74,6 +74,14 @@ export const SERVED: readonly Served[] = [
     status: true,
   },
   {
+    group: 'lanes.dev',
+    version: 'v1alpha1',
+    kind: 'Release',
+    plural: 'releases',
+    namespaced: false,
+    status: true,
+  },
+  {
     group: 'istio.alibabacloud.com',
     version: 'v1',
     kind: 'ASMSwimLaneGroup',

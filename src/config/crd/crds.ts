@@ -11,6 +11,7 @@ import type { KindDef } from '../kinds/kind.ts';
 import { laneKind } from '../kinds/native/lane.ts';
 import { laneGroupKind } from '../kinds/native/lane-group.ts';
 import { meshKind } from '../kinds/native/mesh.ts';
+import { releaseKind } from '../kinds/native/release.ts';
 import type { OpenApiSchema } from '../schema/dsl.ts';
 
 export interface PrinterColumn {
@@ -102,6 +103,14 @@ const COLUMNS: Readonly<Record<string, readonly PrinterColumn[]>> = {
     condition('Accepted'),
     AGE,
   ],
+  // A cluster does not run releases (lanes' local daemon does): Degraded says so.
+  Release: [
+    { name: 'Group', type: 'string', jsonPath: '.spec.group' },
+    { name: 'Lane', type: 'string', jsonPath: '.spec.lane' },
+    condition('Accepted'),
+    condition('Degraded'),
+    AGE,
+  ],
   ASMSwimLaneGroup: [
     { name: 'Permissive', type: 'boolean', jsonPath: '.spec.isPermissive' },
     condition('Accepted'),
@@ -164,6 +173,7 @@ export const NATIVE_CRD_KINDS: readonly KindDef[] = [
   laneGroupKind,
   laneKind,
   meshKind,
+  releaseKind,
 ] as readonly KindDef[];
 /** Alibaba ASM's lane kinds, for clusters without ASM (`lanes install --asm-crds`). */
 export const ASM_CRD_KINDS: readonly KindDef[] = [

@@ -80,3 +80,22 @@ export function positionOf(resource: Resource, path: string): Pos {
     p = cut > 0 ? p.slice(0, cut) : '';
   }
 }
+
+/** An issue at a field of a resource: its `file:line:col`, the field path, and the resource's label. */
+export function issueAt(
+  resource: Resource,
+  path: string,
+  message: string,
+  severity: Issue['severity'] = 'error',
+): Issue {
+  const pos = positionOf(resource, path);
+  return {
+    file: resource.origin.file,
+    line: pos.line,
+    col: pos.col,
+    path,
+    message,
+    severity,
+    resource: resourceLabel(resource.id),
+  };
+}

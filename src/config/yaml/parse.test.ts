@@ -41,22 +41,24 @@ describe('parseYamlDocuments', () => {
     });
   });
 
-  // [what, text, message, whether the next document still parses]
-  const malformed: [string, string, RegExp, boolean][] = [
-    ['a duplicate key', 'a: 1\na: 2\n', /Map keys must be unique/, true],
-    ['an unterminated flow sequence', 'a: [1, 2\n', /malformed YAML/, true],
-    ['bad indentation', 'a:\n  b: 1\n c: 2\n', /malformed YAML/, true],
-    ['a tab used for indentation', 'a:\n\tb: 1\n', /malformed YAML/, true],
-    // An unclosed quote swallows the rest of the stream, separators included.
-    ['an unclosed quote', 'a: "x\n', /malformed YAML/, false],
+  // [what, text, message, whether the next document still parses, line:col reported]
+  const malformed: [string, string, RegExp, boolean, string][] = [
+    ['a duplicate key', 'a: 1\na: 2\n', /Map keys must be unique/, true, '2:1'],
+    // The sequence is found unterminated where the next line starts.
+    ['an unterminated flow sequence', 'a: [1, 2\n', /malformed YAML/, true, '2:1'],
+    ['bad indentation', 'a:\n  b: 1\n c: 2\n', /malformed YAML/, true, '3:1'],
+    ['a tab used for indentation', 'a:\n\tb: 1\n', /malformed YAML/, true, '2:1'],
+    // An unclosed quote swallows the rest of the stream, separators included: its end is line 4.
+    ['an unclosed quote', 'a: "x\n', /malformed YAML/, false, '4:1'],
   ];
-  for (const [what, text, message, recovers] of malformed) {
+  for (const [what, text, message, recovers, at] of malformed) {
     it(`reports ${what} with its position`, () => {
       const { documents, issues } = parseYamlDocuments(`${text}---\nok: 1\n`, 'bad.yaml');
       assert.ok(issues.length > 0, 'an issue is reported');
       assert.match(issues[0]!.message, message);
       assert.equal(issues[0]!.file, 'bad.yaml');
       assert.ok(issues[0]!.line >= 1 && issues[0]!.col >= 1);
+      assert.equal(`${issues[0]!.line}:${issues[0]!.col}`, at);
       if (recovers) assert.deepEqual(valueFromNode(documents.at(-1)!.node), { ok: 1 });
     });
   }

@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { atField } from '../../core/compiler/status.ts';
 import type { EdgeExtensionApi } from '../../core/render/istio/edge-extension.ts';
 import { LEASE_NAME } from './install.ts';
 import type { CacheView, KubeApi, WatchedKind } from './kube-api.ts';
@@ -22,6 +23,16 @@ const LANE_KINDS: readonly WatchedKind[] = [
   { apiVersion: 'lanes.dev/v1alpha1', kind: 'Lane', plural: 'lanes' },
   { apiVersion: 'lanes.dev/v1alpha1', kind: 'Mesh', plural: 'meshes' },
 ];
+/**
+ * Watched so that a Release applied to a cluster gets a status saying that nothing here runs it
+ * (Degraded, ReleaseNotRendered), rather than sitting there silently; only where its CRD is
+ * installed (a cluster installed before it had one still runs the controller).
+ */
+const RELEASE_KIND: WatchedKind = {
+  apiVersion: 'lanes.dev/v1alpha1',
+  kind: 'Release',
+  plural: 'releases',
+};
 const ASM_KINDS: readonly WatchedKind[] = [
   {
     apiVersion: 'istio.alibabacloud.com/v1',
@@ -53,7 +64,7 @@ const EXTENSION_KINDS: Readonly<Record<EdgeExtensionApi, WatchedKind>> = {
   },
 };
 
-const PLURALS = new Map([...LANE_KINDS, ...ASM_KINDS].map((k) => [k.kind, k.plural]));
+const PLURALS = new Map([...LANE_KINDS, RELEASE_KIND, ...ASM_KINDS].map((k) => [k.kind, k.plural]));
 
 export interface ControllerOptions {
   /** The controller's namespace: its Lease, and Events about cluster-scoped resources. */
@@ -155,6 +166,11 @@ export class Controller {
       this.#log(
         'ASM lane CRDs are not installed: ASMSwimLaneGroup and ASMSwimLane are not watched',
       );
+    if (await this.#api.hasCrd('releases.lanes.dev')) kinds.push(RELEASE_KIND);
+    else
+      this.#log(
+        'the Release CRD is not installed (lanes install adds it): Releases are not watched',
+      );
     if (this.#o.edgeExtension) kinds.push(EXTENSION_KINDS[this.#o.edgeExtension]);
     for (const k of kinds) {
       const cache = this.#api.informer(
@@ -249,7 +265,7 @@ export class Controller {
             uid,
             'Warning',
             'Rejected',
-            `${r.fieldPath}${r.fieldPath ? ': ' : ''}${r.message}`,
+            atField(r.fieldPath, r.message),
             now,
           ),
         'event',

@@ -56,12 +56,12 @@ export function clusterRules(): Record<string, unknown>[] {
     { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: READ },
     {
       apiGroups: ['lanes.dev'],
-      resources: ['lanegroups', 'lanes', 'meshes'],
+      resources: ['lanegroups', 'lanes', 'meshes', 'releases'],
       verbs: READ,
     },
     {
       apiGroups: ['lanes.dev'],
-      resources: ['lanegroups/status', 'lanes/status', 'meshes/status'],
+      resources: ['lanegroups/status', 'lanes/status', 'meshes/status', 'releases/status'],
       verbs: ['get', 'update', 'patch'],
     },
     {

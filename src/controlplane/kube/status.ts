@@ -4,7 +4,11 @@
  * cannot carry, named with its field). Messages carry field paths, never local file paths.
  * `lastTransitionTime` changes only when a condition's status does.
  */
-import type { Condition as AnalysisCondition, ResourceStatus } from '../../core/compiler/status.ts';
+import {
+  type Condition as AnalysisCondition,
+  atField,
+  type ResourceStatus,
+} from '../../core/compiler/status.ts';
 import type { RenderWarning } from '../../core/render/istio/objects.ts';
 import { canonicalJson } from '../../core/render/istio/ownership.ts';
 import { type KubeObj, type ObjectRef, objectKey, refOf } from './objects.ts';
@@ -52,9 +56,7 @@ function degraded(warnings: readonly RenderWarning[]): Draft {
     type: 'Degraded',
     status: 'True',
     reason: warnings[0]!.reason,
-    message: warnings
-      .map((w) => `${w.fieldPath}${w.fieldPath ? ': ' : ''}${w.reason}: ${w.message}`)
-      .join('; '),
+    message: warnings.map((w) => atField(w.fieldPath, `${w.reason}: ${w.message}`)).join('; '),
   };
 }
 
@@ -83,7 +85,7 @@ export function statusWrites(
     const r = rejected.get(key);
     let drafts: Draft[];
     if (r) {
-      const message = `${r.fieldPath}${r.fieldPath ? ': ' : ''}${r.message}`;
+      const message = atField(r.fieldPath, r.message);
       drafts = [
         { type: 'Accepted', status: 'False', reason: 'Invalid', message },
         {

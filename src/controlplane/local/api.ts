@@ -16,7 +16,8 @@ import http from 'node:http';
 import type net from 'node:net';
 import { basename, dirname } from 'node:path';
 import type { Daemon } from './daemon.ts';
-import type { ErrorResponse, ReadyResponse, RequestsResponse } from './protocol.ts';
+import type { ErrorResponse, ReadyResponse, RequestsResponse, ResourceQuery } from './protocol.ts';
+import { RequestError } from './request-error.ts';
 import {
   applyRequest,
   deleteRequest,
@@ -26,7 +27,6 @@ import {
   releaseCommand,
 } from './requests.ts';
 import { StateError } from './state/state.ts';
-import { RequestError } from './store.ts';
 
 const MAX_BODY = 64 * 1024 * 1024;
 
@@ -106,7 +106,7 @@ export async function startApi(
           return;
         case 'GET /v1/resources': {
           const q = (name: string) => url.searchParams.get(name) ?? undefined;
-          const query: Parameters<Daemon['resources']>[0] = {
+          const query: ResourceQuery = {
             ...(q('kind') ? { kind: q('kind')! } : {}),
             ...(q('name') ? { name: q('name')! } : {}),
             ...(q('namespace') ? { namespace: q('namespace')! } : {}),

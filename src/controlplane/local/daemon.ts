@@ -1,17 +1,17 @@
 /**
  * The local mesh in one process (SPEC §6): the applied resources, the compiler, the config store
  * every proxy follows, the gateway listeners, and the workloads with their sidecars. Every change
- * of resources or of instance readiness recompiles and publishes one new snapshot.
+ * of resources or of instance readiness recompiles and publishes one new snapshot. What the API
+ * shows of all that is built elsewhere (resource-views.ts, workload-views.ts, explain-apps.ts);
+ * this class composes and serialises changes.
  */
-import { readFileSync } from 'node:fs';
-import type { DeploymentSpec } from '../../config/kinds/kube/index.ts';
-import { type Resource, resourceKey, resourceLabel } from '../../config/resource/resource.ts';
+import { resourceKey, resourceLabel } from '../../config/resource/resource.ts';
 import { type OverrideKey, overrideKey } from '../../core/carriers/override.ts';
 import { compile } from '../../core/compiler/compile.ts';
 import { endpointsFor } from '../../core/compiler/endpoints.ts';
 import { describeCondition, type ResourceStatus } from '../../core/compiler/status.ts';
-import type { RoutingTable, TableEndpoint } from '../../core/compiler/table.ts';
-import { type AppModel, explainWalk } from '../../core/explain/walk.ts';
+import type { RoutingTable } from '../../core/compiler/table.ts';
+import { explainWalk, type Start } from '../../core/explain/walk.ts';
 import { ConfigStore } from '../../dataplane/config.ts';
 import { AccessLog, fileSink } from '../../dataplane/telemetry/access-log.ts';
 import type { MetricFamily } from '../../dataplane/telemetry/exposition.ts';
@@ -19,9 +19,9 @@ import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { releaseIssues } from '../release/references.ts';
 import { Dashboard } from './dashboard/server.ts';
 import { dashboardSource } from './dashboard-source.ts';
+import { appOf, fromWorkload } from './explain-apps.ts';
 import { Gateways } from './gateways.ts';
 import { daemonFamilies, type MetricsServer, startMetricsServer } from './metrics.ts';
-import { instrumentationFor, propagatedHeaders } from './otel/instrumentation.ts';
 import { signOverrideRequest } from './overrides.ts';
 import type {
   ApplyRequest,
@@ -32,22 +32,29 @@ import type {
   ExplainRequest,
   ExplainResponse,
   InstanceReadiness,
-  InstanceView,
   OverrideKeyResponse,
   OverrideSignRequest,
   OverrideSignResponse,
   ReleaseCommandName,
   ReleaseView,
+  ResourceQuery,
   ResourceView,
   StatusResponse,
 } from './protocol.ts';
 import { readinessOf } from './readiness.ts';
 import { RecentRequests } from './recent-requests.ts';
 import { ReleaseDriver } from './releases.ts';
-import { type ResourceQuery, resourceViews } from './resource-views.ts';
+import { RequestError } from './request-error.ts';
+import { resourceViews } from './resource-views.ts';
 import type { StateDir } from './state/state.ts';
-import { describe, RequestError, ResourceStore } from './store.ts';
-import { isDeployment, runnerOf } from './workloads/runnable.ts';
+import { ResourceStore } from './store.ts';
+import {
+  instancesOf,
+  type WorkloadView,
+  workloadSummary,
+  workloadViews,
+} from './workload-views.ts';
+import { isDeployment } from './workloads/runnable.ts';
 import { cleanupOrphans, Supervisor } from './workloads/supervisor.ts';
 import { writeToolShims } from './workloads/tool-shims.ts';
 import { type ReconcileResult, Workloads } from './workloads/workloads.ts';
@@ -352,32 +359,10 @@ export class Daemon {
   }
 
   status(): StatusResponse {
-    const deployments = this.store.resources().filter(isDeployment);
-    const instances = this.workloads.instances();
     return {
       ...(this.#metricsServer ? { metrics: { url: this.#metricsServer.url } } : {}),
-      gateways: this.gateways.listeners().map((l) => ({
-        name: l.name,
-        namespace: l.namespace,
-        cluster: l.cluster,
-        url: `http://127.0.0.1:${l.port}`,
-      })),
-      workloads: deployments.map((d) => {
-        const mine = instances.filter(
-          (i) =>
-            !i.leaving &&
-            i.workload === `${d.metadata.namespace}/${d.metadata.name}` &&
-            i.cluster === d.id.cluster,
-        );
-        return {
-          name: d.metadata.name,
-          namespace: d.metadata.namespace,
-          cluster: d.id.cluster,
-          replicas: d.spec.replicas,
-          ready: mine.filter((i) => this.workloads.statusOf(i.key) === 'ready').length,
-          restarts: mine.reduce((n, i) => n + (this.workloads.state(i.key)?.restarts ?? 0), 0),
-        };
-      }),
+      gateways: this.gateways.views(),
+      workloads: this.workloadViews().map(workloadSummary),
       lanes: Object.values(this.#table?.lanes ?? {}).map((l) => ({
         name: l.name,
         group: l.group.slice(l.group.indexOf('/') + 1),
@@ -387,26 +372,9 @@ export class Daemon {
     };
   }
 
-  #instancesOf(d: Resource<string, DeploymentSpec>): InstanceView[] {
-    const name = `${d.metadata.namespace}/${d.metadata.name}`;
-    return this.workloads
-      .instances()
-      .filter((i) => i.workload === name && i.cluster === d.id.cluster && !i.leaving)
-      .sort((a, b) => a.index - b.index)
-      .map((i) => {
-        const s = this.workloads.state(i.key);
-        return {
-          index: i.index,
-          status: s?.status ?? 'starting',
-          pid: s?.pid ?? null,
-          port: i.appPort,
-          endpoint: `127.0.0.1:${i.inboundPort}`,
-          proxy: `http://127.0.0.1:${i.outboundPort}`,
-          restarts: s?.restarts ?? 0,
-          log: i.logFile,
-          lastExit: s?.lastExit ?? null,
-        };
-      });
+  /** Every Deployment with its current instances (`lanes status`, the dashboard). */
+  workloadViews(): WorkloadView[] {
+    return workloadViews(this.store.resources().filter(isDeployment), this.workloads);
   }
 
   resources(query: ResourceQuery): ResourceView[] {
@@ -415,7 +383,7 @@ export class Daemon {
         resources: this.store.resources(),
         statuses: this.#statuses,
         table: this.#table,
-        instancesOf: (r) => (isDeployment(r) ? this.#instancesOf(r) : undefined),
+        instancesOf: (r) => (isDeployment(r) ? instancesOf(r, this.workloads) : undefined),
         releaseOf: (r) =>
           r.kind === 'Release' && r.id.group === 'lanes.dev'
             ? this.releases.view(r.metadata.name)
@@ -423,54 +391,6 @@ export class Daemon {
       },
       query,
     );
-  }
-
-  /** The model of the app behind an endpoint, for `explain`. */
-  #appOf(endpoint: TableEndpoint): AppModel | undefined {
-    const inst = this.workloads.instances().find((i) => i.inboundPort === endpoint.port);
-    if (!inst) return undefined;
-    const resources = this.store.resources();
-    const d = resources.find(
-      (r) =>
-        isDeployment(r) &&
-        `${r.metadata.namespace}/${r.metadata.name}` === inst.workload &&
-        r.id.cluster === inst.cluster,
-    ) as Resource<string, DeploymentSpec> | undefined;
-    const workload = {
-      namespace: inst.namespace,
-      labels: inst.labels,
-      cluster: inst.cluster,
-      name: inst.workload,
-    };
-    const appAddress = `127.0.0.1:${inst.appPort}`;
-    if (!d) return { workload, appAddress, upstream: undefined, propagate: [] };
-    const container = d.spec.template.containers[0]!;
-    const runner = runnerOf(container);
-    if (typeof runner === 'string' || runner.kind === 'command') {
-      return {
-        workload,
-        appAddress,
-        upstream: undefined,
-        propagate: [],
-        opaque: `${inst.workload} runs its own command: where it calls next is up to its code`,
-      };
-    }
-    const upstreamUrl = container.env.find((e) => e.name === 'upstream_url')?.value;
-    const propagate = propagatedHeaders(instrumentationFor(d, resources));
-    let url: URL | undefined;
-    try {
-      url = upstreamUrl ? new URL(upstreamUrl) : undefined;
-    } catch {
-      url = undefined;
-    }
-    if (!url) return { workload, appAddress, upstream: undefined, propagate };
-    return {
-      workload,
-      appAddress,
-      upstream: url.host,
-      upstreamPath: `${url.pathname}${url.search}`,
-      propagate,
-    };
   }
 
   explain(req: ExplainRequest): ExplainResponse {
@@ -482,52 +402,25 @@ export class Daemon {
       const signed = this.signOverride({ pairs: req.override, ttl: '5m' });
       headers[signed.header] = signed.value;
     }
-    const overrides = { keys: this.#overrideKeys, now: Date.now };
-    if (req.gateway) {
-      return explainWalk(
-        table,
-        { kind: 'gateway', gateway: req.gateway, port: req.port },
-        req.method ?? 'GET',
-        req.path ?? '/',
-        headers,
-        (e) => this.#appOf(e),
-        req.branch,
-        overrides,
-      );
-    }
-    if (!req.from || !req.to)
+    const mesh = { instances: this.workloads.instances(), resources: this.store.resources() };
+    let start: Start;
+    if (req.gateway) start = { kind: 'gateway', gateway: req.gateway, port: req.port };
+    else if (req.from && req.to)
+      start = { kind: 'outbound', workload: fromWorkload(mesh, req.from), to: req.to };
+    else
       throw new RequestError(
         400,
         'explain needs --gateway NS/NAME, or --from WORKLOAD and --to SERVICE',
       );
-    const from = req.from.includes('/') ? req.from : `default/${req.from}`;
-    const inst = this.workloads.instances().find((i) => i.workload === from && !i.leaving);
-    const d = this.store
-      .resources()
-      .find((r) => isDeployment(r) && `${r.metadata.namespace}/${r.metadata.name}` === from);
-    if (!inst && !d) throw new RequestError(404, `there is no Deployment ${from}`);
-    const workload = inst
-      ? {
-          namespace: inst.namespace,
-          labels: inst.labels,
-          cluster: inst.cluster,
-          name: inst.workload,
-        }
-      : {
-          namespace: d!.metadata.namespace,
-          labels: (d as Resource<string, DeploymentSpec>).spec.template.labels,
-          name: from,
-        };
-    return explainWalk(
-      table,
-      { kind: 'outbound', workload, to: req.to },
-      req.method ?? 'GET',
-      req.path ?? '/',
+    return explainWalk(table, {
+      start,
+      ...(req.method !== undefined ? { method: req.method } : {}),
+      ...(req.path !== undefined ? { path: req.path } : {}),
       headers,
-      (e) => this.#appOf(e),
-      req.branch,
-      overrides,
-    );
+      appOf: (e) => appOf(mesh, e),
+      ...(req.branch !== undefined ? { branch: req.branch } : {}),
+      overrides: { keys: this.#overrideKeys, now: Date.now },
+    });
   }
 
   /** The log file of a workload's instance. */
@@ -550,10 +443,6 @@ export class Daemon {
       );
     }
     return chosen.logFile;
-  }
-
-  readLog(file: string): string {
-    return readFileSync(file, 'utf8');
   }
 
   /** Every release, or the one named. */
@@ -611,13 +500,5 @@ export class Daemon {
     await this.gateways.closeAll();
     await this.#metricsServer?.close();
     await this.accessLog.close();
-  }
-
-  describe(r: Resource): string {
-    return describe(r);
-  }
-
-  label(r: Resource): string {
-    return resourceLabel(r.id);
   }
 }

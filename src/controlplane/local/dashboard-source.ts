@@ -5,34 +5,28 @@
  * per publish), not on every tick of every open page.
  */
 import { resourceKey } from '../../config/resource/resource.ts';
-import { describeCondition, type ResourceStatus } from '../../core/compiler/status.ts';
+import type { ResourceStatus } from '../../core/compiler/status.ts';
 import type { Daemon } from './daemon.ts';
 import type { HopRow, RequestRow, ResourceRow, WorkloadRow } from './dashboard/client/protocol.ts';
 import type { DashboardSource } from './dashboard/server.ts';
+import { conditionViews, sourceText } from './resource-views.ts';
+import { workloadSummary } from './workload-views.ts';
 
 export function dashboardSource(daemon: Daemon): DashboardSource {
   let rowsOf: { statuses: readonly ResourceStatus[]; rows: ResourceRow[] } | undefined;
   return {
     table: () => daemon.config.current,
     metrics: () => daemon.metrics.snapshot(),
-    gateways: () => daemon.status().gateways,
-    workloads: (): WorkloadRow[] => {
-      const instances = daemon.workloads.instances().filter((i) => !i.leaving);
-      return daemon.status().workloads.map((w) => ({
-        ...w,
-        instances: instances
-          .filter((i) => i.workload === `${w.namespace}/${w.name}` && i.cluster === w.cluster)
-          .sort((a, b) => a.index - b.index)
-          .map((i) => {
-            const s = daemon.workloads.state(i.key);
-            return {
-              index: i.index,
-              status: s?.status ?? 'starting',
-              lastExit: s?.lastExit ?? null,
-            };
-          }),
-      }));
-    },
+    gateways: () => daemon.gateways.views(),
+    workloads: (): WorkloadRow[] =>
+      daemon.workloadViews().map((w) => ({
+        ...workloadSummary(w),
+        instances: w.instances.map((i) => ({
+          index: i.index,
+          status: i.status,
+          lastExit: i.lastExit,
+        })),
+      })),
     // The same join `lanes requests` shows (recent-requests.ts), trimmed to what the page draws.
     requests: (limit): RequestRow[] =>
       daemon.requests.recent({ limit }).map((r) => ({
@@ -73,13 +67,8 @@ export function dashboardSource(daemon: Daemon): DashboardSource {
           name: r.metadata.name,
           namespace: r.metadata.namespace,
           cluster: r.id.cluster,
-          source: `${r.origin.file ?? ''}:${r.origin.line}`,
-          conditions: (status?.conditions ?? []).map((c) => ({
-            type: c.type,
-            status: c.status,
-            reason: c.reason,
-            message: describeCondition(r, c),
-          })),
+          source: sourceText(r),
+          conditions: conditionViews(r, status),
         };
       });
       rowsOf = { statuses, rows };

@@ -10,7 +10,10 @@ import type { ConfigSource } from '../../dataplane/config.ts';
 import { createProxy, type ProxyServer } from '../../dataplane/proxy.ts';
 import type { AccessLog } from '../../dataplane/telemetry/access-log.ts';
 import type { HopObserver } from '../../dataplane/telemetry/hop-events.ts';
+import type { StatusResponse } from './protocol.ts';
 import type { StateDir } from './state/state.ts';
+
+export type GatewayView = StatusResponse['gateways'][number];
 
 export interface GatewayListener {
   readonly key: string;
@@ -50,6 +53,16 @@ export class Gateways {
     const order = (l: GatewayListener) =>
       [l.namespace, l.name, l.cluster, String(l.declaredPort).padStart(5, '0')].join('\0');
     return [...this.#listeners.values()].sort((a, b) => (order(a) < order(b) ? -1 : 1));
+  }
+
+  /** Each listener as `lanes status` and the dashboard show it: its Gateway and its URL. */
+  views(): GatewayView[] {
+    return this.listeners().map((l) => ({
+      name: l.name,
+      namespace: l.namespace,
+      cluster: l.cluster,
+      url: `http://127.0.0.1:${l.port}`,
+    }));
   }
 
   async reconcile(resources: readonly Resource[]): Promise<void> {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { overrideKey, parseOverride, verifyOverride } from '../../core/carriers/override.ts';
 import { build, endpoint, service, yaml } from '../../core/engine/test-fixtures.ts';
 import { overrideTtlMs, signOverrideRequest } from './overrides.ts';
-import { RequestError } from './store.ts';
+import { RequestError } from './request-error.ts';
 
 const KEY = overrideKey(Buffer.alloc(32, 5));
 const NOW = Date.UTC(2026, 5, 1, 12);
@@ -80,10 +80,10 @@ describe('signing an override for lanes override sign', () => {
     ['90s', 90_000],
     ['24h', 86_400_000],
     ['25h', /over 24h/],
-    ['0', /not a positive duration/],
+    ['0', /not a positive duration such as 30m or 1h/],
     ['-5m', /not a positive duration/],
     ['soon', /not a positive duration/],
-    ['500ms', /under a second/],
+    ['500ms', /under a second: .*give at least 1s/],
   ];
   for (const [ttl, want] of ttls) {
     test(`ttl ${ttl}`, () => {

@@ -20,7 +20,7 @@ import {
 import type { RoutingTable } from '../../core/compiler/table.ts';
 import { checkOverridePairs, mintOverride } from '../../core/engine/override.ts';
 import type { OverrideSignRequest, OverrideSignResponse } from './protocol.ts';
-import { RequestError } from './store.ts';
+import { RequestError } from './request-error.ts';
 
 export const DEFAULT_OVERRIDE_TTL = '1h';
 
@@ -38,7 +38,11 @@ export function overrideTtlMs(ttl: string): number {
       400,
       `ttl ${ttl} is over 24h: an override is a bearer credential for debugging; sign a new one when it expires`,
     );
-  if (ms < 1000) throw new RequestError(400, `ttl ${ttl} is under a second`);
+  if (ms < 1000)
+    throw new RequestError(
+      400,
+      `ttl ${ttl} is under a second: a request could not use it in time; give at least 1s (default 1h)`,
+    );
   return ms;
 }
 

@@ -30,6 +30,7 @@
 import type { Issue } from '../../config/source/issues.ts';
 import type { Condition } from '../../core/compiler/status.ts';
 import type { AccessLogEntry } from '../../dataplane/telemetry/access-log.ts';
+import type { PauseCause, Phase, ReleaseCommand } from '../release/machine.ts';
 
 /**
  * A status condition as the CLI shows it: the daemon renders each problem's position
@@ -198,6 +199,17 @@ export interface LaneGroupSummary {
   readonly baseline?: string;
 }
 
+/** `GET /v1/resources`' query: every field narrows the list; none lists everything. */
+export interface ResourceQuery {
+  /** Canonical kind; `Lane` and `LaneGroup` also list their ASM kinds. */
+  readonly kind?: string;
+  readonly name?: string;
+  /** Cluster-scoped resources (namespace '') match every namespace. */
+  readonly namespace?: string;
+  /** Mesh-wide resources (cluster '') match every cluster. */
+  readonly cluster?: string;
+}
+
 export interface ResourcesResponse {
   readonly items: readonly ResourceView[];
 }
@@ -232,14 +244,7 @@ export interface ReleaseView {
   readonly name: string;
   readonly group: string;
   readonly lane: string;
-  readonly phase:
-    | 'Verifying'
-    | 'Progressing'
-    | 'Paused'
-    | 'Promoting'
-    | 'Succeeded'
-    | 'RolledBack'
-    | 'Failed';
+  readonly phase: Phase;
   /** 1-based; 0 while verifying. */
   readonly step: number;
   readonly steps: readonly { readonly weight: number; readonly pauseMs: number }[];
@@ -248,7 +253,7 @@ export interface ReleaseView {
   /** Observed time in the current step (or gate), and the step's pause. */
   readonly stepElapsedMs: number;
   readonly stepPauseMs: number;
-  readonly pausedBy?: 'manual' | 'inconclusive' | 'promotion';
+  readonly pausedBy?: PauseCause;
   readonly failures: number;
   readonly analysis?: {
     readonly intervalMs: number;
@@ -288,7 +293,7 @@ export interface ReleaseView {
   }[];
   readonly history: readonly {
     readonly at: string;
-    readonly phase: string;
+    readonly phase: Phase;
     readonly step: number;
     readonly weight: number;
     readonly reason: string;
@@ -296,7 +301,7 @@ export interface ReleaseView {
   }[];
 }
 
-export type ReleaseCommandName = 'approve' | 'pause' | 'resume' | 'promote' | 'abort';
+export type ReleaseCommandName = ReleaseCommand;
 
 export interface ReleasesResponse {
   readonly items: readonly ReleaseView[];

@@ -4,7 +4,7 @@
  * the last line it wrote. `apply` and `lanes up` show these as `warning:` lines and carry on: an
  * instance that is not ready is a fact about the app, not a failed change.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { fileTail } from './file-tail.ts';
 import type { InstanceReadiness } from './protocol.ts';
 import type { InstanceState } from './workloads/supervisor.ts';
 import type { InstanceRecord } from './workloads/workloads.ts';
@@ -24,27 +24,17 @@ const MAX_LINE = 200;
  * lines), shortened; undefined when it wrote nothing yet.
  */
 export function lastOutputLine(logFile: string): string | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(logFile, 'r');
-    const size = statSync(logFile).size;
-    const length = Math.min(size, TAIL_BYTES);
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, size - length);
-    const lines = buffer.toString('utf8').split('\n');
-    // The first line may be cut by the window: skip it unless the window is the whole file.
-    if (length < size) lines.shift();
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const line = lines[i]!.trimEnd();
-      if (line === '' || line.startsWith('--- lanes: ')) continue;
-      return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 1)}…` : line;
-    }
-    return undefined;
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+  const tail = fileTail(logFile, TAIL_BYTES);
+  if (tail === undefined) return undefined;
+  const lines = tail.text.split('\n');
+  // The first line may be cut by the window: skip it unless the window is the whole file.
+  if (!tail.whole) lines.shift();
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.trimEnd();
+    if (line === '' || line.startsWith('--- lanes: ')) continue;
+    return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 1)}…` : line;
   }
+  return undefined;
 }
 
 /**

@@ -5,9 +5,9 @@
  * when the daemon starts, and bounded (the last MAX_HOPS hops). `lanes requests` and the
  * dashboard read it; `follow` hands out each request once its hops have stopped coming.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { type AccessLogEntry, hopEntry } from '../../dataplane/telemetry/access-log.ts';
 import type { HopEnd, HopObserver } from '../../dataplane/telemetry/hop-events.ts';
+import { fileTail } from './file-tail.ts';
 import type { RecentRequest } from './protocol.ts';
 
 /** Hops kept in memory: at ~400 bytes each, a few MB. */
@@ -91,19 +91,9 @@ export class RecentRequests implements HopObserver {
 
   /** Reads back the end of an access log written before (a restart keeps recent requests). */
   seed(file: string): void {
-    let fd: number | undefined;
-    try {
-      const size = statSync(file).size;
-      const length = Math.min(size, SEED_BYTES);
-      const buffer = Buffer.alloc(length);
-      fd = openSync(file, 'r');
-      readSync(fd, buffer, 0, length, size - length);
-      this.#hops = parseEntries(buffer.toString('utf8')).slice(-MAX_HOPS);
-    } catch {
-      // No log yet.
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+    // No log yet: nothing to read back. A cut first line is skipped by parseEntries.
+    const tail = fileTail(file, SEED_BYTES);
+    if (tail !== undefined) this.#hops = parseEntries(tail.text).slice(-MAX_HOPS);
   }
 
   hopEnded(end: HopEnd): void {

@@ -12,7 +12,7 @@ import type { Resource } from '../../config/resource/resource.ts';
 import { compile } from '../../core/compiler/compile.ts';
 import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { ReleaseDriver } from './releases.ts';
-import { StateDir } from './state/state.ts';
+import { StateDir, StateError } from './state/state.ts';
 
 const deployment = (app: string, version: string) => `apiVersion: apps/v1
 kind: Deployment
@@ -102,5 +102,67 @@ describe('release driver', () => {
     assert.equal(second.view('mock-v2')?.phase, 'Succeeded');
     const reasons = second.view('mock-v2')!.history.map((h) => h.reason);
     assert.deepEqual(reasons, ['Started', 'Promoted', 'CleanedUp']);
+  });
+
+  test('a releases.json of another format stops the driver with the file, what it expected and what to do', () => {
+    const other = mkdtempSync(join(tmpdir(), 'lanes-releases-format-'));
+    try {
+      const state = StateDir.open(other);
+      state.writeReleases({ format: 'lanes-releases/0', releases: {} });
+      assert.throws(
+        () =>
+          new ReleaseDriver({
+            state,
+            metrics: new HopMetrics(),
+            resources: () => RESOURCES,
+            table: () => undefined,
+            compileWith: (releases) => compile(RESOURCES, [], { releases }).table,
+            publish: () => {},
+            deleteWorkloads: async () => {},
+          }),
+        (e: unknown) =>
+          e instanceof StateError &&
+          e.message ===
+            `${join(state.dir, 'releases.json')} is not a lanes release file (format "lanes-releases/0", expected lanes-releases/1 with a map of releases); lanes will not restart releases from nothing — fix it, or move it away to forget every release's progress`,
+      );
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  test('a release says whether its analysis passes: not measured, then inconclusive without traffic', () => {
+    const other = mkdtempSync(join(tmpdir(), 'lanes-releases-analysis-'));
+    try {
+      const text = TEXT.replace(
+        'cleanup: { after: 1s }',
+        'analysis: { interval: 1s, minRequests: 5, successRate: { min: 99 } }',
+      );
+      const resources = [...loadResources([{ file: 'r.yaml', text }]).resources];
+      const clock = { t: 0 };
+      const d: ReleaseDriver = new ReleaseDriver({
+        state: StateDir.open(other),
+        metrics: new HopMetrics(),
+        resources: () => resources,
+        table: () => compile(resources, [], { releases: d.routing(resources) }).table,
+        compileWith: (releases) => compile(resources, [], { releases }).table,
+        publish: () => {},
+        deleteWorkloads: async () => {},
+        monotonic: () => clock.t,
+        now: () => Date.UTC(2026, 0, 1) + clock.t,
+      });
+      d.sync(resources);
+      const passing = () => {
+        const c = d.view('mock-v2')!.conditions.find((x) => x.type === 'AnalysisPassing')!;
+        return `${c.status}/${c.reason}: ${c.message}`;
+      };
+      assert.equal(passing(), 'Unknown/NotMeasured: no analysis window has ended yet');
+      // The first tick of a process only starts its clock; the next one counts the second.
+      d.tick();
+      clock.t += 1000;
+      d.tick();
+      assert.equal(passing(), 'Unknown/Inconclusive: 0 requests in the last window');
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,7 @@
  * window of counters that died with the process is started again.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { ReleaseSpec } from '../../config/kinds/native/index.ts';
 import type { Resource } from '../../config/resource/resource.ts';
 import type { ReleaseRouting } from '../../core/compiler/compile.ts';
@@ -31,7 +32,7 @@ import {
   advance,
   type Effect,
   initialState,
-  type Phase,
+  PHASES,
   type ReleaseCommand,
   type ReleaseEvent,
   type ReleaseState,
@@ -43,8 +44,8 @@ import {
   releasesOf,
 } from '../release/references.ts';
 import type { ReleaseView } from './protocol.ts';
-import type { StateDir } from './state/state.ts';
-import { RequestError } from './store.ts';
+import { RequestError } from './request-error.ts';
+import { RELEASES_FILE, type StateDir, StateError } from './state/state.ts';
 
 const FORMAT = 'lanes-releases/1';
 const TICK_MS = 1000;
@@ -116,9 +117,8 @@ export class ReleaseDriver {
       | undefined;
     if (data === undefined) return;
     if (data.format !== FORMAT || typeof data.releases !== 'object' || data.releases === null)
-      throw new RequestError(
-        500,
-        `releases.json is not a lanes release file (format ${JSON.stringify(data.format)}, expected ${FORMAT})`,
+      throw new StateError(
+        `${join(this.#o.state.dir, RELEASES_FILE)} is not a lanes release file (format ${JSON.stringify(data.format) ?? 'missing'}, expected ${FORMAT} with a map of releases); lanes will not restart releases from nothing — fix it, or move it away to forget every release's progress`,
       );
     for (const [name, state] of Object.entries(data.releases)) {
       // The counters of the window in progress died with the process that counted them.
@@ -409,15 +409,6 @@ export class ReleaseDriver {
   /** Gauges for /metrics, as Flagger exports flagger_canary_weight and _status. */
   families(): MetricFamily[] {
     const views = this.views();
-    const phases: Phase[] = [
-      'Verifying',
-      'Progressing',
-      'Paused',
-      'Promoting',
-      'Succeeded',
-      'RolledBack',
-      'Failed',
-    ];
     return [
       {
         type: 'gauge',
@@ -433,7 +424,7 @@ export class ReleaseDriver {
         name: 'lanes_release_phase',
         help: 'A release phase: 1 for the one it is in, 0 for the others.',
         series: views.flatMap((v) =>
-          phases.map((p) => ({
+          PHASES.map((p) => ({
             labels: labelText({ release: v.name, lane: v.lane, phase: p }),
             value: v.phase === p ? 1 : 0,
           })),
@@ -471,6 +462,13 @@ export function routingOf(
     promoted: s.phase === 'Promoting' || s.phase === 'Succeeded',
   };
 }
+
+/** The AnalysisPassing condition for each verdict of the last window. */
+const ANALYSIS_PASSING = {
+  pass: { status: 'True', reason: 'Passed' },
+  fail: { status: 'False', reason: 'Failed' },
+  inconclusive: { status: 'Unknown', reason: 'Inconclusive' },
+} as const satisfies Record<AnalysisResult['verdict'], { status: string; reason: string }>;
 
 function viewOf(r: Release, s: ReleaseState): ReleaseView {
   const spec = r.spec;
@@ -524,22 +522,9 @@ function viewOf(r: Release, s: ReleaseState): ReleaseView {
       },
       {
         type: 'AnalysisPassing',
-        status:
-          s.lastAnalysis === undefined
-            ? 'Unknown'
-            : s.lastAnalysis.verdict === 'pass'
-              ? 'True'
-              : s.lastAnalysis.verdict === 'fail'
-                ? 'False'
-                : 'Unknown',
-        reason:
-          s.lastAnalysis === undefined
-            ? 'NotMeasured'
-            : s.lastAnalysis.verdict === 'pass'
-              ? 'Passed'
-              : s.lastAnalysis.verdict === 'fail'
-                ? 'Failed'
-                : 'Inconclusive',
+        ...(s.lastAnalysis === undefined
+          ? { status: 'Unknown', reason: 'NotMeasured' }
+          : ANALYSIS_PASSING[s.lastAnalysis.verdict]),
         message:
           s.lastAnalysis === undefined
             ? spec.analysis

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { RequestError } from './request-error.ts';
 import { applyRequest, deleteRequest, explainRequest, overrideSignRequest } from './requests.ts';
-import { RequestError } from './store.ts';
 
 const REJECTED: readonly {
   title: string;

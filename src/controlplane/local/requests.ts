@@ -3,6 +3,8 @@
  * them right, but the API is documented, and a script that gets a field wrong deserves a 400 that
  * names the field — not a 500 from deep inside the loader.
  */
+
+import { RELEASE_COMMANDS } from '../release/machine.ts';
 import type {
   ApplyRequest,
   DeleteRequest,
@@ -13,7 +15,7 @@ import type {
   ReleaseCommandName,
   SourceText,
 } from './protocol.ts';
-import { RequestError } from './store.ts';
+import { RequestError } from './request-error.ts';
 
 type Json = Record<string, unknown>;
 
@@ -106,14 +108,6 @@ export function explainRequest(value: unknown): ExplainRequest {
   if (headers) out.headers = headers;
   return out as ExplainRequest;
 }
-
-const RELEASE_COMMANDS: readonly ReleaseCommandName[] = [
-  'approve',
-  'pause',
-  'resume',
-  'promote',
-  'abort',
-];
 
 export function releaseCommand(value: string): ReleaseCommandName {
   const command = RELEASE_COMMANDS.find((c) => c === value);

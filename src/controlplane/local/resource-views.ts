@@ -16,19 +16,14 @@ import type {
   SourceRef,
 } from '../../core/compiler/table.ts';
 import type {
+  ConditionView,
   InstanceView,
   LaneGroupSummary,
   LaneSummary,
   ReleaseView,
+  ResourceQuery,
   ResourceView,
 } from './protocol.ts';
-
-export interface ResourceQuery {
-  readonly kind?: string;
-  readonly name?: string;
-  readonly namespace?: string;
-  readonly cluster?: string;
-}
 
 /**
  * Kinds that declare one concept: a query for the first gets every one of them, each item with
@@ -78,13 +73,7 @@ export function resourceViews(src: ViewSources, query: ResourceQuery): ResourceV
         cluster: r.id.cluster,
         source: { file: r.origin.file ?? '', line: r.origin.line },
         manifest: parseYaml(r.origin.text) as unknown,
-        // Positions are the CLI's to read: the condition's message gets its file:line here.
-        conditions: (status?.conditions ?? []).map((c) => ({
-          type: c.type,
-          status: c.status,
-          reason: c.reason,
-          message: describeCondition(r, c),
-        })),
+        conditions: conditionViews(r, status),
         notes: (status?.notes ?? []).map(formatIssue),
         ...(instances ? { instances } : {}),
         ...(release ? { release } : {}),
@@ -92,6 +81,24 @@ export function resourceViews(src: ViewSources, query: ResourceQuery): ResourceV
         ...(group ? { laneGroup: groupSummary(group) } : {}),
       };
     });
+}
+
+/**
+ * A resource's conditions as a person reads them (the CLI, the dashboard): each problem's message
+ * with its `file:line:col`, which only this machine knows (a Kubernetes status carries none).
+ */
+export function conditionViews(r: Resource, status: ResourceStatus | undefined): ConditionView[] {
+  return (status?.conditions ?? []).map((c) => ({
+    type: c.type,
+    status: c.status,
+    reason: c.reason,
+    message: describeCondition(r, c),
+  }));
+}
+
+/** `file:line` a resource was applied from; '' for one read from no file. */
+export function sourceText(r: Resource): string {
+  return r.origin.file ? `${r.origin.file}:${r.origin.line}` : '';
 }
 
 function sourceKey(r: Resource | { readonly source: SourceRef }): string {

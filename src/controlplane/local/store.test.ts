@@ -6,8 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { STORY_DIR, STORY_STEP_1 } from '../../../scripts/story.ts';
 import { positionOf, type Resource, resourceKey } from '../../config/resource/resource.ts';
 import type { DeleteTarget, SourceText } from './protocol.ts';
+import { RequestError } from './request-error.ts';
 import { StateDir, StateError } from './state/state.ts';
-import { describe as label, RequestError, ResourceStore } from './store.ts';
+import { describe as label, ResourceStore } from './store.ts';
 
 /** A file of the reference story, as the CLI sends it (absolute path, whole text). */
 function example(name: string): SourceText {

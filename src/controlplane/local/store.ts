@@ -8,18 +8,9 @@ import { loadResources } from '../../config/load/resources.ts';
 import { type Resource, resourceKey, resourceLabel } from '../../config/resource/resource.ts';
 import { formatIssue, type Issue } from '../../config/source/issues.ts';
 import type { ApplyAction, DeleteTarget, SourceText } from './protocol.ts';
+import { RequestError } from './request-error.ts';
 import { type StateDir, StateError, type StoredDocument } from './state/state.ts';
 import { checkRunnable } from './workloads/runnable.ts';
-
-export class RequestError extends Error {
-  readonly status: number;
-  readonly issues: readonly string[];
-  constructor(status: number, message: string, issues: readonly string[] = []) {
-    super(message);
-    this.status = status;
-    this.issues = issues;
-  }
-}
 
 interface Entry {
   readonly resource: Resource;
@@ -244,7 +235,7 @@ export class ResourceStore {
     return this.#entries.get(resourceKey(r.id))?.doc.dir;
   }
 
-  /** The stored document of a resource (for `get -o yaml` and `describe`). */
+  /** The stored document of a resource: what a restart restores (the store test compares them). */
   document(r: Resource): StoredDocument | undefined {
     return this.#entries.get(resourceKey(r.id))?.doc;
   }

@@ -21,14 +21,18 @@ import type { ReleaseSpec } from '../../config/kinds/native/index.ts';
 import { assertNever } from '../../util/assert-never.ts';
 import { type AnalysisResult, describeMetric } from './analysis.ts';
 
-export type Phase =
-  | 'Verifying'
-  | 'Progressing'
-  | 'Paused'
-  | 'Promoting'
-  | 'Succeeded'
-  | 'RolledBack'
-  | 'Failed';
+/** Every phase, in the order a release goes through them. */
+export const PHASES = [
+  'Verifying',
+  'Progressing',
+  'Paused',
+  'Promoting',
+  'Succeeded',
+  'RolledBack',
+  'Failed',
+] as const;
+
+export type Phase = (typeof PHASES)[number];
 
 export const ACTIVE_PHASES: ReadonlySet<Phase> = new Set([
   'Verifying',
@@ -117,7 +121,10 @@ export type ReleaseEvent =
   | { readonly type: 'cleaned-up'; readonly now: number }
   | { readonly type: 'broken'; readonly message: string; readonly now: number };
 
-export type ReleaseCommand = 'approve' | 'pause' | 'resume' | 'promote' | 'abort';
+/** What `lanes release COMMAND NAME` may ask of a release. */
+export const RELEASE_COMMANDS = ['approve', 'pause', 'resume', 'promote', 'abort'] as const;
+
+export type ReleaseCommand = (typeof RELEASE_COMMANDS)[number];
 
 export type Effect =
   /** The routing changed (weight, gate, baseline): recompile and publish. */

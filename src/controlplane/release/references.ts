@@ -14,10 +14,11 @@ import { deploymentKind, serviceKind } from '../../config/kinds/kube/index.ts';
 import type { LaneGroupSpec, LaneSpec, ReleaseSpec } from '../../config/kinds/native/index.ts';
 import { laneGroupKind, laneKind, releaseKind } from '../../config/kinds/native/index.ts';
 import { isKind } from '../../config/kinds/registry.ts';
-import { positionOf, type Resource, resourceLabel } from '../../config/resource/resource.ts';
+import { issueAt, type Resource } from '../../config/resource/resource.ts';
 import { serviceKey } from '../../config/resource/service-ref.ts';
 import type { Issue } from '../../config/source/issues.ts';
 import type { ReleaseRouting } from '../../core/compiler/compile.ts';
+import { labelsMatch } from '../../core/compiler/dict.ts';
 import type { RoutingTable } from '../../core/compiler/table.ts';
 
 type Release = Resource<string, ReleaseSpec>;
@@ -27,31 +28,10 @@ export function releasesOf(resources: readonly Resource[]): Release[] {
   return resources.filter((r): r is Release => isKind(r, releaseKind));
 }
 
-function issue(r: Resource, path: string, message: string): Issue {
-  const pos = positionOf(r, path);
-  return {
-    file: r.origin.file,
-    line: pos.line,
-    col: pos.col,
-    path,
-    message,
-    severity: 'error',
-    resource: resourceLabel(r.id),
-  };
-}
-
 const key = (w: { namespace: string; name: string }) => `${w.namespace}/${w.name}`;
 
 function deploymentsOf(resources: readonly Resource[]): Deployment[] {
   return resources.filter((r): r is Deployment => isKind(r, deploymentKind));
-}
-
-function matches(
-  labels: Readonly<Record<string, string>>,
-  selector: Readonly<Record<string, string>>,
-) {
-  for (const k in selector) if (labels[k] !== selector[k]) return false;
-  return true;
 }
 
 /** `namespace/name` of the Services (any cluster) that select a Deployment's pods. */
@@ -60,7 +40,11 @@ function servicesOf(d: Deployment, resources: readonly Resource[]): string[] {
   for (const r of resources) {
     if (!isKind(r, serviceKind) || r.metadata.namespace !== d.metadata.namespace) continue;
     const selector = (r.spec as ServiceSpec).selector;
-    if (selector && Object.keys(selector).length > 0 && matches(d.spec.template.labels, selector))
+    if (
+      selector &&
+      Object.keys(selector).length > 0 &&
+      labelsMatch(d.spec.template.labels, selector)
+    )
       out.add(`${r.metadata.namespace}/${r.metadata.name}`);
   }
   return [...out].sort();
@@ -92,7 +76,7 @@ export function laneTemplate(release: Release, resources: readonly Resource[]): 
   const others = deployments.filter(
     (d) =>
       !spec.workloads.some((w) => key(w) === key(d.metadata)) &&
-      matches(d.spec.template.labels, selector) &&
+      labelsMatch(d.spec.template.labels, selector) &&
       servicesOf(d, resources).some((s) => members.has(s)),
   );
   if (others.length > 0)
@@ -146,7 +130,7 @@ export function releaseIssues(
       for (const [path, was, now] of fields)
         if (JSON.stringify(was) !== JSON.stringify(now))
           out.push(
-            issue(
+            issueAt(
               release,
               path,
               `cannot change ${path.slice(5)} of release ${name} while it runs (it was ${JSON.stringify(was)}); abort it first (lanes release abort ${name}), or apply a release with another name`,
@@ -157,7 +141,7 @@ export function releaseIssues(
     if (!group) {
       const asm = all.some((r) => r.kind === 'ASMSwimLaneGroup' && r.metadata.name === spec.group);
       out.push(
-        issue(
+        issueAt(
           release,
           'spec.group',
           asm
@@ -169,7 +153,7 @@ export function releaseIssues(
     }
     if (group.spec.ingress.length === 0)
       out.push(
-        issue(
+        issueAt(
           release,
           'spec.group',
           `LaneGroup ${spec.group} has no spec.ingress: a release's weights and verification are entry rules at the group's ingress gateways; add one`,
@@ -178,7 +162,7 @@ export function releaseIssues(
     spec.workloads.forEach((w, i) => {
       if (!deployments.some((d) => key(d.metadata) === key(w)))
         out.push(
-          issue(
+          issueAt(
             release,
             `spec.workloads[${i}]`,
             `Deployment ${key(w)} does not exist; apply it with the release or before (Deployments: ${deployments.map((d) => key(d.metadata)).join(', ') || 'none'})`,
@@ -191,7 +175,7 @@ export function releaseIssues(
     const otherLane = all.find((r) => r.kind === 'ASMSwimLane' && r.metadata.name === spec.lane);
     if (lane && lane.spec.group !== spec.group) {
       out.push(
-        issue(
+        issueAt(
           release,
           'spec.lane',
           `lane ${spec.lane} belongs to group ${lane.spec.group}, not ${spec.group}`,
@@ -199,7 +183,7 @@ export function releaseIssues(
       );
     } else if (otherLane) {
       out.push(
-        issue(
+        issueAt(
           release,
           'spec.lane',
           `lane ${spec.lane} is an ASMSwimLane; a Release drives native lanes`,
@@ -208,9 +192,9 @@ export function releaseIssues(
     } else if (lane) {
       spec.workloads.forEach((w, i) => {
         const d = deployments.find((x) => key(x.metadata) === key(w));
-        if (d && !matches(d.spec.template.labels, lane.spec.selector))
+        if (d && !labelsMatch(d.spec.template.labels, lane.spec.selector))
           out.push(
-            issue(
+            issueAt(
               release,
               `spec.workloads[${i}]`,
               `the pods of ${key(w)} (${labelList(d.spec.template.labels)}) are not selected by lane ${spec.lane} (${labelList(lane.spec.selector)}), so they would never serve it`,
@@ -221,7 +205,7 @@ export function releaseIssues(
       const template = laneTemplate(release, all);
       if (typeof template === 'string')
         out.push(
-          issue(
+          issueAt(
             release,
             'spec.lane',
             `lane ${spec.lane} does not exist and cannot be created: ${template}`,
@@ -229,7 +213,7 @@ export function releaseIssues(
         );
       else if (template.services.length === 0)
         out.push(
-          issue(
+          issueAt(
             release,
             'spec.workloads',
             `no service of group ${spec.group} selects these workloads, so lane ${spec.lane} would contain nothing`,
@@ -241,7 +225,7 @@ export function releaseIssues(
       const otherIsNew = !releasesOf(before).some((r) => r.metadata.name === other.metadata.name);
       if (facts.active(other.metadata.name) || otherIsNew)
         out.push(
-          issue(
+          issueAt(
             release,
             'spec.lane',
             `release ${other.metadata.name} is already ${otherIsNew ? 'being applied' : 'running'} for lane ${spec.lane}; one release per lane at a time: abort or delete it first`,
@@ -292,7 +276,7 @@ export function promotionPlan(
       if (
         fromLane &&
         served.includes(service) &&
-        matches(d.spec.template.labels, fromLane.selector)
+        labelsMatch(d.spec.template.labels, fromLane.selector)
       )
         cleanup.add(key(d.metadata));
     }

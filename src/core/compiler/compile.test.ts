@@ -478,7 +478,8 @@ spec: { group: constructor, selector: { version: valueof } }`,
 });
 
 describe('every compiled route points back to its source', () => {
-  const { table } = compile(load(RICH), ENDPOINTS);
+  const resources = load(RICH);
+  const { table } = compile(resources, ENDPOINTS);
   const routes = routesOf(table);
 
   test('the fixture has mesh, external, gateway and entry routes', () => {
@@ -492,6 +493,16 @@ describe('every compiled route points back to its source', () => {
       assert.equal(typeof route.source.namespace, 'string');
       assert.ok(route.source.name.length > 0);
       assert.match(route.source.path ?? '', /^spec\.[a-zA-Z]+\[\d+\]/);
+      // The resource it names was given to compile(), and the path is a field written in it.
+      const from = resources.find(
+        (r) =>
+          r.kind === route.source.kind &&
+          r.metadata.namespace === route.source.namespace &&
+          r.metadata.name === route.source.name,
+      );
+      assert.ok(from, `${route.source.kind} ${route.source.namespace}/${route.source.name} exists`);
+      const item = /^spec\.[a-zA-Z]+\[\d+\]/.exec(route.source.path ?? '')![0];
+      assert.ok(Object.hasOwn(from.origin.positions, item), `${item} is written in it`);
       if (route.action.kind === 'route') {
         for (const d of route.action.destinations) {
           assert.equal(d.source.kind, route.source.kind);

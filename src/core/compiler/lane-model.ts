@@ -97,6 +97,11 @@ export function groupModels(resources: readonly Resource[]): GroupModel[] {
   return out;
 }
 
+/** A group's key in the lane model and the table: `LaneGroup/shop`, `ASMSwimLaneGroup/mock`. */
+export function groupKey(kind: 'LaneGroup' | 'ASMSwimLaneGroup', name: string): string {
+  return `${kind}/${name}`;
+}
+
 export function laneModels(resources: readonly Resource[]): LaneModel[] {
   const out: LaneModel[] = [];
   for (const r of resources) {
@@ -109,7 +114,7 @@ export function laneModels(resources: readonly Resource[]): LaneModel[] {
 function fromNativeGroup(r: Resource<string, LaneGroupSpec>): GroupModel {
   const s = r.spec;
   return {
-    key: `LaneGroup/${r.metadata.name}`,
+    key: groupKey('LaneGroup', r.metadata.name),
     name: r.metadata.name,
     resource: r,
     mode: s.mode,
@@ -134,7 +139,7 @@ function fromNativeLane(r: Resource<string, LaneSpec>): LaneModel {
   return {
     name: r.metadata.name,
     resource: r,
-    groupKey: `LaneGroup/${s.group}`,
+    groupKey: groupKey('LaneGroup', s.group),
     groupName: s.group,
     groupPath: 'spec.group',
     enabled: s.enabled,
@@ -169,7 +174,7 @@ function fromAsmGroup(r: Resource<string, AsmSwimLaneGroupSpec>): GroupModel {
     ? 'serviceLevelFallbackTarget'
     : 'serviceLevelFallback';
   return {
-    key: `ASMSwimLaneGroup/${r.metadata.name}`,
+    key: groupKey('ASMSwimLaneGroup', r.metadata.name),
     name: r.metadata.name,
     resource: r,
     mode: s.isPermissive ? 'permissive' : 'strict',
@@ -265,7 +270,7 @@ function fromAsmLane(r: Resource<string, AsmSwimLaneSpec>): LaneModel {
   return {
     name: r.metadata.name,
     resource: r,
-    groupKey: `ASMSwimLaneGroup/${groupName}`,
+    groupKey: groupKey('ASMSwimLaneGroup', groupName),
     groupName,
     groupPath: `metadata.labels["${SWIMLANE_GROUP_LABEL}"]`,
     enabled: true,

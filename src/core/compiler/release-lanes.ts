@@ -13,7 +13,7 @@
 import type { MatchExpr } from '../../config/kinds/native/index.ts';
 import type { Resource } from '../../config/resource/resource.ts';
 import type { ServiceRef } from '../../config/resource/service-ref.ts';
-import type { EntryModel, GroupModel, LaneModel } from './lane-model.ts';
+import { type EntryModel, type GroupModel, groupKey, type LaneModel } from './lane-model.ts';
 
 export interface ReleaseRouting {
   /** The Release resource: statuses and back-pointers of what it adds point at it. */
@@ -46,7 +46,7 @@ export function releaseLaneModels(
     out.push({
       name: r.lane,
       resource: r.resource,
-      groupKey: `LaneGroup/${r.group}`,
+      groupKey: groupKey('LaneGroup', r.group),
       groupName: r.group,
       groupPath: 'spec.group',
       enabled: true,
@@ -65,7 +65,7 @@ export function withReleaseEntries(
   releases: readonly ReleaseRouting[],
 ): LaneModel {
   const mine = releases.filter(
-    (r) => r.lane === lane.name && `LaneGroup/${r.group}` === lane.groupKey,
+    (r) => r.lane === lane.name && groupKey('LaneGroup', r.group) === lane.groupKey,
   );
   if (mine.length === 0) return lane;
   const entry: EntryModel[] = [...lane.entry];
@@ -106,7 +106,7 @@ export function withPromotions(
   const promoted = releases.filter((r) => r.promoted);
   if (promoted.length === 0) return [...groups];
   return groups.map((g) => {
-    const mine = promoted.filter((r) => `LaneGroup/${r.group}` === g.key);
+    const mine = promoted.filter((r) => groupKey('LaneGroup', r.group) === g.key);
     if (mine.length === 0) return g;
     return {
       ...g,

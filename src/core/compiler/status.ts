@@ -71,8 +71,13 @@ interface Problem extends ConditionDetail {
   readonly type: ConditionType;
 }
 
+/** `spec.services[1]: message`, or the message alone for the resource as a whole. */
+export function atField(fieldPath: string, message: string): string {
+  return `${fieldPath}${fieldPath ? ': ' : ''}${message}`;
+}
+
 function detailText(d: ConditionDetail): string {
-  return `${d.fieldPath}${d.fieldPath ? ': ' : ''}${d.message}`;
+  return atField(d.fieldPath, d.message);
 }
 
 /**

@@ -133,7 +133,7 @@ function walk(
   headers: Record<string, string> = {},
   path = '/',
 ): ExplainResponse {
-  return explainWalk(m.table, start, 'GET', path, headers, m.appOf);
+  return explainWalk(m.table, { start, path, headers, appOf: m.appOf });
 }
 
 /** A mock-service Deployment plus its Service, calling `upstream` when given. */
@@ -605,7 +605,7 @@ describe('explainWalk where the proxy chooses at random', () => {
   });
 
   test('--branch follows the branch named, into its lane on every hop', () => {
-    const r = explainWalk(step4.table, PROD, 'GET', '/', {}, step4.appOf, 'v2');
+    const r = explainWalk(step4.table, { start: PROD, appOf: step4.appOf, branch: 'v2' });
     assert.deepEqual(
       r.hops[0]?.branches?.map((b) => [b.name, b.followed]),
       [
@@ -620,7 +620,7 @@ describe('explainWalk where the proxy chooses at random', () => {
   });
 
   test('a --branch name that no branch has follows the largest, and says so', () => {
-    const r = explainWalk(step4.table, PROD, 'GET', '/', {}, step4.appOf, 'v9');
+    const r = explainWalk(step4.table, { start: PROD, appOf: step4.appOf, branch: 'v9' });
     assert.ok(r.hops[0]?.branches?.[0]?.followed);
     assert.ok(r.hops[0]?.steps.includes('no branch here is named v9; following the largest'));
   });

@@ -249,17 +249,25 @@ function chooseBranch(
   return { decision: followed[1].decision, listed, note };
 }
 
-export function explainWalk(
-  table: RoutingTable,
-  start: Start,
-  method: string,
-  path: string,
-  headers: Readonly<Record<string, string>>,
-  appOf: (endpoint: TableEndpoint) => AppModel | undefined,
-  branch?: string,
+/** What to walk: where the request starts, the request itself, and what the walk knows. */
+export interface WalkOptions {
+  readonly start: Start;
+  /** Default `GET`. */
+  readonly method?: string;
+  /** Default `/`. */
+  readonly path?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The app behind an endpoint: where it calls next and what it forwards. */
+  readonly appOf: (endpoint: TableEndpoint) => AppModel | undefined;
+  /** Where the proxy would draw at random, follow this lane, subset or service (else the largest share). */
+  readonly branch?: string;
   /** The mesh's override keys: without them the walk follows no override, as a proxy would not. */
-  overrides?: OverrideTrust,
-): ExplainResponse {
+  readonly overrides?: OverrideTrust;
+}
+
+export function explainWalk(table: RoutingTable, options: WalkOptions): ExplainResponse {
+  const { start, method = 'GET', headers = {}, appOf, branch, overrides } = options;
+  let path = options.path ?? '/';
   const hops: ExplainHop[] = [];
   const memories = new Map<string, Map<string, string>>();
   const memoryOf = (id: string) => {
@@ -331,7 +339,7 @@ export function explainWalk(
         },
       },
       requestView({ authority, path, headers: Object.fromEntries(current) }),
-      Math.random,
+      NO_FAULT,
       { explain: true, ...(overrides ? { overrides } : {}) },
     );
     if (inbound.kind === 'local')

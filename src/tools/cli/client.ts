@@ -26,6 +26,7 @@ import type {
   ReleasesResponse,
   ReleaseView,
   RequestsResponse,
+  ResourceQuery,
   ResourcesResponse,
   StatusResponse,
 } from '../../controlplane/local/protocol.ts';
@@ -39,13 +40,6 @@ import {
   TOKEN_FILE,
 } from '../../controlplane/local/state/state-dir.ts';
 import { CliError } from './io.ts';
-
-export interface ResourceQuery {
-  readonly kind?: string;
-  readonly name?: string;
-  readonly namespace?: string;
-  readonly cluster?: string;
-}
 
 export interface LogsQuery {
   /** `namespace/name` of a Deployment. */
@@ -160,13 +154,7 @@ export class Client {
     trace: string | undefined,
     signal?: AbortSignal,
   ): Promise<AsyncIterable<Buffer>> {
-    const path = withQuery('/v1/requests', { follow: '1', trace });
-    const res = await this.#send('GET', path, undefined, signal);
-    if (res.statusCode !== 200) {
-      const body = await readBody(res);
-      throw this.#statusError('GET', path, res.statusCode ?? 0, body);
-    }
-    return res;
+    return this.#stream(withQuery('/v1/requests', { follow: '1', trace }), signal);
   }
 
   /** The log as a byte stream; with `follow` it ends when the daemon or `signal` ends it. */
@@ -177,6 +165,11 @@ export class Client {
       instance: query.instance === undefined ? undefined : String(query.instance),
       follow: query.follow ? '1' : undefined,
     });
+    return this.#stream(path, signal);
+  }
+
+  /** A GET whose answer is read as it comes (a log, followed requests). */
+  async #stream(path: string, signal: AbortSignal | undefined): Promise<AsyncIterable<Buffer>> {
     const res = await this.#send('GET', path, undefined, signal);
     if (res.statusCode !== 200) {
       const body = await readBody(res);

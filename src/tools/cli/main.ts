@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * `lanes`: the command line of the local mesh. Everything but `up`, `down` and `mock` talks to
- * the daemon's control API (`src/controlplane/local/protocol.ts`) through `client.ts`.
+ * `lanes`: the command line of the local mesh, and of lanes on Kubernetes. The local mesh's
+ * commands talk to the daemon's control API (`src/controlplane/local/protocol.ts`) through
+ * `client.ts`; `up` and `down` start and stop the daemon itself (`launch.ts`); `mock`, `render`,
+ * `install` and `uninstall` need no daemon; `controller` talks to a Kubernetes API server.
  *
  * `run()` is the whole CLI over an injected `CliIo`, so tests run it in-process; only the block
  * at the end touches `process`. Command modules are imported when their command runs, so

@@ -1,8 +1,10 @@
 /**
  * Kubernetes objects as `kubectl apply -f -` reads them: YAML documents separated by `---`, or
- * one JSON `List` (`-o json`).
+ * one JSON `List` (`-o json`); and the flags of the commands that print them.
  */
 import { stringify } from 'yaml';
+import type { EdgeExtensionApi } from '../../core/render/istio/edge-extension.ts';
+import { UsageError } from './io.ts';
 
 export type ManifestFormat = 'yaml' | 'json';
 
@@ -14,7 +16,19 @@ export function renderManifests(objects: readonly object[], format: ManifestForm
     .join('---\n');
 }
 
-export function manifestFormat(value: string | undefined): ManifestFormat | undefined {
+/** `-o` of the commands that print manifests (render, install, uninstall): yaml unless json. */
+export function manifestFormat(value: string | undefined): ManifestFormat {
   if (value === undefined || value === 'yaml') return 'yaml';
-  return value === 'json' ? 'json' : undefined;
+  if (value === 'json') return 'json';
+  throw new UsageError(`-o takes yaml or json, got ${JSON.stringify(value)}`);
+}
+
+/** `--edge-lua`: which Istio API carries the gateways' Lua filter (render, controller). */
+export function edgeLuaFlag(value: string | undefined): EdgeExtensionApi | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'trafficextension') return 'TrafficExtension';
+  if (value === 'envoyfilter') return 'EnvoyFilter';
+  throw new UsageError(
+    `--edge-lua takes trafficextension (Istio 1.30 and later) or envoyfilter, got ${JSON.stringify(value)}`,
+  );
 }

@@ -178,3 +178,12 @@ describe('the dashboard over HTTP', () => {
     assert.match(all, /event: traffic\ndata: \{"intervalMs":/);
   });
 });
+
+describe('the dashboard snapshot', () => {
+  test('is stamped with the clock it was given', () => {
+    const at = Date.UTC(2026, 4, 1, 12, 0, 0);
+    const snapshot = new Dashboard(source, { now: () => at }).snapshot();
+    assert.equal(snapshot.generatedAt, '2026-05-01T12:00:00.000Z');
+    assert.equal(snapshot.version, version);
+  });
+});

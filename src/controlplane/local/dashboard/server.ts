@@ -116,7 +116,7 @@ export class Dashboard {
     }
     return {
       version: current?.version ?? 0,
-      generatedAt: new Date().toISOString(),
+      generatedAt: new Date(this.#now()).toISOString(),
       groups,
       otherServices: current ? otherServices(current.table) : [],
       gateways: this.#source.gateways(),

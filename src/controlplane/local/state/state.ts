@@ -28,7 +28,7 @@ const MARKER = 'lanes-state.json';
 const OVERRIDE_KEY_FILE = 'override.key';
 const FORMAT = 'lanes-state/1';
 const RESOURCES_FORMAT = 'lanes-resources/1';
-const RELEASES_FILE = 'releases.json';
+export const RELEASES_FILE = 'releases.json';
 
 export class StateError extends Error {}
 

@@ -5,7 +5,7 @@
  */
 
 import type { ContainerSpec, DeploymentSpec } from '../../../config/kinds/kube/index.ts';
-import { positionOf, type Resource, resourceLabel } from '../../../config/resource/resource.ts';
+import { issueAt, type Resource } from '../../../config/resource/resource.ts';
 import type { Issue } from '../../../config/source/issues.ts';
 
 export type Runner =
@@ -43,18 +43,7 @@ export function checkRunnable(resources: readonly Resource[]): Issue[] {
   for (const r of resources) {
     if (!isDeployment(r)) continue;
     const containers = r.spec.template.containers;
-    const report = (path: string, message: string) => {
-      const pos = positionOf(r, path);
-      issues.push({
-        file: r.origin.file,
-        line: pos.line,
-        col: pos.col,
-        path,
-        message,
-        severity: 'error',
-        resource: resourceLabel(r.id),
-      });
-    };
+    const report = (path: string, message: string) => issues.push(issueAt(r, path, message));
     if (containers.length > 1) {
       report(
         'spec.template.spec.containers',

@@ -4,9 +4,9 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Controller } from '../../../controlplane/kube/controller.ts';
 import { HEALTH_PORT } from '../../../controlplane/kube/install.ts';
 import { KubeApi } from '../../../controlplane/kube/kube-api.ts';
-import type { EdgeExtensionApi } from '../../../core/render/istio/edge-extension.ts';
 import { type CommandSpec, intFlag, maxPositionals, parseCommand, stringFlag } from '../args.ts';
-import { type CommandContext, UsageError } from '../io.ts';
+import type { CommandContext } from '../io.ts';
+import { edgeLuaFlag } from '../manifests.ts';
 
 export const controllerSpec: CommandSpec = {
   name: 'controller',
@@ -35,23 +35,13 @@ export async function controller(ctx: CommandContext): Promise<number> {
   const p = parseCommand(controllerSpec, ctx);
   if (!p) return 0;
   maxPositionals(controllerSpec, p, 0, 'no arguments');
-  const edge = stringFlag(p, 'edge-lua');
-  if (edge !== undefined && edge !== 'envoyfilter' && edge !== 'trafficextension')
-    throw new UsageError(
-      `--edge-lua takes trafficextension or envoyfilter, got ${JSON.stringify(edge)}`,
-    );
+  const edgeExtension = edgeLuaFlag(stringFlag(p, 'edge-lua'));
   const kc = new KubeConfig();
   const file = stringFlag(p, 'kubeconfig');
   if (file !== undefined) kc.loadFromFile(file);
   else if (ctx.io.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
   else kc.loadFromDefault();
   const istioNamespace = stringFlag(p, 'istio-namespace');
-  const edgeExtension: EdgeExtensionApi | undefined =
-    edge === 'envoyfilter'
-      ? 'EnvoyFilter'
-      : edge === 'trafficextension'
-        ? 'TrafficExtension'
-        : undefined;
   const log = (line: string) => ctx.io.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const c = new Controller(new KubeApi(kc), {
     namespace: stringFlag(p, 'namespace') ?? 'lanes-system',

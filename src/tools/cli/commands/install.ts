@@ -98,13 +98,6 @@ function options(p: Parsed): InstallOptions {
   };
 }
 
-function format(p: Parsed) {
-  const f = manifestFormat(stringFlag(p, 'output'));
-  if (!f)
-    throw new UsageError(`-o takes yaml or json, got ${JSON.stringify(stringFlag(p, 'output'))}`);
-  return f;
-}
-
 export async function install(ctx: CommandContext): Promise<number> {
   const p = parseCommand(installSpec, ctx);
   if (!p) return 0;
@@ -112,7 +105,9 @@ export async function install(ctx: CommandContext): Promise<number> {
   const o = options(p);
   const dir = stringFlag(p, 'output-dir');
   if (dir === undefined) {
-    ctx.io.stdout.write(renderManifests(installObjects(o), format(p)));
+    ctx.io.stdout.write(
+      renderManifests(installObjects(o), manifestFormat(stringFlag(p, 'output'))),
+    );
     return 0;
   }
   if (stringFlag(p, 'output') !== undefined)
@@ -134,7 +129,10 @@ export async function uninstall(ctx: CommandContext): Promise<number> {
   if (!p) return 0;
   maxPositionals(uninstallSpec, p, 0, 'no arguments');
   ctx.io.stdout.write(
-    renderManifests(uninstallObjects(options(p), boolFlag(p, 'crds')), format(p)),
+    renderManifests(
+      uninstallObjects(options(p), boolFlag(p, 'crds')),
+      manifestFormat(stringFlag(p, 'output')),
+    ),
   );
   return 0;
 }

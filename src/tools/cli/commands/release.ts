@@ -6,6 +6,7 @@
  */
 import type { ReleaseCommandName } from '../../../controlplane/local/protocol.ts';
 import { resolveStateDir } from '../../../controlplane/local/state/state-dir.ts';
+import { ACTIVE_PHASES } from '../../../controlplane/release/machine.ts';
 import {
   boolFlag,
   type CommandSpec,
@@ -15,7 +16,7 @@ import {
   parseCommand,
 } from '../args.ts';
 import { connect } from '../client.ts';
-import { CliError, type CommandContext, UsageError, writeAndDrain } from '../io.ts';
+import { type CommandContext, UsageError, writeAndDrain } from '../io.ts';
 import { renderData, renderRelease, renderReleaseTable } from '../render.ts';
 
 const COMMANDS: Readonly<Record<ReleaseCommandName, string>> = {
@@ -49,7 +50,6 @@ Flags:
   options: { watch: { type: 'boolean', short: 'w' }, ...OUTPUT_OPTION },
 };
 
-const FINISHED = new Set(['Succeeded', 'RolledBack', 'Failed']);
 const WATCH_MS = 1000;
 
 export async function release(ctx: CommandContext): Promise<number> {
@@ -80,7 +80,8 @@ export async function release(ctx: CommandContext): Promise<number> {
         await writeAndDrain(ctx.io.stdout, renderRelease(res.items[0]!, Date.now()));
       }
       const phase = res.items[0]?.phase;
-      if (!watch || phase === undefined || FINISHED.has(phase) || ctx.io.signal?.aborted) return 0;
+      if (!watch || phase === undefined || !ACTIVE_PHASES.has(phase) || ctx.io.signal?.aborted)
+        return 0;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, WATCH_MS);
         ctx.io.signal?.addEventListener('abort', () => {
@@ -99,11 +100,7 @@ export async function release(ctx: CommandContext): Promise<number> {
   if (name === undefined) throw new UsageError(`lanes release ${sub} needs a release NAME`);
   maxPositionals(releaseSpec, p, 2, `${sub} NAME`);
   if (boolFlag(p, 'watch')) throw new UsageError('-w goes with lanes release status');
-  const view = await client
-    .releaseCommand(name, sub as ReleaseCommandName)
-    .catch((error: unknown) => {
-      throw error instanceof CliError ? error : new CliError((error as Error).message);
-    });
+  const view = await client.releaseCommand(name, sub as ReleaseCommandName);
   ctx.io.stdout.write(
     format === 'table'
       ? `release ${name}: ${view.history.at(-1)?.message ?? view.phase}\n`

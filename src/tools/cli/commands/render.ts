@@ -1,17 +1,17 @@
 /** `lanes render istio -f PATH…`: the stock Istio objects that carry the same lanes. */
 import { loadResources } from '../../../config/load/resources.ts';
+import { resourceKey, resourceLabel } from '../../../config/resource/resource.ts';
 import { formatIssue } from '../../../config/source/issues.ts';
 import { analyze } from '../../../core/compiler/analyze.ts';
 import { describeCondition } from '../../../core/compiler/status.ts';
 import { analyzeIstio } from '../../../core/render/istio/analyzers.ts';
 import { declaredEndpoints } from '../../../core/render/istio/declared.ts';
-import type { EdgeExtensionApi } from '../../../core/render/istio/edge-extension.ts';
 import { userInputs } from '../../../core/render/istio/inputs.ts';
 import { warningKey } from '../../../core/render/istio/objects.ts';
 import { renderIstio } from '../../../core/render/istio/render.ts';
 import { type CommandSpec, listFlag, maxPositionals, parseCommand, stringFlag } from '../args.ts';
 import { CliError, type CommandContext, UsageError } from '../io.ts';
-import { manifestFormat, renderManifests } from '../manifests.ts';
+import { edgeLuaFlag, manifestFormat, renderManifests } from '../manifests.ts';
 import { readPaths } from './sources.ts';
 
 export const renderSpec: CommandSpec = {
@@ -50,15 +50,6 @@ Examples:
   },
 };
 
-function edgeApi(value: string | undefined): EdgeExtensionApi | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'trafficextension') return 'TrafficExtension';
-  if (value === 'envoyfilter') return 'EnvoyFilter';
-  throw new UsageError(
-    `--edge-lua takes trafficextension (Istio 1.30 and later) or envoyfilter, got ${JSON.stringify(value)}`,
-  );
-}
-
 export async function render(ctx: CommandContext): Promise<number> {
   const p = parseCommand(renderSpec, ctx);
   if (!p) return 0;
@@ -75,9 +66,7 @@ export async function render(ctx: CommandContext): Promise<number> {
   if (paths.length === 0)
     throw new UsageError('lanes render istio needs -f PATH; see `lanes render --help`');
   const format = manifestFormat(stringFlag(p, 'output'));
-  if (!format)
-    throw new UsageError(`-o takes yaml or json, got ${JSON.stringify(stringFlag(p, 'output'))}`);
-  const edgeExtension = edgeApi(stringFlag(p, 'edge-lua'));
+  const edgeExtension = edgeLuaFlag(stringFlag(p, 'edge-lua'));
   const cluster = stringFlag(p, 'cluster');
 
   const sources = await readPaths(paths, ctx.io);
@@ -96,20 +85,15 @@ export async function render(ctx: CommandContext): Promise<number> {
     ...(edgeExtension ? { edgeExtension } : {}),
     ...(istioNamespace ? { istioNamespace } : {}),
   });
-  const byKey = new Map(analysis.resources.map((r) => [r, r]));
   for (const line of issues) ctx.io.stderr.write(`${line}\n`);
+  const byKey = new Map(analysis.resources.map((r) => [resourceKey(r.id), r]));
   for (const s of result.statuses) {
-    const resource = [...byKey.keys()].find(
-      (r) =>
-        r.kind === s.id.kind &&
-        r.metadata.name === s.id.name &&
-        r.metadata.namespace === s.id.namespace,
-    );
+    const resource = byKey.get(resourceKey(s.id));
     for (const c of s.conditions) {
       if (c.status === 'True') continue;
       const text = resource ? describeCondition(resource, c) : c.message;
       ctx.io.stderr.write(
-        `warning: ${s.id.kind} ${s.id.namespace ? `${s.id.namespace}/` : ''}${s.id.name} ${c.type}=False (${c.reason}): ${text}\n`,
+        `warning: ${resourceLabel(s.id)} ${c.type}=False (${c.reason}): ${text}\n`,
       );
     }
   }
