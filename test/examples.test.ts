@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
 import { loadResources } from '../src/config/load/resources.ts';
 import { resourceLabel } from '../src/config/resource/resource.ts';
 import { formatIssue } from '../src/config/source/issues.ts';
@@ -29,8 +30,8 @@ function load(dir: string) {
 }
 
 describe('the examples', () => {
-  test('there are the four the README lists', () => {
-    assert.deepEqual(dirs, ['mse-param-rule', 'native', 'release', 'story']);
+  test('there are the five the README lists', () => {
+    assert.deepEqual(dirs, ['grpc', 'mse-param-rule', 'native', 'release', 'story']);
   });
 
   for (const dir of dirs.filter((d) => d !== 'story')) {
@@ -51,7 +52,20 @@ describe('the examples', () => {
     }
   });
 
-  for (const dir of ['native', 'mse-param-rule']) {
+  // examples/grpc/README.md: "swimlanes.yaml holds the story's swimlane-v1.yaml and
+  // swimlane-v2.yaml unchanged" — the lane resources do not change with the protocol.
+  test("examples/grpc's lane group and lanes are the story's, document for document", () => {
+    const docs = (...files: string[]) =>
+      files.flatMap((f) =>
+        parseAllDocuments(readFileSync(join(EXAMPLES, f), 'utf8')).map((d) => d.toJS()),
+      );
+    assert.deepEqual(
+      docs('grpc/swimlanes.yaml'),
+      docs('story/swimlane-v1.yaml', 'story/swimlane-v2.yaml'),
+    );
+  });
+
+  for (const dir of ['native', 'mse-param-rule', 'grpc']) {
     test(`examples/${dir}, applied whole, resolves every reference`, () => {
       const { statuses } = compile(load(dir).resources, []);
       const problems = statuses.flatMap((s) =>

@@ -80,19 +80,70 @@ const DEFINITION = {
  */
 export type GrpcCall = (text: string) => Promise<string>;
 
-export function grpcClient(authority: string): GrpcCall {
+interface MockClient {
+  call(
+    text: string,
+    metadata: GrpcJs.Metadata,
+    options: GrpcJs.CallOptions,
+    callback: (error: GrpcJs.ServiceError | null, answer?: string) => void,
+  ): void;
+  close(): void;
+}
+
+/**
+ * `viaEnvProxy`: whether grpc-js may send the call through `grpc_proxy` / `http_proxy`. The mock's
+ * own calls must (that proxy is its sidecar); a client calling a gateway on this machine must not
+ * hand the call to whatever proxy its shell names (grpc-js exempts only `no_proxy` hosts).
+ */
+function mockClient(authority: string, viaEnvProxy: boolean): MockClient {
   const grpc = grpcJs();
   const Client = grpc.makeGenericClientConstructor(DEFINITION, 'Mock');
-  const client = new Client(authority, grpc.credentials.createInsecure()) as unknown as {
-    call: (
-      text: string,
-      callback: (error: GrpcJs.ServiceError | null, answer?: string) => void,
-    ) => void;
-  };
-  return (text) =>
-    new Promise((resolve, reject) => {
-      client.call(text, (error, answer) => (error ? reject(error) : resolve(answer ?? '')));
-    });
+  return new Client(
+    authority,
+    grpc.credentials.createInsecure(),
+    viaEnvProxy ? {} : { 'grpc.enable_http_proxy': 0 },
+  ) as unknown as MockClient;
+}
+
+function invoke(
+  client: MockClient,
+  text: string,
+  metadata: Readonly<Record<string, string>>,
+  options: GrpcJs.CallOptions,
+): Promise<string> {
+  const md = new (grpcJs().Metadata)();
+  for (const [name, value] of Object.entries(metadata)) md.set(name, value);
+  return new Promise((resolve, reject) => {
+    client.call(text, md, options, (error, answer) =>
+      error ? reject(error) : resolve(answer ?? ''),
+    );
+  });
+}
+
+/** A client that keeps its channel for every call: the mock's own upstream calls. */
+export function grpcClient(authority: string): GrpcCall {
+  const client = mockClient(authority, true);
+  return (text) => invoke(client, text, {}, {});
+}
+
+/**
+ * One call with `metadata` on a channel of its own, closed when the call ends, never through an
+ * environment proxy: how a client outside the mesh calls the mock through a gateway
+ * (examples/grpc/call.ts, tests). The deadline goes to the server as `grpc-timeout`. Rejects
+ * with grpc-js's ServiceError (`code`, `details`, and the trailers in `metadata`).
+ */
+export async function callMockOnce(
+  authority: string,
+  text: string,
+  metadata: Readonly<Record<string, string>> = {},
+  deadlineMs = 10_000,
+): Promise<string> {
+  const client = mockClient(authority, false);
+  try {
+    return await invoke(client, text, metadata, { deadline: Date.now() + deadlineMs });
+  } finally {
+    client.close();
+  }
 }
 
 export interface GrpcMockServer {
