@@ -4,7 +4,8 @@
  * Succeeded (baseline switched, old workloads gone, not one failed request); a faulty one rolls
  * back by itself within interval × failureLimit plus one interval, every failed request answered
  * by the faulty version itself; and a daemon killed with `kill -9` mid-release resumes it after
- * `lanes up` at the recorded step, with the pause time already spent.
+ * `lanes up` at the recorded step, with the pause time already spent. A promoted release is then
+ * deleted only once its promotion is written into the resources, or with --force.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -333,5 +334,40 @@ describe('gray releases through the CLI', { timeout: 300_000 }, () => {
     ]);
     assert.equal(done.phase, 'Succeeded');
     assert.equal(chainOf((await curl(s.gateways[0]!.url)).body), 'mocka v2 → mockb v4 → mockc v2');
+    url = s.gateways[0]!.url;
+  });
+
+  test('deleting a promoted release is refused with what to apply first; with it applied the delete keeps the baseline, and --force hands it back', async () => {
+    const refused = await cli('delete', 'release', 'mock-v2');
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(
+      refused.stderr,
+      /release mock-v2 made lane v2 the baseline of default\/mocka, default\/mockc, and deleting it would hand them back/,
+    );
+    assert.match(refused.stderr, /default\/mocka would go back to lane v1/);
+    assert.match(refused.stderr, /cleanup deleted .*default\/mocka-v1, default\/mockc-v1/);
+    assert.match(refused.stderr, /nothing was deleted/);
+    assert.equal(chainOf((await curl(url)).body), 'mocka v2 → mockb v4 → mockc v2');
+
+    // Apply what the refusal says, taken from its own lines: the Lane, and the group's services.
+    const lane = /apply it first: (\{.*\})$/m.exec(refused.stderr)?.[1];
+    const services = /LaneGroup mock \(mock\.yaml:\d+\): services: (\[.*\])$/m.exec(
+      refused.stderr,
+    )?.[1];
+    assert.ok(lane && services, refused.stderr);
+    const group = readFileSync(join(EXAMPLES, 'mock.yaml'), 'utf8')
+      .split(/^---$/m)
+      .find((d) => /^kind: LaneGroup$/m.test(d))!
+      .replace(/^ {2}services: .*$/m, `  services: ${services}`);
+    check(
+      await cli('apply', '-f', file('keep-v2.yaml', `${lane}\n---\n${group}`)),
+      'apply the advice',
+    );
+    check(await cli('delete', 'release', 'mock-v2'), 'delete mock-v2 once v2 is written down');
+    assert.equal(chainOf((await curl(url)).body), 'mocka v2 → mockb v4 → mockc v2');
+
+    const forced = check(await cli('delete', 'release', 'mockb-v4', '--force'), 'delete --force');
+    assert.match(forced.stdout, /release.*mockb-v4 deleted/);
+    assert.equal(chainOf((await curl(url)).body), 'mocka v2 → mockb v1 → mockc v2');
   });
 });

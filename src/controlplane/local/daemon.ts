@@ -23,6 +23,7 @@ import { appOf, fromWorkload } from './explain-apps.ts';
 import { Gateways } from './gateways.ts';
 import { daemonFamilies, type MetricsServer, startMetricsServer } from './metrics.ts';
 import { signOverrideRequest } from './overrides.ts';
+import { promotionApplyCheck, promotionDeleteCheck } from './promotion-guard.ts';
 import type {
   ApplyRequest,
   ApplyResponse,
@@ -108,9 +109,19 @@ export class Daemon {
   private constructor(state: StateDir, options: DaemonOptions) {
     this.state = state;
     writeToolShims(state.binDir, { node: process.execPath, cli: options.cli });
-    this.store = new ResourceStore(state, (applied, all, before) =>
-      releaseIssues(applied, all, before, { active: (name) => this.releases.isActive(name) }),
-    );
+    const guard = {
+      releases: () => this.releases,
+      resources: () => this.store.resources(),
+      instances: () => this.workloads.endpointInstances(),
+    };
+    const promotionKept = promotionApplyCheck(guard);
+    this.store = new ResourceStore(state, {
+      apply: (applied, all, before) => [
+        ...releaseIssues(applied, all, before, { active: (name) => this.releases.isActive(name) }),
+        ...promotionKept(applied, all, before),
+      ],
+      delete: promotionDeleteCheck(guard),
+    });
     this.#overrideKeys = [overrideKey(state.overrideSecret())];
     this.dashboard = new Dashboard(dashboardSource(this));
     // Every hop of every request is a line: cap it, so a mesh left running does not fill the disk.
@@ -245,7 +256,7 @@ export class Daemon {
   delete(req: DeleteRequest): Promise<DeleteResponse> {
     return this.#serialize(async () => {
       const broken = this.#failingConditions();
-      const deleted = this.store.delete(req.sources, req.targets, req.cluster);
+      const deleted = this.store.delete(req.sources, req.targets, req.cluster, req.force);
       const { problems } = await this.#reconcile(Date.now() + SETTLE_MS);
       return {
         results: deleted.map((resource) => ({ resource, action: 'deleted' as const })),

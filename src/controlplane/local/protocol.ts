@@ -98,6 +98,8 @@ export interface DeleteRequest {
   readonly sources?: readonly SourceText[];
   /** …or these resources by kind and name. */
   readonly targets?: readonly DeleteTarget[];
+  /** Delete even what ends something in force (a promoted release hands its services back). */
+  readonly force?: boolean;
 }
 
 export interface DeleteResponse {

@@ -33,6 +33,7 @@ import {
   type Effect,
   initialState,
   PHASES,
+  type Promotion,
   type ReleaseCommand,
   type ReleaseEvent,
   type ReleaseState,
@@ -166,7 +167,11 @@ export class ReleaseDriver {
     if (changed) this.#persist();
   }
 
-  /** What the running releases change in the routing, for compile(). */
+  /**
+   * What the releases change in the routing, for compile(): of the applied resources, or of
+   * those a change would leave (a finished release whose spec changed counts as started again,
+   * as sync() will make it).
+   */
   routing(resources: readonly Resource[]): ReleaseRouting[] {
     const out: ReleaseRouting[] = [];
     for (const r of releasesOf(resources).sort((a, b) =>
@@ -174,7 +179,30 @@ export class ReleaseDriver {
     )) {
       const s = this.#states.get(r.metadata.name);
       if (!s) continue;
-      out.push(routingOf(r, s, resources));
+      const generation = generationOf(r.spec);
+      const restarts = s.generation !== generation && !ACTIVE_PHASES.has(s.phase);
+      out.push(
+        routingOf(r, restarts ? initialState(r.spec, generation, this.#now()) : s, resources),
+      );
+    }
+    return out;
+  }
+
+  /**
+   * The promotions in force that `after` (what the store would hold after a change) ends: a
+   * promoted release deleted, or its spec changed (it starts again, not promoted).
+   */
+  promotionsEndedBy(after: readonly Resource[]): { release: Release; promotion: Promotion }[] {
+    const out: { release: Release; promotion: Promotion }[] = [];
+    const next = new Map(releasesOf(after).map((r) => [r.metadata.name, r]));
+    for (const r of releasesOf(this.#o.resources())) {
+      const s = this.#states.get(r.metadata.name);
+      if (!s?.promotion || (s.phase !== 'Promoting' && s.phase !== 'Succeeded')) continue;
+      const kept = next.get(r.metadata.name);
+      // A running release keeps its state through an edit (sync); a finished one starts again.
+      if (kept && (generationOf(kept.spec) === s.generation || ACTIVE_PHASES.has(s.phase)))
+        continue;
+      out.push({ release: r, promotion: s.promotion });
     }
     return out;
   }

@@ -70,6 +70,12 @@ const REJECTED: readonly {
     message: /targets\[0\] needs a string kind and names/,
   },
   {
+    title: 'a delete whose force is not a boolean',
+    parse: deleteRequest,
+    body: { targets: [{ kind: 'Release', names: ['r'] }], force: 'yes' },
+    message: /force in the delete request must be true or false/,
+  },
+  {
     title: 'explain headers that are not strings',
     parse: explainRequest,
     body: { headers: { a: 1 } },
@@ -104,6 +110,10 @@ describe('control API request bodies', () => {
     );
     assert.deepEqual(deleteRequest({ targets: [{ kind: 'Lane', names: ['v1'] }] }), {
       targets: [{ kind: 'Lane', names: ['v1'] }],
+    });
+    assert.deepEqual(deleteRequest({ targets: [{ kind: 'Release', names: ['r'] }], force: true }), {
+      targets: [{ kind: 'Release', names: ['r'] }],
+      force: true,
     });
     assert.deepEqual(
       explainRequest({ gateway: 'ns/gw', port: 80, headers: { a: 'b' }, other: true }),

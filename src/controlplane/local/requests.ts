@@ -59,6 +59,9 @@ export function deleteRequest(value: unknown): DeleteRequest {
   const cluster = optionalString(body, 'cluster', 'the delete request');
   if (body.sources === undefined && body.targets === undefined)
     throw new RequestError(400, 'the delete request needs sources or targets');
+  if (body.force !== undefined && typeof body.force !== 'boolean')
+    throw new RequestError(400, 'force in the delete request must be true or false');
+  const force = body.force === true;
   let targets: DeleteTarget[] | undefined;
   if (body.targets !== undefined) {
     if (!Array.isArray(body.targets))
@@ -87,6 +90,7 @@ export function deleteRequest(value: unknown): DeleteRequest {
     ...(cluster !== undefined ? { cluster } : {}),
     ...(body.sources !== undefined ? { sources: sources(body.sources, 'sources') } : {}),
     ...(targets ? { targets } : {}),
+    ...(force ? { force } : {}),
   };
 }
 

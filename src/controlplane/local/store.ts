@@ -76,14 +76,24 @@ export type ApplyCheck = (
   before: readonly Resource[],
 ) => Issue[];
 
+/**
+ * What refuses a delete unless it is forced: something in force that the deletion would end (a
+ * promoted release handing its services back). `after` is what the store would hold.
+ */
+export type DeleteCheck = (
+  after: readonly Resource[],
+) => { readonly message: string; readonly lines: readonly string[] } | undefined;
+
 export class ResourceStore {
   readonly #state: StateDir;
   readonly #check: ApplyCheck | undefined;
+  readonly #deleteCheck: DeleteCheck | undefined;
   #entries = new Map<string, Entry>();
 
-  constructor(state: StateDir, check?: ApplyCheck) {
+  constructor(state: StateDir, checks: { apply?: ApplyCheck; delete?: DeleteCheck } = {}) {
     this.#state = state;
-    this.#check = check;
+    this.#check = checks.apply;
+    this.#deleteCheck = checks.delete;
   }
 
   /** Loads what was applied before; a document that no longer validates is a state error. */
@@ -160,6 +170,7 @@ export class ResourceStore {
     sources: readonly SourceText[] | undefined,
     targets: readonly DeleteTarget[] | undefined,
     cluster: string | undefined,
+    force = false,
   ): string[] {
     checkCluster(cluster);
     const keys: string[] = [];
@@ -226,6 +237,11 @@ export class ResourceStore {
       next.delete(key);
       deleted.push(describe(e.resource));
     }
+    const refused = force
+      ? undefined
+      : this.#deleteCheck?.([...next.values()].map((e) => e.resource));
+    if (refused)
+      throw new RequestError(409, `${refused.message}; nothing was deleted`, refused.lines);
     this.#persist(next);
     return deleted;
   }

@@ -55,14 +55,19 @@ export const deleteSpec: CommandSpec = {
   name: 'delete',
   help: `Delete resources: those the files define, or the named ones.
 
-Usage: lanes delete -f PATH... [--cluster CLUSTER]
-       lanes delete KIND NAME... [-n NAMESPACE] [--cluster CLUSTER]
-       lanes delete KIND/NAME... [-n NAMESPACE] [--cluster CLUSTER]
+A Release that promoted its lane is not deleted unless forced: deleting it would hand its
+services back to the lane they left (whose workloads its cleanup may have deleted). The refusal
+says what to apply first so that the lane stays their baseline without the release.
+
+Usage: lanes delete -f PATH... [--cluster CLUSTER] [--force]
+       lanes delete KIND NAME... [-n NAMESPACE] [--cluster CLUSTER] [--force]
+       lanes delete KIND/NAME... [-n NAMESPACE] [--cluster CLUSTER] [--force]
 
 Flags:
   -f, --filename PATH    a file, a directory or - for stdin; repeatable
   -n, --namespace NS     namespace of the named resources (default: default)
       --cluster NAME     cluster of Deployments, Services and Gateways (default: default)
+      --force            delete a promoted Release anyway: its services go back to their old baseline
       --state DIR        state directory (default $LANES_HOME, else ./.lanes)
 
 Examples:
@@ -74,6 +79,7 @@ Examples:
     filename: { type: 'string', short: 'f', multiple: true },
     namespace: { type: 'string', short: 'n' },
     cluster: { type: 'string' },
+    force: { type: 'boolean' },
   },
 };
 
@@ -182,6 +188,7 @@ export async function remove(ctx: CommandContext): Promise<number> {
   const client = connect(resolveStateDir(p.state, ctx.io.env, ctx.io.cwd));
   const res = await client.delete({
     ...(cluster !== undefined ? { cluster } : {}),
+    ...(boolFlag(p, 'force') ? { force: true } : {}),
     ...(targets ? { targets } : { sources: await readPaths(paths, ctx.io) }),
   });
   for (const r of res.results) ctx.io.stdout.write(`${resourceRef(r.resource)} ${r.action}\n`);
