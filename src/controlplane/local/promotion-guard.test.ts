@@ -12,19 +12,10 @@ import { loadResources } from '../../config/load/resources.ts';
 import type { Resource } from '../../config/resource/resource.ts';
 import { formatIssue } from '../../config/source/issues.ts';
 import { compile } from '../../core/compiler/compile.ts';
-import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { promotionApplyCheck, promotionDeleteCheck } from './promotion-guard.ts';
-import { ReleaseDriver } from './releases.ts';
-import { StateDir } from './state/state.ts';
+import { mockDeployment, testDriver } from './test-fixtures.ts';
 
-const deployment = (app: string, version: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ${app}-${version} }
-spec:
-  selector: { matchLabels: { app: ${app}, version: ${version} } }
-  template:
-    metadata: { labels: { app: ${app}, version: ${version} } }
-    spec: { containers: [{ name: c, image: registry-cn-hangzhou.ack.aliyuncs.com/acs/asm-mock:v0.1-java }] }`;
+const deployment = mockDeployment;
 
 const service = (name: string) => `apiVersion: v1
 kind: Service
@@ -75,17 +66,7 @@ describe('a promoted release is not ended by accident', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lanes-promotion-guard-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const clock = { t: 0 };
-  const driver: ReleaseDriver = new ReleaseDriver({
-    state: StateDir.open(dir),
-    metrics: new HopMetrics(),
-    resources: () => RESOURCES,
-    table: () => compile(RESOURCES, [], { releases: driver.routing(RESOURCES) }).table,
-    compileWith: (releases) => compile(RESOURCES, [], { releases }).table,
-    publish: () => {},
-    deleteWorkloads: () => Promise.resolve(),
-    monotonic: () => clock.t,
-    now: () => Date.UTC(2026, 0, 1) + clock.t,
-  });
+  const driver = testDriver(dir, RESOURCES, clock);
   const deps = { releases: () => driver, resources: () => RESOURCES, instances: () => [] };
   const deleteCheck = promotionDeleteCheck(deps);
   const applyCheck = promotionApplyCheck(deps);

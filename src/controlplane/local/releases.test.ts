@@ -13,15 +13,9 @@ import { compile } from '../../core/compiler/compile.ts';
 import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { ReleaseDriver } from './releases.ts';
 import { StateDir, StateError } from './state/state.ts';
+import { mockDeployment, type TestClock, testDriver } from './test-fixtures.ts';
 
-const deployment = (app: string, version: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ${app}-${version} }
-spec:
-  selector: { matchLabels: { app: ${app}, version: ${version} } }
-  template:
-    metadata: { labels: { app: ${app}, version: ${version} } }
-    spec: { containers: [{ name: c, image: registry-cn-hangzhou.ack.aliyuncs.com/acs/asm-mock:v0.1-java }] }`;
+const deployment = mockDeployment;
 
 const TEXT = [
   `apiVersion: v1
@@ -59,22 +53,11 @@ describe('release driver', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lanes-releases-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  function driver(clock: { t: number }, deletes: string[][], resolveDeletes: boolean) {
-    const d: ReleaseDriver = new ReleaseDriver({
-      state: StateDir.open(dir),
-      metrics: new HopMetrics(),
-      resources: () => RESOURCES,
-      table: () => compile(RESOURCES, [], { releases: d.routing(RESOURCES) }).table,
-      compileWith: (releases) => compile(RESOURCES, [], { releases }).table,
-      publish: () => {},
-      deleteWorkloads: (w) => {
-        deletes.push([...w]);
-        return resolveDeletes ? Promise.resolve() : new Promise(() => {});
-      },
-      monotonic: () => clock.t,
-      now: () => Date.UTC(2026, 0, 1) + clock.t,
+  function driver(clock: TestClock, deletes: string[][], resolveDeletes: boolean) {
+    return testDriver(dir, RESOURCES, clock, (w) => {
+      deletes.push([...w]);
+      return resolveDeletes ? Promise.resolve() : new Promise(() => {});
     });
-    return d;
   }
 
   test('a cleanup asked for by a daemon that died is asked for again, and the release then succeeds', async () => {
@@ -139,17 +122,7 @@ describe('release driver', () => {
       );
       const resources = [...loadResources([{ file: 'r.yaml', text }]).resources];
       const clock = { t: 0 };
-      const d: ReleaseDriver = new ReleaseDriver({
-        state: StateDir.open(other),
-        metrics: new HopMetrics(),
-        resources: () => resources,
-        table: () => compile(resources, [], { releases: d.routing(resources) }).table,
-        compileWith: (releases) => compile(resources, [], { releases }).table,
-        publish: () => {},
-        deleteWorkloads: async () => {},
-        monotonic: () => clock.t,
-        now: () => Date.UTC(2026, 0, 1) + clock.t,
-      });
+      const d = testDriver(other, resources, clock);
       d.sync(resources);
       const passing = () => {
         const c = d.view('mock-v2')!.conditions.find((x) => x.type === 'AnalysisPassing')!;
