@@ -39,6 +39,49 @@ async function lanes(args: readonly string[], stdin = '') {
 
 const step1 = STEP_1.flatMap((f) => ['-f', f]);
 
+interface Doc {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec: unknown;
+}
+function docs(yaml: string): Doc[] {
+  return parseAllDocuments(yaml).map((d) => d.toJS() as Doc);
+}
+
+/** examples/release/release-v2.yaml's Release, without the Deployments it names. */
+const RELEASE_ONLY = `apiVersion: lanes.dev/v1alpha1
+kind: Release
+metadata: {name: mock-v2}
+spec:
+  group: mock
+  lane: v2
+  workloads: [mocka-v2, mockc-v2]
+  verify: {match: {query: {name: group, exact: gray}}, approval: manual}
+  steps: [{weight: 5, pause: 30s}]
+`;
+
+/** A gray version of app-b for examples/mse-param-rule (whose base is the instances in no lane), and its Release. */
+const GRAY2 = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app-b-gray2}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: app-b, version: gray2}}
+  template:
+    metadata: {labels: {app: app-b, version: gray2}}
+    spec: {containers: [{name: app, image: asm-mock}]}
+---
+apiVersion: lanes.dev/v1alpha1
+kind: Release
+metadata: {name: b-gray2}
+spec:
+  group: mse-demo
+  lane: gray2
+  workloads: [app-b-gray2]
+  verify: {match: {query: {name: group, exact: gray2}}, approval: manual}
+  steps: [{weight: 10, pause: 1m}]
+`;
+
 function kinds(yaml: string): string[] {
   return parseAllDocuments(yaml).map((d) => {
     const o = d.toJS() as { kind: string; metadata: { name: string } };
@@ -98,10 +141,85 @@ describe('lanes render istio', () => {
     assert.equal(twice.stdout, once.stdout);
   });
 
-  it('a Release is reported, not dropped: its driver runs in the local daemon', async () => {
-    const r = await lanes(['render', 'istio', '-f', '../release/']);
+  // A Release nothing drives stands before its first step: its lane exists (so its workloads'
+  // pods are never in the baseline's traffic), only its verification match enters it, no weight.
+  const RELEASE = ['mock.yaml', 'gray-v2.yaml', 'release-v2.yaml'].flatMap((f) => [
+    '-f',
+    `../release/${f}`,
+  ]);
+
+  it("a Release renders before its first step: its lane's subsets, its verify match at the gateway, no weight", async () => {
+    const r = await lanes(['render', 'istio', ...RELEASE]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /warning: Release mock-v2 spec: ReleaseNotRendered: /);
+    const objects = docs(r.stdout);
+    const subsets = (name: string) => {
+      const dr = objects.find((o) => o.kind === 'DestinationRule' && o.metadata.name === name);
+      assert.ok(dr, name);
+      return (dr.spec as { subsets: { name: string; labels: Record<string, string> }[] }).subsets;
+    };
+    assert.deepEqual(subsets('mocka-lanes'), [
+      { name: 'v1', labels: { version: 'v1' } },
+      { name: 'v2', labels: { version: 'v2' } },
+    ]);
+    assert.deepEqual(subsets('mockb-lanes'), [{ name: 'v1', labels: { version: 'v1' } }]);
+    assert.deepEqual(
+      subsets('mockc-lanes').map((s) => s.name),
+      ['v1', 'v2'],
+    );
+    const entry = objects.find(
+      (o) => o.kind === 'VirtualService' && o.metadata.name === 'lanes-ingressgateway',
+    )?.spec as { http: { name: string; match?: unknown; route: Record<string, unknown>[] }[] };
+    assert.deepEqual(
+      entry.http.map((h) => h.name),
+      ['lanes/v2/release mock-v2 verify', 'lanes/mock/ingress'],
+    );
+    assert.deepEqual(entry.http[0]!.match, [{ queryParams: { group: { exact: 'gray' } } }]);
+    assert.deepEqual(
+      entry.http.flatMap((h) => h.route.map((d) => (d.destination as { subset: string }).subset)),
+      ['v2', 'v1'],
+    );
+    assert.ok(
+      entry.http.every((h) => h.route.every((d) => d.weight === undefined)),
+      'no step weight is rendered',
+    );
+    assert.match(
+      r.stderr,
+      /warning: Release mock-v2 spec\.steps: ReleaseNotRendered: the weight steps \(5 → 20 → 50 %\).*lanes' local daemon.*lane v2 is entered only by requests that match spec\.verify\.match.*declare Lane v2 with a weighted entry rule/,
+    );
+    assert.doesNotMatch(r.stderr, /ReleaseLaneNotRendered/);
+  });
+
+  it("a Release whose workloads are not among the files says that its lane is not rendered, and where their pods' traffic comes from", async () => {
+    const r = await lanes(
+      ['render', 'istio', '-f', '../release/mock.yaml', '-f', '-'],
+      RELEASE_ONLY,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /warning: Release mock-v2 spec\.lane: ReleaseLaneNotRendered: lane v2 is not rendered: .*Render with those Deployments, or apply a Lane v2 \(group mock\) that selects their pods/,
+    );
+    assert.match(
+      r.stderr,
+      /Release mock-v2 spec\.steps: ReleaseNotRendered: .*nothing enters lane v2/,
+    );
+    assert.doesNotMatch(r.stdout, /subset: v2/);
+  });
+
+  it('gray workloads of a Release in a group without a baseline lane are its own lane, not silently in the unlaned route', async () => {
+    // Without the release's lane, app-b-gray2's pod is "in no lane" and the route every untagged
+    // request takes (all instances of app-b) includes it, with no warning.
+    const r = await lanes(['render', 'istio', '-f', '../mse-param-rule/', '-f', '-'], GRAY2);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /warning: LaneGroup mse-demo spec\.services\[1\]: UnlanedFallbackNotSelectable: requests for default\/app-b /,
+    );
+    const dr = docs(r.stdout).find((o) => o.metadata.name === 'app-b-lanes');
+    assert.deepEqual(dr?.spec, {
+      host: 'app-b.default.svc.cluster.local',
+      subsets: [{ name: 'gray2', labels: { app: 'app-b', version: 'gray2' } }],
+    });
   });
 
   it('-o json prints one List that kubectl applies', async () => {

@@ -242,7 +242,7 @@ describe('lanes controller against a fake API server', () => {
     );
   });
 
-  it('says on a Release that no cluster runs it: Degraded=True, ReleaseNotRendered, naming the local daemon', async () => {
+  it('says on a Release that no cluster runs its steps, and that its lane is not created without a Lane (no Deployments here): Degraded=True, ReleaseNotRendered', async () => {
     fake.put({
       apiVersion: 'lanes.dev/v1alpha1',
       kind: 'Release',
@@ -263,7 +263,7 @@ describe('lanes controller against a fake API server', () => {
     );
     assert.match(
       String(conditions.find((c) => c.type === 'Degraded')!.message),
-      /^spec: ReleaseNotRendered: a Release is driven by lanes' local daemon/,
+      /^spec\.steps: ReleaseNotRendered: the weight steps \(20 %\), analysis, rollback, promotion and cleanup of a Release are driven by lanes' local daemon .*; spec\.lane: ReleaseLaneNotRendered: lane v2 is not rendered: .*apply a Lane v2 \(group mock\) that selects their pods$/,
     );
   });
 

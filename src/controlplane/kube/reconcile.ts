@@ -21,6 +21,7 @@ import {
   USER_SPEC_ANNOTATION,
 } from '../../core/render/istio/ownership.ts';
 import { renderIstio } from '../../core/render/istio/render.ts';
+import { unstartedReleases } from '../release/unstarted.ts';
 import { type KubeObj, type ObjectRef, objectKey, refOf, userView } from './objects.ts';
 
 /** Lane kinds: the controller writes their status. */
@@ -192,7 +193,7 @@ export function planReconcile(
     resources.map((r) => `${r.kind} ${r.metadata.namespace}/${r.metadata.name}`),
   );
   const endpoints = endpointsFor(resources, instancesOf(pods));
-  const analysis = analyze(resources, endpoints);
+  const analysis = analyze(resources, endpoints, { releases: unstartedReleases(resources) });
   const result = renderIstio(analysis, options);
 
   // A user's mesh VirtualService lanes cannot read still owns its host in Istio (one per host):

@@ -46,7 +46,9 @@ export type RenderWarningReason =
   /** (controller) A user's VirtualService for a lane-group host that lanes cannot read. */
   | 'UserObjectUnreadable'
   /** A Release: its driver (steps, analysis, promotion) runs in lanes' local daemon only. */
-  | 'ReleaseNotRendered';
+  | 'ReleaseNotRendered'
+  /** The lane a Release creates cannot be: its workloads' Deployments are not among the inputs. */
+  | 'ReleaseLaneNotRendered';
 
 export interface RenderWarning {
   readonly resource: {

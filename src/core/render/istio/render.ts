@@ -8,7 +8,9 @@
  */
 import { TRUST_CLIENT_LANE } from '../../../config/kinds/annotations.ts';
 import type { GatewaySpec } from '../../../config/kinds/istio/types.ts';
+import { type ReleaseSpec, releaseKind } from '../../../config/kinds/native/index.ts';
 import { MESH_DEFAULTS, type MeshSpec } from '../../../config/kinds/native/mesh.ts';
+import { isKind } from '../../../config/kinds/registry.ts';
 import type { Resource } from '../../../config/resource/resource.ts';
 import type { Analysis } from '../../compiler/analyze.ts';
 import type { EntryRoute } from '../../compiler/entry-routes.ts';
@@ -165,16 +167,7 @@ export function renderIstio(analysis: Analysis, options: RenderOptions = {}): Re
 
   groupWarnings(analysis, options, untrustedGateways, warnings);
   meshWarnings(analysis.resources, warnings);
-  for (const r of analysis.resources) {
-    if (r.kind !== 'Release' || r.id.group !== 'lanes.dev') continue;
-    warnings.push({
-      resource: idOf(r),
-      fieldPath: 'spec',
-      reason: 'ReleaseNotRendered',
-      message:
-        "a Release is driven by lanes' local daemon (gate, weight steps, analysis, promotion); on a cluster lanes routes only as the LaneGroup and Lane resources say, without the release's weights or the lane it would create",
-    });
-  }
+  releaseWarnings(analysis, warnings);
 
   // User DestinationRules by service: lanes' subsets join the first one (Istio merges them too).
   const userDrs = new Map<string, Resource>();
@@ -464,6 +457,40 @@ function meshWarnings(resources: readonly Resource[], warnings: RenderWarning[])
       reason: 'MeshSettingNotRendered',
       message: 'Istio has no trace id → lane memory, so its bounds have no Istio field',
     });
+  }
+}
+
+/**
+ * A Release is rendered as it stands before its first step (the caller passes it so to analyze():
+ * its lane, entered only by its verification match); what only the local daemon's driver does is
+ * said here, with what to do on a cluster instead.
+ */
+function releaseWarnings(analysis: Analysis, warnings: RenderWarning[]): void {
+  for (const r of analysis.resources) {
+    if (!isKind(r, releaseKind)) continue;
+    const spec = r.spec as ReleaseSpec;
+    const lane = analysis.lanes.lanes.get(spec.lane);
+    const inGroup = lane !== undefined && lane.groupName === spec.group;
+    const steps = spec.steps.map((s) => `${s.weight}`).join(' → ');
+    const entered = !inGroup
+      ? `nothing enters lane ${spec.lane}`
+      : spec.verify
+        ? `lane ${spec.lane} is entered only by requests that match spec.verify.match, as while the release waits for approval`
+        : `no entry rule of the release puts requests into lane ${spec.lane}`;
+    warnings.push({
+      resource: idOf(r),
+      fieldPath: 'spec.steps',
+      reason: 'ReleaseNotRendered',
+      message: `the weight steps (${steps} %), analysis, rollback, promotion and cleanup of a Release are driven by lanes' local daemon (lanes up) and by nothing on a cluster, so the release is rendered as before its first step: ${entered}. To shift real traffic on a cluster, declare Lane ${spec.lane} with a weighted entry rule (spec.entry[].weight) and raise it yourself, then make ${spec.lane} the baseline of its services`,
+    });
+    if (!inGroup) {
+      warnings.push({
+        resource: idOf(r),
+        fieldPath: 'spec.lane',
+        reason: 'ReleaseLaneNotRendered',
+        message: `lane ${spec.lane} is not rendered: no Lane of group ${spec.group} defines it, and lanes creates it from the pod labels the Deployments of spec.workloads share, which are not among the inputs (or select other workloads too). Their pods are then in no lane: where a service of group ${spec.group} falls back to instances in no lane, they get its ordinary traffic. Render with those Deployments, or apply a Lane ${spec.lane} (group ${spec.group}) that selects their pods`,
+      });
+    }
   }
 }
 

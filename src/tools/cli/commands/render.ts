@@ -2,6 +2,7 @@
 import { loadResources } from '../../../config/load/resources.ts';
 import { resourceKey, resourceLabel } from '../../../config/resource/resource.ts';
 import { formatIssue } from '../../../config/source/issues.ts';
+import { unstartedReleases } from '../../../controlplane/release/unstarted.ts';
 import { analyze } from '../../../core/compiler/analyze.ts';
 import { describeCondition } from '../../../core/compiler/status.ts';
 import { analyzeIstio } from '../../../core/render/istio/analyzers.ts';
@@ -23,8 +24,9 @@ Gateways, VirtualServices and DestinationRules. Apply them beside your Services 
 no lanes or ASM kinds are needed in the cluster.
 
 Every feature stock Istio cannot carry (trace-id carriers, fallback on unhealthy instances,
-sticky percentages, Mesh settings) is a warning on stderr naming the resource and field; the
-objects are still printed. Lane membership comes from the Deployments in the files (without
+sticky percentages, Mesh settings, a Release's steps: it is rendered as before its first step,
+its lane entered only by its verify match) is a warning on stderr naming the resource and
+field; the objects are still printed. Lane membership comes from the Deployments in the files (without
 any, from what the lanes declare).
 
 Usage: lanes render istio -f PATH... [-o yaml|json] [--edge-lua envoyfilter|trafficextension]
@@ -79,7 +81,9 @@ export async function render(ctx: CommandContext): Promise<number> {
     );
   }
   const inputs = userInputs(loaded.resources);
-  const analysis = analyze(inputs, declaredEndpoints(inputs));
+  const analysis = analyze(inputs, declaredEndpoints(inputs), {
+    releases: unstartedReleases(inputs),
+  });
   const istioNamespace = stringFlag(p, 'istio-namespace');
   const result = renderIstio(analysis, {
     ...(edgeExtension ? { edgeExtension } : {}),
