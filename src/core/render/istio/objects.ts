@@ -48,7 +48,9 @@ export type RenderWarningReason =
   /** A Release: its driver (steps, analysis, promotion) runs in lanes' local daemon only. */
   | 'ReleaseNotRendered'
   /** The lane a Release creates cannot be: its workloads' Deployments are not among the inputs. */
-  | 'ReleaseLaneNotRendered';
+  | 'ReleaseLaneNotRendered'
+  /** A gateway trusting its clients follows their unsigned overrides; Envoy follows none. */
+  | 'OverrideNotRendered';
 
 export interface RenderWarning {
   readonly resource: {

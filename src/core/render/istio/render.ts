@@ -12,6 +12,7 @@ import { type ReleaseSpec, releaseKind } from '../../../config/kinds/native/inde
 import { MESH_DEFAULTS, type MeshSpec } from '../../../config/kinds/native/mesh.ts';
 import { isKind } from '../../../config/kinds/registry.ts';
 import type { Resource } from '../../../config/resource/resource.ts';
+import { joinPath } from '../../../config/schema/path.ts';
 import type { Analysis } from '../../compiler/analyze.ts';
 import type { EntryRoute } from '../../compiler/entry-routes.ts';
 import { isIstio } from '../../compiler/services.ts';
@@ -53,6 +54,8 @@ export interface RenderResult {
   /** What the edge extension removes (also the model the equivalence suite runs). */
   readonly hygiene: EdgeHygiene;
 }
+
+const TRUSTED_GATEWAY_PATH = joinPath('metadata.annotations', TRUST_CLIENT_LANE);
 
 function idOf(r: Resource) {
   return { kind: r.kind, namespace: r.metadata.namespace, name: r.metadata.name };
@@ -166,6 +169,14 @@ export function renderIstio(analysis: Analysis, options: RenderOptions = {}): Re
   const untrustedGateways = [...analysis.gateways.keys()].filter((g) => !trusted(g)).sort();
 
   groupWarnings(analysis, options, untrustedGateways, warnings);
+  for (const key of [...analysis.gateways.keys()].filter(trusted).sort()) {
+    warnings.push({
+      resource: idOf(analysis.gateways.get(key)![0]!),
+      fieldPath: TRUSTED_GATEWAY_PATH,
+      reason: 'OverrideNotRendered',
+      message: `lanes' gateway follows the unsigned per-request overrides (lanes-override, l5d-dtab) its trusted clients send; Envoy cannot check or sign them, so on a cluster no override is followed and those requests take the route their lane tag gives (the lane tags clients send are kept, as the annotation says). To put one request into a lane there, send the lane tag instead`,
+    });
+  }
   meshWarnings(analysis.resources, warnings);
   releaseWarnings(analysis, warnings);
 
