@@ -184,7 +184,7 @@ describe('lanes render istio', () => {
     );
     assert.match(
       r.stderr,
-      /warning: Release mock-v2 spec\.steps: ReleaseNotRendered: the weight steps \(5 → 20 → 50 %\).*lanes' local daemon.*lane v2 is entered only by requests that match spec\.verify\.match.*declare Lane v2 with a weighted entry rule/,
+      /warning: Release mock-v2 spec\.steps: ReleaseNotRendered: \.\.\/release\/release-v2\.yaml:14:10 the weight steps \(5 → 20 → 50 %\).*lanes' local daemon.*lane v2 is entered only by requests that match spec\.verify\.match.*declare Lane v2 with a weighted entry rule/,
     );
     assert.doesNotMatch(r.stderr, /ReleaseLaneNotRendered/);
   });
@@ -197,7 +197,7 @@ describe('lanes render istio', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stderr,
-      /warning: Release mock-v2 spec\.lane: ReleaseLaneNotRendered: lane v2 is not rendered: .*Render with those Deployments, or apply a Lane v2 \(group mock\) that selects their pods/,
+      /warning: Release mock-v2 spec\.lane: ReleaseLaneNotRendered: <stdin>:6:9 lane v2 is not rendered: .*Render with those Deployments, or apply a Lane v2 \(group mock\) that selects their pods/,
     );
     assert.match(
       r.stderr,
@@ -213,7 +213,7 @@ describe('lanes render istio', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stderr,
-      /warning: LaneGroup mse-demo spec\.services\[1\]: UnlanedFallbackNotSelectable: requests for default\/app-b /,
+      /warning: LaneGroup mse-demo spec\.services\[1\]: UnlanedFallbackNotSelectable: \.\.\/mse-param-rule\/lanes\.yaml:24:7 requests for default\/app-b /,
     );
     const dr = docs(r.stdout).find((o) => o.metadata.name === 'app-b-lanes');
     assert.deepEqual(dr?.spec, {

@@ -1,6 +1,6 @@
 /** `lanes render istio -f PATH…`: the stock Istio objects that carry the same lanes. */
 import { loadResources } from '../../../config/load/resources.ts';
-import { resourceKey, resourceLabel } from '../../../config/resource/resource.ts';
+import { positionOf, resourceKey, resourceLabel } from '../../../config/resource/resource.ts';
 import { formatIssue } from '../../../config/source/issues.ts';
 import { unstartedReleases } from '../../../controlplane/release/unstarted.ts';
 import { analyze } from '../../../core/compiler/analyze.ts';
@@ -101,7 +101,19 @@ export async function render(ctx: CommandContext): Promise<number> {
       );
     }
   }
-  for (const w of result.warnings) ctx.io.stderr.write(`warning: ${warningKey(w)}: ${w.message}\n`);
+  for (const w of result.warnings) {
+    const { kind, namespace, name } = w.resource;
+    const resource = analysis.resources.find(
+      (r) =>
+        r.kind === kind &&
+        r.metadata.name === name &&
+        (namespace === '' || r.metadata.namespace === namespace),
+    );
+    const pos = resource ? positionOf(resource, w.fieldPath) : undefined;
+    const where =
+      resource?.origin.file && pos ? `${resource.origin.file}:${pos.line}:${pos.col} ` : '';
+    ctx.io.stderr.write(`warning: ${warningKey(w)}: ${where}${w.message}\n`);
+  }
   const ports = new Map<string, number[]>();
   for (const [key, entry] of analysis.registry) ports.set(key, entry.ports);
   for (const m of analyzeIstio(result.objects, { ports }))
