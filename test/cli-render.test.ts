@@ -1,5 +1,6 @@
 /** `lanes render istio` through the CLI: output, warnings on stderr, and its errors. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
@@ -220,6 +221,33 @@ describe('lanes render istio', () => {
       host: 'app-b.default.svc.cluster.local',
       subsets: [{ name: 'gray2', labels: { app: 'app-b', version: 'gray2' } }],
     });
+  });
+
+  it("the story after step 4, rendered from its files as README's walkthrough says (without dev-services.yaml), is the golden rendering of the conformance case", async () => {
+    const files = [
+      'gateways.yaml',
+      'mock.yaml',
+      'swimlane-v1.yaml',
+      'alice-dev.yaml',
+      'caros-dev.yaml',
+      'mock-v2.yaml',
+      'swimlane-v2.yaml',
+      'ingress-vs-v2-20.yaml',
+    ];
+    const r = await lanes([
+      'render',
+      'istio',
+      '--edge-lua',
+      'trafficextension',
+      ...files.flatMap((f) => ['-f', f]),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const golden = readFileSync(new URL('data/render/story-step-4.yaml', import.meta.url), 'utf8');
+    assert.equal(r.stdout, golden.slice(golden.indexOf('\n') + 1, golden.indexOf('# warnings:')));
+    assert.match(
+      r.stderr,
+      /^warning: ASMSwimLaneGroup mock spec\.isPermissive: HealthFallbackNotRendered: [^\n]*\n$/,
+    );
   });
 
   it('-o json prints one List that kubectl applies', async () => {
