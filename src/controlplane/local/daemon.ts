@@ -19,7 +19,7 @@ import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { releaseIssues } from '../release/references.ts';
 import { Dashboard } from './dashboard/server.ts';
 import { dashboardSource } from './dashboard-source.ts';
-import { appOf, fromWorkload } from './explain-apps.ts';
+import { appOf, fromWorkload, gatewayStart } from './explain-apps.ts';
 import { Gateways } from './gateways.ts';
 import { daemonFamilies, type MetricsServer, startMetricsServer } from './metrics.ts';
 import { signOverrideRequest } from './overrides.ts';
@@ -415,7 +415,7 @@ export class Daemon {
     }
     const mesh = { instances: this.workloads.instances(), resources: this.store.resources() };
     let start: Start;
-    if (req.gateway) start = { kind: 'gateway', gateway: req.gateway, port: req.port };
+    if (req.gateway) start = gatewayStart(table, req.gateway, req.port);
     else if (req.from && req.to)
       start = { kind: 'outbound', workload: fromWorkload(mesh, req.from), to: req.to };
     else

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadResources } from '../../config/load/resources.ts';
+import { compile } from '../../core/compiler/compile.ts';
 import type { TableEndpoint } from '../../core/compiler/table.ts';
-import { appOf, fromWorkload, type LocalMesh } from './explain-apps.ts';
+import { appOf, fromWorkload, gatewayStart, type LocalMesh } from './explain-apps.ts';
 import { RequestError } from './request-error.ts';
 import type { InstanceRecord } from './workloads/workloads.ts';
 
@@ -38,6 +39,21 @@ spec:
         - name: mock
           image: registry-cn-hangzhou.ack.aliyuncs.com/acs/asm-mock:v0.1-java
           env: [{ name: upstream_url, value: "not a url" }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: mockg }
+spec:
+  selector: { matchLabels: { app: mockg } }
+  template:
+    metadata: { labels: { app: mockg } }
+    spec:
+      containers:
+        - name: mock
+          image: registry-cn-hangzhou.ack.aliyuncs.com/acs/asm-mock:v0.1-java
+          env:
+            - { name: protocol, value: grpc }
+            - { name: upstream_url, value: "grpc://mockb:8000" }
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -78,6 +94,7 @@ const mesh: LocalMesh = {
     instance('default/mocka', 0, 7001),
     instance('default/mockb', 0, 7002),
     instance('shop/own', 0, 7003),
+    instance('default/mockg', 0, 7004),
   ],
 };
 
@@ -97,8 +114,17 @@ describe('explain’s model of local apps', () => {
       appAddress: '127.0.0.1:8001',
       upstream: 'mockb:8000',
       upstreamPath: '/next?x=1',
+      upstreamMethod: 'GET',
       propagate: ['baggage', 'b3'],
     });
+  });
+
+  it('follows a gRPC mock to its one method at its grpc:// upstream, as a POST', () => {
+    const g = appOf(mesh, endpoint(7004));
+    assert.deepEqual(
+      [g?.upstream, g?.upstreamPath, g?.upstreamMethod, g?.upstreamProtocol],
+      ['mockb:8000', '/lanes.mock.Mock/Call', 'POST', 'grpc'],
+    );
   });
 
   it('stops at a mock whose upstream_url is not a URL, and at an app with its own command', () => {
@@ -133,7 +159,61 @@ describe('explain’s model of local apps', () => {
         e instanceof RequestError &&
         e.status === 404 &&
         e.message ===
-          'there is no Deployment default/mockz to start from; Deployments: default/mocka, default/mockb, shop/own',
+          'there is no Deployment default/mockz to start from; Deployments: default/mocka, default/mockb, default/mockg, shop/own',
     );
+  });
+
+  describe('--gateway', () => {
+    const gateways = loadResources([
+      {
+        file: 'gw.yaml',
+        text: `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: ingressgateway, namespace: istio-system }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+    - port: { number: 80, name: http, protocol: HTTP }
+      hosts: ["*"]
+    - port: { number: 8080, name: http-alt, protocol: HTTP }
+      hosts: ["*"]
+`,
+      },
+    ]);
+    assert.ok(gateways.ok);
+    const { table } = compile(gateways.resources, []);
+    const refused = (gateway: string, port: number | undefined, message: string) =>
+      assert.throws(
+        () => gatewayStart(table, gateway, port),
+        (e: unknown) => e instanceof RequestError && e.status === 404 && e.message === message,
+      );
+
+    it('starts at a Gateway that exists, on any of its server ports', () => {
+      assert.deepEqual(gatewayStart(table, 'istio-system/ingressgateway', 8080), {
+        kind: 'gateway',
+        gateway: 'istio-system/ingressgateway',
+        port: 8080,
+      });
+    });
+
+    it('refuses a Gateway that does not exist with a 404 listing the ones that do', () => {
+      refused(
+        'default/ingressgateway',
+        undefined,
+        'there is no Gateway default/ingressgateway; Gateways: istio-system/ingressgateway',
+      );
+      assert.throws(
+        () => gatewayStart(compile([], []).table, 'a/b', undefined),
+        /there is no Gateway a\/b; Gateways: none \(apply an Istio Gateway first\)/,
+      );
+    });
+
+    it('refuses a --port the Gateway has no server on, listing its ports', () => {
+      refused(
+        'istio-system/ingressgateway',
+        81,
+        "Gateway istio-system/ingressgateway has no server on port 81; its ports: 80, 8080 (--port is the port in the Gateway's servers, not the local URL's)",
+      );
+    });
   });
 });

@@ -5,9 +5,10 @@
  * opaque (where it calls next is up to its code).
  */
 import type { Resource } from '../../config/resource/resource.ts';
-import type { TableEndpoint } from '../../core/compiler/table.ts';
+import type { RoutingTable, TableEndpoint } from '../../core/compiler/table.ts';
 import type { Workload } from '../../core/engine/types.ts';
-import type { AppModel } from '../../core/explain/walk.ts';
+import type { AppModel, Start } from '../../core/explain/walk.ts';
+import { MOCK_METHOD } from './mock/grpc.ts';
 import { instrumentationFor, propagatedHeaders } from './otel/instrumentation.ts';
 import { RequestError } from './request-error.ts';
 import { isDeployment, runnerOf } from './workloads/runnable.ts';
@@ -59,6 +60,34 @@ export function fromWorkload(mesh: LocalMesh, from: string): Workload {
   return { namespace: d.metadata.namespace, labels: d.spec.template.labels, name };
 }
 
+/**
+ * The gateway `--gateway` names, on `--port` when given: a 404 that lists the Gateways (or the
+ * gateway's ports) when there is no such thing — a typo is a mistake in the command, not a
+ * request that the mesh would answer, so it must not look like a successful walk.
+ */
+export function gatewayStart(
+  table: RoutingTable,
+  gateway: string,
+  port: number | undefined,
+): Start {
+  const gw = table.gateways[gateway];
+  if (!gw) {
+    const known = Object.keys(table.gateways).sort();
+    throw new RequestError(
+      404,
+      `there is no Gateway ${gateway}; Gateways: ${known.join(', ') || 'none (apply an Istio Gateway first)'}`,
+    );
+  }
+  if (port !== undefined && gw.servers[String(port)] === undefined) {
+    const ports = Object.keys(gw.servers).sort((a, b) => Number(a) - Number(b));
+    throw new RequestError(
+      404,
+      `Gateway ${gateway} has no server on port ${port}; its ports: ${ports.join(', ')} (--port is the port in the Gateway's servers, not the local URL's)`,
+    );
+  }
+  return { kind: 'gateway', gateway, port };
+}
+
 /** The model of the app behind an endpoint (an instance's inbound sidecar), for `explain`. */
 export function appOf(mesh: LocalMesh, endpoint: TableEndpoint): AppModel | undefined {
   const inst = mesh.instances.find((i) => i.inboundPort === endpoint.port);
@@ -87,11 +116,23 @@ export function appOf(mesh: LocalMesh, endpoint: TableEndpoint): AppModel | unde
     url = undefined;
   }
   if (!url) return { workload, appAddress, upstream: undefined, propagate };
+  // The mock's two flavours: `http.get` of the URL, or its one gRPC method at grpc://host:port.
+  if (url.protocol === 'grpc:')
+    return {
+      workload,
+      appAddress,
+      upstream: url.host,
+      upstreamPath: MOCK_METHOD,
+      upstreamMethod: 'POST',
+      upstreamProtocol: 'grpc',
+      propagate,
+    };
   return {
     workload,
     appAddress,
     upstream: url.host,
     upstreamPath: `${url.pathname}${url.search}`,
+    upstreamMethod: 'GET',
     propagate,
   };
 }

@@ -335,6 +335,32 @@ describe('explainWalk where the app forwards no header', () => {
   });
 });
 
+describe('explainWalk through a gRPC app', () => {
+  test('the next hop is the app’s gRPC call: its method, its path, grpc:// in the note', () => {
+    const m = mesh({
+      files: STORY_STEP_1,
+      apps: {
+        'default/mocka-v1': {
+          upstream: 'mockb:8000',
+          upstreamPath: '/lanes.mock.Mock/Call',
+          upstreamMethod: 'POST',
+          upstreamProtocol: 'grpc',
+          propagate: ['baggage'],
+        },
+      },
+    });
+    const r = walk(m, PROD);
+    assert.equal(
+      r.hops[0]!.steps.at(-1),
+      'the app default/mocka-v1 calls grpc://mockb:8000/lanes.mock.Mock/Call and forwards baggage',
+    );
+    assert.equal(
+      r.hops[1]!.request,
+      'POST http://mockb:8000/lanes.mock.Mock/Call (baggage: version=v1)',
+    );
+  });
+});
+
 describe('explainWalk endings', () => {
   const cases: {
     title: string;
@@ -623,6 +649,24 @@ describe('explainWalk where the proxy chooses at random', () => {
     const r = explainWalk(step4.table, { start: PROD, appOf: step4.appOf, branch: 'v9' });
     assert.ok(r.hops[0]?.branches?.[0]?.followed);
     assert.ok(r.hops[0]?.steps.includes('no branch here is named v9; following the largest'));
+  });
+
+  test('a --branch on a path where no proxy chooses at random is not used, and the end says so', () => {
+    const step5 = mesh({
+      files: [
+        ...STORY_STEP_1.filter((f) => f !== 'ingress-vs.yaml'),
+        'mock-v2.yaml',
+        'swimlane-v2.yaml',
+        'ingress-vs-v2-100.yaml',
+      ],
+    });
+    const r = explainWalk(step5.table, { start: PROD, appOf: step5.appOf, branch: 'v1' });
+    assert.ok(r.hops.every((h) => h.branches === undefined));
+    assert.equal(
+      r.end,
+      'default/mockc-v2 calls nothing further; --branch v1 was not used: no proxy on this path chooses at random',
+    );
+    assert.equal(walk(step5, PROD).end, 'default/mockc-v2 calls nothing further');
   });
 
   test('weighted entry rules: one band per rule and the rest, as shares of the requests', () => {

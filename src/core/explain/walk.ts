@@ -57,6 +57,10 @@ export interface AppModel {
   readonly upstream: string | undefined;
   /** The path (and query) of that call; `/` when absent. */
   readonly upstreamPath?: string;
+  /** The method of that call; the request's own when absent. */
+  readonly upstreamMethod?: string;
+  /** `grpc` when that call is a gRPC call (shown as `grpc://`); HTTP when absent. */
+  readonly upstreamProtocol?: 'grpc';
   /** Headers the app forwards on that call (its propagators'); empty when it forwards nothing. */
   readonly propagate: readonly string[];
   /** Why the walk cannot follow this app further, when `upstream` is undefined. */
@@ -266,7 +270,20 @@ export interface WalkOptions {
 }
 
 export function explainWalk(table: RoutingTable, options: WalkOptions): ExplainResponse {
-  const { start, method = 'GET', headers = {}, appOf, branch, overrides } = options;
+  const walked = walk(table, options);
+  const { branch } = options;
+  // A --branch that nothing on the path could use is a question the walk did not answer: say so,
+  // or the user takes the path shown for the branch they asked about.
+  if (branch === undefined || walked.hops.some((h) => h.branches)) return walked;
+  return {
+    ...walked,
+    end: `${walked.end}; --branch ${branch} was not used: no proxy on this path chooses at random`,
+  };
+}
+
+function walk(table: RoutingTable, options: WalkOptions): ExplainResponse {
+  const { start, headers = {}, appOf, branch, overrides } = options;
+  let method = options.method ?? 'GET';
   let path = options.path ?? '/';
   const hops: ExplainHop[] = [];
   const memories = new Map<string, Map<string, string>>();
@@ -360,6 +377,7 @@ export function explainWalk(table: RoutingTable, options: WalkOptions): ExplainR
     hop = { kind: 'outbound', workload: app.workload };
     authority = app.upstream;
     path = app.upstreamPath ?? '/';
+    method = app.upstreamMethod ?? method;
     label = `sidecar outbound ${app.workload.name}`;
     memoryId = chosen.id;
     const forwarded =
@@ -368,7 +386,7 @@ export function explainWalk(table: RoutingTable, options: WalkOptions): ExplainR
       ...hops[hops.length - 1]!,
       steps: [
         ...hops[hops.length - 1]!.steps,
-        `the app ${app.workload.name} calls http://${app.upstream}${path} and ${forwarded}`,
+        `the app ${app.workload.name} calls ${app.upstreamProtocol ?? 'http'}://${app.upstream}${path} and ${forwarded}`,
       ],
     };
   }
