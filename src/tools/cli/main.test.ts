@@ -603,6 +603,24 @@ mocka-v1   default     default   1/1     Ready    0
     assert.equal(r.stderr, 'lanes: deployments.apps "nope" not found in cluster "dev"\n');
   });
 
+  test('requests: none yet, or none with the trace id asked for, each said as such', async () => {
+    api.handler = () => ({ body: { requests: [] } });
+    let r = await cli(['requests']);
+    assert.deepEqual(r, {
+      code: 0,
+      stdout: '',
+      stderr: 'No requests yet: send one through a gateway (lanes status lists them).\n',
+    });
+    r = await cli(['requests', '--trace', 'abc']);
+    assert.deepEqual(api.requests.at(-1)!.query, { trace: 'abc' });
+    assert.deepEqual(r, {
+      code: 0,
+      stdout: '',
+      stderr:
+        "No request with trace id abc among the recent ones the daemon keeps; `lanes requests` shows each request's trace id.\n",
+    });
+  });
+
   test('describe', async () => {
     api.handler = () => ({ body: { items: [mockaV1] } });
     const r = await cli(['describe', 'deploy', 'mocka-v1']);

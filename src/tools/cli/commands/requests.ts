@@ -59,7 +59,9 @@ export async function requests(ctx: CommandContext): Promise<number> {
     if (format !== 'table') ctx.io.stdout.write(renderData(format, res));
     else if (res.requests.length === 0)
       ctx.io.stderr.write(
-        'No requests yet: send one through a gateway (lanes status lists them).\n',
+        trace === undefined
+          ? 'No requests yet: send one through a gateway (lanes status lists them).\n'
+          : `No request with trace id ${trace} among the recent ones the daemon keeps; \`lanes requests\` shows each request's trace id.\n`,
       );
     else ctx.io.stdout.write(res.requests.map(renderRequest).join('\n'));
     return 0;
