@@ -267,6 +267,16 @@ describe('lanes render istio', () => {
     assert.equal(r.stdout, '');
   });
 
+  it('a file with no resource in it is an error that says so, not an empty success', async () => {
+    const r = await lanes(['render', 'istio', '-f', '-'], '# nothing here yet\n---\n');
+    assert.deepEqual(r, {
+      code: 1,
+      stdout: '',
+      stderr:
+        'lanes: no resources in <stdin>: it is empty or only comments; check the path; nothing was rendered\n',
+    });
+  });
+
   it('an invalid file renders nothing and says where the error is', async () => {
     const r = await lanes(
       ['render', 'istio', '-f', '-'],

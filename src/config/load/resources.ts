@@ -60,3 +60,13 @@ export function loadResources(sources: readonly SourceText[], opts: LoadOptions 
   }
   return { ok: !issues.some(isError), resources, issues };
 }
+
+/**
+ * What to say when sources that loaded without an error hold no resource at all (an empty file,
+ * or only comments and `---`): a command that then did nothing must not look like one that
+ * succeeded, as kubectl says "no objects passed to apply". The caller adds what it did not do.
+ */
+export function noResourcesIn(sources: readonly SourceText[]): string {
+  const files = sources.map((s) => s.file);
+  return `no resources in ${files.join(', ')}: ${files.length === 1 ? 'it is' : 'they are'} empty or only comments; check the path`;
+}

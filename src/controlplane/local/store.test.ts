@@ -372,6 +372,21 @@ describe('ResourceStore.apply', () => {
     );
   });
 
+  const emptySources: { title: string; text: string }[] = [
+    { title: 'an empty file', text: '' },
+    { title: 'only comments and document separators', text: '# nothing yet\n---\n---\n' },
+  ];
+  for (const c of emptySources) {
+    test(`an apply of ${c.title} is rejected (400), saying there is no resource in it`, () => {
+      const { store } = fresh();
+      const error = rejects(() => store.apply([{ file: 'a.yaml', text: c.text }], undefined), 400);
+      assert.equal(
+        error.message,
+        'no resources in a.yaml: it is empty or only comments; check the path; nothing was applied',
+      );
+    });
+  }
+
   const badClusters: { title: string; cluster: string }[] = [
     { title: 'an empty name, which would place workloads nowhere', cluster: '' },
     { title: 'a path, which would put log files outside the state directory', cluster: '../../x' },
@@ -665,6 +680,27 @@ describe('ResourceStore.delete', () => {
     );
     assert.match(error.message, /do not validate; nothing was deleted/);
     assert.match(error.issues[0]!, /^x\.yaml:/);
+    assert.deepEqual(keys(store), before);
+  });
+  test('files with no resource in them are 400, saying so, and delete nothing', () => {
+    const { store } = story();
+    const before = keys(store);
+    const error = rejects(
+      () =>
+        store.delete(
+          [
+            { file: 'a.yaml', text: '' },
+            { file: 'b.yaml', text: '# gone\n' },
+          ],
+          undefined,
+          undefined,
+        ),
+      400,
+    );
+    assert.equal(
+      error.message,
+      'no resources in a.yaml, b.yaml: they are empty or only comments; check the path; nothing was deleted',
+    );
     assert.deepEqual(keys(store), before);
   });
 });

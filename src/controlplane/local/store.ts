@@ -4,7 +4,7 @@
  * and a crash right after `apply` returns loses nothing.
  */
 
-import { loadResources } from '../../config/load/resources.ts';
+import { loadResources, noResourcesIn } from '../../config/load/resources.ts';
 import { type Resource, resourceKey, resourceLabel } from '../../config/resource/resource.ts';
 import { formatIssue, type Issue } from '../../config/source/issues.ts';
 import type { ApplyAction, DeleteTarget, SourceText } from './protocol.ts';
@@ -135,6 +135,8 @@ export class ResourceStore {
         errors.map(formatIssue),
       );
     }
+    if (resources.length === 0)
+      throw new RequestError(400, `${noResourcesIn(sources)}; nothing was applied`);
     const next = new Map(this.#entries);
     const results: { resource: string; action: ApplyAction }[] = [];
     for (const r of resources) {
@@ -185,6 +187,8 @@ export class ResourceStore {
           'the files to delete do not validate; nothing was deleted',
           errors.map(formatIssue),
         );
+      if (resources.length === 0)
+        throw new RequestError(400, `${noResourcesIn(sources)}; nothing was deleted`);
       for (const r of resources) {
         const key = resourceKey(r.id);
         if (this.#entries.has(key)) keys.push(key);

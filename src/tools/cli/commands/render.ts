@@ -1,5 +1,5 @@
 /** `lanes render istio -f PATH…`: the stock Istio objects that carry the same lanes. */
-import { loadResources } from '../../../config/load/resources.ts';
+import { loadResources, noResourcesIn } from '../../../config/load/resources.ts';
 import { positionOf, resourceKey, resourceLabel } from '../../../config/resource/resource.ts';
 import { formatIssue } from '../../../config/source/issues.ts';
 import { unstartedReleases } from '../../../controlplane/release/unstarted.ts';
@@ -80,6 +80,8 @@ export async function render(ctx: CommandContext): Promise<number> {
       { details: issues },
     );
   }
+  if (loaded.resources.length === 0)
+    throw new CliError(`${noResourcesIn(sources)}; nothing was rendered`);
   const inputs = userInputs(loaded.resources);
   const analysis = analyze(inputs, declaredEndpoints(inputs), {
     releases: unstartedReleases(inputs),
