@@ -21,6 +21,7 @@ import { Dashboard } from './dashboard/server.ts';
 import { dashboardSource } from './dashboard-source.ts';
 import { appOf, fromWorkload, gatewayStart } from './explain-apps.ts';
 import { Gateways } from './gateways.ts';
+import { lostRoutes } from './lost-routes.ts';
 import { daemonFamilies, type MetricsServer, startMetricsServer } from './metrics.ts';
 import { signOverrideRequest } from './overrides.ts';
 import { promotionApplyCheck, promotionDeleteCheck } from './promotion-guard.ts';
@@ -256,11 +257,16 @@ export class Daemon {
   delete(req: DeleteRequest): Promise<DeleteResponse> {
     return this.#serialize(async () => {
       const broken = this.#failingConditions();
+      const routed = this.#table;
       const deleted = this.store.delete(req.sources, req.targets, req.cluster, req.force);
       const { problems } = await this.#reconcile(Date.now() + SETTLE_MS);
       return {
         results: deleted.map((resource) => ({ resource, action: 'deleted' as const })),
-        notes: [...this.#newlyFailing(broken), ...problems.map((p) => `warning: ${p}`)],
+        notes: [
+          ...this.#newlyFailing(broken),
+          ...(this.#table ? lostRoutes(routed, this.#table) : []),
+          ...problems.map((p) => `warning: ${p}`),
+        ],
       };
     });
   }
