@@ -22,6 +22,8 @@ export interface GatewayListener {
   readonly cluster: string;
   readonly declaredPort: number;
   readonly port: number;
+  /** The remembered port it could not have back (another program holds it). */
+  readonly movedFrom: number | undefined;
   readonly proxy: ProxyServer;
 }
 
@@ -62,6 +64,7 @@ export class Gateways {
       namespace: l.namespace,
       cluster: l.cluster,
       url: `http://127.0.0.1:${l.port}`,
+      ...(l.movedFrom !== undefined ? { movedFrom: l.movedFrom } : {}),
     }));
   }
 
@@ -89,10 +92,13 @@ export class Gateways {
         hopObservers: this.#observers,
       });
       let address: Awaited<ReturnType<typeof proxy.listen>>;
+      let movedFrom: number | undefined;
       try {
         address = await proxy.listen(ports[key] ?? 0);
       } catch {
-        // The remembered port is taken by something else now: take any.
+        // The remembered port is taken by something else now: take any, and say so wherever the
+        // URL is shown — scripts that kept the old URL would now talk to that other program.
+        movedFrom = ports[key];
         address = await proxy.listen(0);
       }
       if (ports[key] !== address.port) {
@@ -106,6 +112,7 @@ export class Gateways {
         cluster: r.id.cluster,
         declaredPort: port,
         port: address.port,
+        movedFrom,
         proxy,
       });
     }

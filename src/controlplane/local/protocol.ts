@@ -224,6 +224,11 @@ export interface StatusResponse {
     readonly namespace: string;
     readonly cluster: string;
     readonly url: string;
+    /**
+     * The port this listener had before, when another program had taken it as the daemon
+     * started: the URL changed, and the old one now reaches that program.
+     */
+    readonly movedFrom?: number;
   }[];
   readonly workloads: readonly {
     readonly name: string;

@@ -20,6 +20,7 @@ import {
 import { cleanupOrphans } from '../../controlplane/local/workloads/supervisor.ts';
 import { connect } from './client.ts';
 import type { DownOptions, UpOptions } from './launch-types.ts';
+import { movedNote } from './render.ts';
 
 const DAEMON_MAIN = fileURLToPath(new URL('../../controlplane/local/main.ts', import.meta.url));
 /** This CLI, which the daemon puts on its instances' PATH as `lanes`. */
@@ -55,7 +56,7 @@ function gatewayLines(gateways: StatusResponse['gateways']): string[] {
   if (gateways.length === 0) return ['  no gateways yet: apply an Istio Gateway to get a listener'];
   return gateways.map(
     (g) =>
-      `  gateway ${g.namespace}/${g.name}${g.cluster === 'default' ? '' : ` (cluster ${g.cluster})`}: ${g.url}`,
+      `  gateway ${g.namespace}/${g.name}${g.cluster === 'default' ? '' : ` (cluster ${g.cluster})`}: ${g.url}${g.movedFrom === undefined ? '' : ` ${movedNote(g.movedFrom)}`}`,
   );
 }
 

@@ -398,6 +398,26 @@ Lanes:
     );
   });
 
+  test('a gateway whose remembered port another program took shows its new URL and says so', () => {
+    const moved = renderStatus({
+      gateways: [
+        {
+          name: 'shop-gateway',
+          namespace: 'istio-system',
+          cluster: 'default',
+          url: 'http://127.0.0.1:42273',
+          movedFrom: 37561,
+        },
+      ],
+      workloads: [],
+      lanes: [],
+    });
+    assert.match(
+      moved,
+      / {2}shop-gateway {3}istio-system {3}default {3}http:\/\/127\.0\.0\.1:42273 \(its port 37561 was taken by another program when the daemon started: update saved URLs\)\n/,
+    );
+  });
+
   test('empty sections say so', () => {
     assert.equal(
       renderStatus({ gateways: [], workloads: [], lanes: [] }),

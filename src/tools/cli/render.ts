@@ -436,6 +436,11 @@ function instanceTable(instances: readonly InstanceView[]): string {
 // ---------------------------------------------------------------------------------------------
 // status
 
+/** After a gateway's URL whose remembered port another program took: the URL changed. */
+export function movedNote(port: number): string {
+  return `(its port ${port} was taken by another program when the daemon started: update saved URLs)`;
+}
+
 export function renderStatus(
   s: StatusResponse,
   daemon?: { stateDir: string; info: DaemonInfo },
@@ -451,7 +456,12 @@ export function renderStatus(
     section(
       'Gateways',
       ['NAME', 'NAMESPACE', 'CLUSTER', 'URL'],
-      s.gateways.map((g) => [g.name, g.namespace, g.cluster, g.url]),
+      s.gateways.map((g) => [
+        g.name,
+        g.namespace,
+        g.cluster,
+        g.movedFrom === undefined ? g.url : `${g.url} ${movedNote(g.movedFrom)}`,
+      ]),
     ),
   );
   parts.push(
