@@ -120,6 +120,64 @@ describe('lanes apply', () => {
     assert.ok(old.indexOf('generation A') < old.indexOf('stopped'), old);
   });
 
+  test('a lane that selects no instance of its service is a warning at its selector; deleting a baseline’s last instance warns which requests now fail', async () => {
+    const listen =
+      "require('node:http').createServer((q, a) => a.end('ok')).listen(Number(process.env.PORT), '127.0.0.1')";
+    const web = (version: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web-${version} }
+spec:
+  selector: { matchLabels: { app: web, version: ${version} } }
+  template:
+    metadata: { labels: { app: web, version: ${version} } }
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{ name: app, command: [${node}, "-e", ${JSON.stringify(listen)}] }]
+---
+`;
+    writeFileSync(
+      join(dir, 'web.yaml'),
+      `apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { selector: { app: web }, ports: [{ port: 8000, name: http }] }
+---
+${web('base')}${web('dev-zed')}apiVersion: lanes.dev/v1alpha1
+kind: LaneGroup
+metadata: { name: web }
+spec: { routeHeader: x-web-lane, baseline: base, services: [web] }
+---
+apiVersion: lanes.dev/v1alpha1
+kind: Lane
+metadata: { name: base }
+spec: { group: web, selector: { version: base } }
+`,
+    );
+    writeFileSync(
+      join(dir, 'zed.yaml'),
+      'apiVersion: lanes.dev/v1alpha1\nkind: Lane\nmetadata: { name: dev-zed }\nspec: { group: web, selector: { version: dev-zedd } }\n',
+    );
+    const applied = await cli('apply', '-f', 'web.yaml', '-f', 'zed.yaml');
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(
+      applied.stderr,
+      /^warning: zed\.yaml:4:\d+: Lane dev-zed: spec\.selector: lane dev-zed has no instance of default\/web: no Deployment's pods carry version=dev-zedd /m,
+    );
+    const fixed = await cli('apply', '-f', 'web.yaml');
+    assert.doesNotMatch(fixed.stderr, /no instance of/, 'only lanes of this apply are checked');
+
+    // web-dev-zed is in no lane (the typo), so deleting it takes nothing from any lane's traffic.
+    const quiet = await cli('delete', 'deployment', 'web-dev-zed');
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.doesNotMatch(quiet.stderr, /reached an instance before/);
+    const deleted = await cli('delete', 'deployment', 'web-base');
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(
+      deleted.stderr,
+      /^warning: requests for default\/web in lanes base, dev-zed and without a lane tag reached an instance before and now get 503 LANE_NO_ENDPOINTS: no healthy endpoint of default\/web in lane base, instances in no lane; deploy an instance/m,
+    );
+  });
+
   test('the same note for the same field of several Deployments is one line; -v lists each', async () => {
     const pull = '        imagePullPolicy: IfNotPresent\n';
     writeFileSync(

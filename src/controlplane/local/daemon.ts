@@ -19,6 +19,7 @@ import { HopMetrics } from '../../dataplane/telemetry/metrics.ts';
 import { releaseIssues } from '../release/references.ts';
 import { Dashboard } from './dashboard/server.ts';
 import { dashboardSource } from './dashboard-source.ts';
+import { emptyLanes } from './empty-lanes.ts';
 import { appOf, fromWorkload, gatewayStart } from './explain-apps.ts';
 import { Gateways } from './gateways.ts';
 import { lostRoutes } from './lost-routes.ts';
@@ -243,12 +244,12 @@ export class Daemon {
   apply(req: ApplyRequest): Promise<ApplyResponse> {
     return this.#serialize(async () => {
       const broken = this.#failingConditions();
-      const { results, notes } = this.store.apply(req.sources, req.cluster);
+      const { results, notes, applied } = this.store.apply(req.sources, req.cluster);
       const { started, problems } = await this.#reconcile(Date.now() + SETTLE_MS);
       return {
         results,
         started,
-        issues: notes,
+        issues: [...notes, ...emptyLanes(applied, this.store.resources())],
         notes: [...this.#newlyFailing(broken), ...problems.map((p) => `warning: ${p}`)],
       };
     });

@@ -125,7 +125,11 @@ export class ResourceStore {
   apply(
     sources: readonly SourceText[],
     cluster: string | undefined,
-  ): { results: { resource: string; action: ApplyAction }[]; notes: Issue[] } {
+  ): {
+    results: { resource: string; action: ApplyAction }[];
+    notes: Issue[];
+    applied: readonly Resource[];
+  } {
     checkCluster(cluster);
     const { resources, notes, errors } = validate(sources, cluster);
     if (errors.length > 0) {
@@ -165,7 +169,7 @@ export class ResourceStore {
       );
     }
     this.#persist(next);
-    return { results, notes };
+    return { results, notes, applied: resources };
   }
 
   delete(

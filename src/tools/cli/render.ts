@@ -568,7 +568,9 @@ function indent(block: string, prefix: string): string {
  * `imagePullPolicy`) is one line saying how many and where; `verbose` lists every one.
  */
 export function renderIssueNotes(issues: readonly Issue[], verbose: boolean): string[] {
-  if (verbose) return issues.map((i) => `note: ${formatIssue(i)}`);
+  // An ignored field is a note; a warning (a lane with no instance of a service) says so.
+  const prefix = (i: Issue) => (i.severity === 'warning' ? 'warning' : 'note');
+  if (verbose) return issues.map((i) => `${prefix(i)}: ${formatIssue(i)}`);
   const groups = new Map<string, Issue[]>();
   for (const issue of issues) {
     // `containers[0]` and `containers[2]` are the same field of different items.
@@ -579,8 +581,8 @@ export function renderIssueNotes(issues: readonly Issue[], verbose: boolean): st
   }
   return [...groups.values()].map((group) => {
     const first = group[0]!;
-    if (group.length === 1) return `note: ${formatIssue(first)}`;
-    return `note: ${group.length} × ${first.path.replace(/\[\d+\]/g, '[]')}: ${first.message} (${places(group)}; -v lists each)`;
+    if (group.length === 1) return `${prefix(first)}: ${formatIssue(first)}`;
+    return `${prefix(first)}: ${group.length} × ${first.path.replace(/\[\d+\]/g, '[]')}: ${first.message} (${places(group)}; -v lists each)`;
   });
 }
 
