@@ -168,7 +168,7 @@ const STEPS: readonly Step[] = [
     ],
     // caros's VirtualService routes to subset v1 of mocka, which only lane v1 defined.
     warns:
-      /warning: VirtualService istio-system\/swimlane-ingress-vs-caros is now ResolvedRefs=False \(SubsetNotFound\)/,
+      /warning: VirtualService istio-system\/swimlane-ingress-vs-caros is now ResolvedRefs=False \(SubsetNotFound\): .*caros-dev\.yaml:\d+:\d+ spec\.http\[0\]\.route\[0\]\.destination\.subset: subset "v1" of default\/mocka is neither a DestinationRule subset nor a lane of its lane group \(did you mean "v2"\?\); requests routed here get 503 NO_SUCH_SUBSET/,
   },
 ];
 

@@ -76,7 +76,24 @@ export function analyze(
       return { kind: 'lane', group: group.key, lane: subset };
     return { kind: 'unresolved-subset', subset };
   };
-  const routeCtx: Omit<RouteContext, 'resource'> = { status, resolveService, resolveSubset };
+  const subsetNames = (service: string): string[] => {
+    const group = lanes.serviceGroup.get(service);
+    return [
+      ...Object.keys(registry.get(service)?.subsets ?? {}),
+      ...(group
+        ? Object.values(lanes.compiledLanes)
+            .filter((l) => l.group === group.key)
+            .map((l) => l.name)
+        : []),
+    ];
+  };
+  const routeCtx: Omit<RouteContext, 'resource'> = {
+    status,
+    resolveService,
+    resolveSubset,
+    subsetNames,
+    serviceKeys: () => registry.keys(),
+  };
 
   const virtualServices = sorted
     .filter((r) => isIstio(r, 'VirtualService'))

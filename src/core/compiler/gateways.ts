@@ -14,6 +14,7 @@ import { HostTableBuilder, hostsIntersect } from './hosts.ts';
 import { isCatchAll } from './matchers.ts';
 import { planRoutes } from './route-plan.ts';
 import type { StatusBook } from './status.ts';
+import { suggestName } from './suggest.ts';
 import type { CompiledGateway, CompiledRoute, CompiledServer, SourceRef } from './table.ts';
 import { type CompiledVirtualService, gatewayKey, MESH } from './virtual-services.ts';
 
@@ -174,7 +175,7 @@ export function checkGatewayRefs(
           'ResolvedRefs',
           'GatewayNotFound',
           path,
-          `gateway ${k} does not exist; apply it, or fix the name`,
+          `gateway ${k} does not exist${suggestName(k, gateways.keys(), 'gateways')}; apply it, or fix the name`,
         );
       }
     };

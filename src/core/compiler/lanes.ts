@@ -21,6 +21,7 @@ import {
   withReleaseEntries,
 } from './release-lanes.ts';
 import type { StatusBook } from './status.ts';
+import { suggestName } from './suggest.ts';
 import {
   type CompiledGroup,
   type CompiledLane,
@@ -86,7 +87,7 @@ export function resolveLanes(
           'ResolvedRefs',
           'ServiceNotFound',
           s.path,
-          `service ${s.key} does not exist in any cluster yet; apply its Service (requests to it fail until then)`,
+          `service ${s.key} does not exist in any cluster yet${suggestName(s.key, knownServices, 'services')}; apply its Service, or fix the name (requests to it fail until then)`,
         );
       }
     }
@@ -98,7 +99,7 @@ export function resolveLanes(
           'ResolvedRefs',
           'GatewayNotFound',
           `${ing.path}.gateway`,
-          `gateway ${gw} does not exist; apply it, or fix the name`,
+          `gateway ${gw} does not exist${suggestName(gw, knownGateways, 'gateways')}; apply it, or fix the name`,
         );
       }
     }
@@ -132,7 +133,11 @@ export function resolveLanes(
         'ResolvedRefs',
         'GroupNotFound',
         model.groupPath,
-        `lane group ${JSON.stringify(model.groupName)} does not exist; apply it or fix the name`,
+        `lane group ${JSON.stringify(model.groupName)} does not exist${suggestName(
+          model.groupName,
+          groups.map((g) => g.name),
+          'lane groups',
+        )}; apply it or fix the name`,
       );
       continue;
     }

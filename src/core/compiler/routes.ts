@@ -16,6 +16,7 @@ import type { Resource } from '../../config/resource/resource.ts';
 import { compileRe2, re2Replacement } from '../../config/schema/regex.ts';
 import { ALWAYS, istioMatch } from './matchers.ts';
 import type { StatusBook } from './status.ts';
+import { suggestName } from './suggest.ts';
 import type {
   CompiledDestination,
   CompiledRoute,
@@ -54,6 +55,10 @@ export interface RouteContext {
   resolveService(host: string, namespace: string): string | undefined;
   /** How a `subset` of a service resolves: a DestinationRule subset, a lane, or neither. */
   resolveSubset(service: string, subset: string): DestinationTarget;
+  /** What a route may name as a subset of a service: its DestinationRule subsets and lanes. */
+  subsetNames(service: string): readonly string[];
+  /** Every service's key (`namespace/name`). */
+  serviceKeys(): Iterable<string>;
 }
 
 export const NO_HEADERS: HeaderPolicy = { request: [], response: [] };
@@ -149,6 +154,15 @@ function rewritePolicy(route: HTTPRoute, uriPrefix: string | undefined): Rewrite
   return { uri: rw.uri, matchedPrefix: uriPrefix, uriRegex, authority: rw.authority };
 }
 
+/** The closest service name in the route's namespace to a host's first label, or the names. */
+function hostSuggestion(host: string, namespace: string, ctx: RouteContext): string {
+  const prefix = `${namespace}/`;
+  const names = [...ctx.serviceKeys()]
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => k.slice(prefix.length));
+  return suggestName(host.split('.')[0]!, names, `services in ${namespace}`);
+}
+
 function destinationOf(
   d: HTTPRouteDestination,
   route: HTTPRoute,
@@ -165,7 +179,7 @@ function destinationOf(
       'ResolvedRefs',
       'BackendNotFound',
       `${path}.destination.host`,
-      `host ${JSON.stringify(d.destination.host)} is not a known service; requests routed here get 503 NO_SUCH_SERVICE until a Service with that name exists`,
+      `host ${JSON.stringify(d.destination.host)} is not a known service${hostSuggestion(d.destination.host, ns, ctx)}; requests routed here get 503 NO_SUCH_SERVICE until a Service with that name exists`,
     );
   } else if (d.destination.subset !== undefined) {
     target = ctx.resolveSubset(service, d.destination.subset);
@@ -175,7 +189,7 @@ function destinationOf(
         'ResolvedRefs',
         'SubsetNotFound',
         `${path}.destination.subset`,
-        `subset ${JSON.stringify(d.destination.subset)} of ${service} is neither a DestinationRule subset nor a lane of its lane group; requests routed here get 503 NO_SUCH_SUBSET`,
+        `subset ${JSON.stringify(d.destination.subset)} of ${service} is neither a DestinationRule subset nor a lane of its lane group${suggestName(d.destination.subset, ctx.subsetNames(service), 'its subsets and lanes')}; requests routed here get 503 NO_SUCH_SUBSET`,
       );
     }
   }

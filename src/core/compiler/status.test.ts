@@ -328,7 +328,8 @@ const cases: Case[] = [
     reason: 'BackendNotFound',
     path: 'spec.http[0].route[1].destination.host',
     at: 'ghost-host',
-    message: /host "ghost-host" is not a known service; .*503 NO_SUCH_SERVICE/,
+    message:
+      /host "ghost-host" is not a known service \(services in default: back, front, other\); .*503 NO_SUCH_SERVICE/,
   },
   {
     title: 'a VirtualService subset that is neither a DestinationRule subset nor a lane',
@@ -345,7 +346,88 @@ const cases: Case[] = [
     reason: 'SubsetNotFound',
     path: 'spec.http[0].route[0].destination.subset',
     at: 'ghost-subset',
-    message: /subset "ghost-subset" of default\/front is neither .*503 NO_SUCH_SUBSET/,
+    message:
+      /subset "ghost-subset" of default\/front is neither .* lane group \(its subsets and lanes: stable\); .*503 NO_SUCH_SUBSET/,
+  },
+  {
+    title: 'a VirtualService subset one typo away from a lane: the lane is suggested',
+    docs: [
+      virtualService('vs', [
+        'hosts: [front]',
+        'http:',
+        '- route: [{ destination: { host: front, subset: stabel } }]',
+      ]),
+    ],
+    kind: 'VirtualService',
+    name: 'vs',
+    type: 'ResolvedRefs',
+    reason: 'SubsetNotFound',
+    path: 'spec.http[0].route[0].destination.subset',
+    at: 'stabel',
+    message:
+      /subset "stabel" of default\/front .* \(did you mean "stable"\?\); requests routed here/,
+  },
+  {
+    title: 'a VirtualService host one typo away from a service: the service is suggested',
+    docs: [
+      virtualService('vs', [
+        'hosts: [front]',
+        'http:',
+        '- route: [{ destination: { host: frnot } }]',
+      ]),
+    ],
+    kind: 'VirtualService',
+    name: 'vs',
+    type: 'ResolvedRefs',
+    reason: 'BackendNotFound',
+    path: 'spec.http[0].route[0].destination.host',
+    at: 'frnot',
+    message: /host "frnot" is not a known service \(did you mean "front"\?\); /,
+  },
+  {
+    title: 'a lane whose group is one typo away from a group: the group is suggested',
+    docs: [lane('v2', ['group: shpo', 'selector: { version: v2 }'])],
+    kind: 'Lane',
+    name: 'v2',
+    type: 'ResolvedRefs',
+    reason: 'GroupNotFound',
+    path: 'spec.group',
+    at: 'shpo',
+    message:
+      /lane group "shpo" does not exist \(did you mean "shop"\?\); apply it or fix the name$/,
+    disables: 'v2',
+    fallbackReason: 'unknown-lane',
+  },
+  {
+    title: 'a group service one typo away from a Service: the Service is suggested',
+    docs: [group('extra', ['services: [othr]'])],
+    kind: 'LaneGroup',
+    name: 'extra',
+    type: 'ResolvedRefs',
+    reason: 'ServiceNotFound',
+    path: 'spec.services[0]',
+    at: 'othr',
+    message:
+      /service default\/othr does not exist in any cluster yet \(did you mean "default\/other"\?\); apply its Service, or fix the name/,
+  },
+  {
+    title: 'a VirtualService gateway one typo away from a Gateway: the Gateway is suggested',
+    docs: [
+      virtualService('vs2', [
+        'hosts: [front.example.com]',
+        'gateways: [gww]',
+        'http:',
+        '- route: [{ destination: { host: front } }]',
+      ]),
+    ],
+    kind: 'VirtualService',
+    name: 'vs2',
+    type: 'ResolvedRefs',
+    reason: 'GatewayNotFound',
+    path: 'spec.gateways[0]',
+    at: 'gww',
+    message:
+      /gateway default\/gww does not exist \(did you mean "default\/gw"\?\); apply it, or fix the name/,
   },
   {
     title: 'a VirtualService subset naming a lane of another group',
