@@ -266,7 +266,10 @@ describe('release machine', () => {
     assert.equal(promoted.state.phase, 'Promoting');
     assert.equal(promoted.state.history.at(-1)?.reason, 'PromotedByHand');
     promoted.until('Succeeded');
-    assert.match(promoted.command('abort')!, /cannot abort a release that is Succeeded/);
+    assert.equal(
+      promoted.command('abort'),
+      'cannot abort a release that is Succeeded; it has finished: to run it again, change its spec and apply it (a finished release whose spec changes starts again), or delete it',
+    );
 
     const aborted = new Sim(spec(), healthy).run(3);
     aborted.command('abort');
@@ -274,6 +277,12 @@ describe('release machine', () => {
     assert.equal(aborted.state.outcome?.reason, 'Aborted');
     assert.match(aborted.command('promote')!, /cannot promote a release that is RolledBack/);
     assert.match(aborted.command('approve')!, /nothing to approve/);
+    for (const c of ['pause', 'resume', 'promote', 'approve'] as const)
+      assert.match(
+        aborted.command(c)!,
+        /; it has finished: to run it again, change its spec and apply it/,
+        c,
+      );
   });
 
   test('aborting during promotion before the cleanup returns the baseline; after it, it is too late', () => {

@@ -459,6 +459,25 @@ function onAnalysis(s: ReleaseState, spec: ReleaseSpec, r: AnalysisResult): Adva
   }
 }
 
+/** What a refused command can do instead, after it says why (nothing when the why says it). */
+function instead(s: ReleaseState): string {
+  switch (s.phase) {
+    case 'Succeeded':
+    case 'RolledBack':
+    case 'Failed':
+      return '; it has finished: to run it again, change its spec and apply it (a finished release whose spec changes starts again), or delete it';
+    case 'Promoting':
+      return '; it is being promoted: lanes release status NAME -w shows when it has finished';
+    case 'Paused':
+      return '; it is paused: lanes release resume, promote or abort it';
+    case 'Verifying':
+    case 'Progressing':
+      return '';
+    default:
+      return assertNever(s.phase);
+  }
+}
+
 function onCommand(s: ReleaseState, spec: ReleaseSpec, c: ReleaseCommand, now: number): Advance {
   const finished = !ACTIVE_PHASES.has(s.phase);
   switch (c) {
@@ -472,7 +491,7 @@ function onCommand(s: ReleaseState, spec: ReleaseSpec, c: ReleaseCommand, now: n
         return startPromotion(s, now, 'Approved', 'promotion approved');
       return refuse(
         s,
-        `nothing to approve: the release is ${s.phase}; approve opens the verification gate, or promotes after the last step when promote is manual`,
+        `nothing to approve: the release is ${s.phase}; approve opens the verification gate, or promotes after the last step when promote is manual${instead(s)}`,
       );
     case 'pause':
       if (s.phase === 'Verifying' || s.phase === 'Progressing')
@@ -485,7 +504,7 @@ function onCommand(s: ReleaseState, spec: ReleaseSpec, c: ReleaseCommand, now: n
           ),
           effects: [],
         };
-      return refuse(s, `cannot pause a release that is ${s.phase}`);
+      return refuse(s, `cannot pause a release that is ${s.phase}${instead(s)}`);
     case 'resume':
       if (s.phase === 'Paused' && s.paused?.cause !== 'promotion')
         return {
@@ -501,7 +520,7 @@ function onCommand(s: ReleaseState, spec: ReleaseSpec, c: ReleaseCommand, now: n
         s,
         s.phase === 'Paused'
           ? 'the release waits for promotion: use lanes release approve (or promote)'
-          : `cannot resume a release that is ${s.phase}, it is not paused`,
+          : `cannot resume a release that is ${s.phase}, it is not paused${instead(s)}`,
       );
     case 'promote':
       if (s.phase === 'Verifying' || s.phase === 'Progressing' || s.phase === 'Paused')
@@ -511,9 +530,9 @@ function onCommand(s: ReleaseState, spec: ReleaseSpec, c: ReleaseCommand, now: n
           'PromotedByHand',
           'promoted by hand, skipping the steps left',
         );
-      return refuse(s, `cannot promote a release that is ${s.phase}`);
+      return refuse(s, `cannot promote a release that is ${s.phase}${instead(s)}`);
     case 'abort':
-      if (finished) return refuse(s, `cannot abort a release that is ${s.phase}`);
+      if (finished) return refuse(s, `cannot abort a release that is ${s.phase}${instead(s)}`);
       if (s.phase === 'Promoting' && s.promotion?.cleanupStarted)
         return refuse(s, "too late to abort: the old baseline's workloads are being deleted");
       return rollBack(s, spec, now, 'RolledBack', 'Aborted', 'aborted by hand');
