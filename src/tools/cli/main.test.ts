@@ -603,6 +603,33 @@ mocka-v1   default     default   1/1     Ready    0
     assert.equal(r.stderr, 'lanes: deployments.apps "nope" not found in cluster "dev"\n');
   });
 
+  test('get and describe of a name that is not there: the one meant, or the few there are', async () => {
+    // The daemon answers a query by name with nothing, and the query for the kind with every one.
+    api.handler = (req) => ({
+      body: {
+        items:
+          req.query.name === undefined
+            ? [
+                { ...mockaV1, name: 'mocka-v1' },
+                { ...mockaV1, name: 'mockb-v1' },
+              ]
+            : [],
+      },
+    });
+    let r = await cli(['describe', 'deploy', 'mocka-v2']);
+    assert.deepEqual(r, {
+      code: 1,
+      stdout: '',
+      stderr: 'lanes: deployments.apps "mocka-v2" not found (did you mean "mocka-v1"?)\n',
+    });
+    assert.deepEqual(api.requests.at(-1)!.query, { kind: 'Deployment' });
+    r = await cli(['get', 'deploy', 'web']);
+    assert.equal(
+      r.stderr,
+      'lanes: deployments.apps "web" not found (deployments: mocka-v1, mockb-v1)\n',
+    );
+  });
+
   test('requests: none yet, or none with the trace id asked for, each said as such', async () => {
     api.handler = () => ({ body: { requests: [] } });
     let r = await cli(['requests']);

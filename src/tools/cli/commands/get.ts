@@ -1,6 +1,7 @@
 /** `lanes get` and `lanes describe`. */
 import type { ResourcesResponse, ResourceView } from '../../../controlplane/local/protocol.ts';
 import { resolveStateDir } from '../../../controlplane/local/state/state-dir.ts';
+import { suggestName } from '../../../core/compiler/suggest.ts';
 import {
   type CommandSpec,
   maxPositionals,
@@ -141,7 +142,12 @@ async function query(
     ...(cluster !== undefined ? { cluster } : {}),
   });
   if (name !== undefined && res.items.length === 0) {
-    throw new CliError(`${qualifiedPlural(info)} ${JSON.stringify(name)} not found${where(p)}`);
+    // Which ones there are, or the one meant: a typo should not need a second command to see.
+    const all = await client.resources({ kind: info.kind });
+    const names = all.items.map((i) => i.name);
+    throw new CliError(
+      `${qualifiedPlural(info)} ${JSON.stringify(name)} not found${where(p)}${suggestName(name, names, info.plural)}`,
+    );
   }
   return res;
 }
