@@ -39,3 +39,18 @@ export function editDistance(a: string, b: string): number {
   }
   return d[rows * cols - 1] ?? 0;
 }
+
+/** Beyond this many names, listing them helps less than it clutters. */
+const LISTED = 8;
+
+/**
+ * What to add to "X does not exist": ` (did you mean "stable"?)` for the closest known name, since
+ * a typo is the usual cause, else ` (lanes: a, b)` while there are few, else nothing.
+ */
+export function suggestName(word: string, known: Iterable<string>, what: string): string {
+  const names = [...new Set(known)].sort();
+  const close = didYouMean(word, names);
+  if (close !== undefined) return ` (did you mean ${JSON.stringify(close)}?)`;
+  if (names.length === 0 || names.length > LISTED) return '';
+  return ` (${what}: ${names.join(', ')})`;
+}

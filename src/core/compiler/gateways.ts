@@ -8,13 +8,13 @@
 import { TRUST_CLIENT_LANE } from '../../config/kinds/annotations.ts';
 import type { GatewaySpec } from '../../config/kinds/istio/types.ts';
 import type { Resource } from '../../config/resource/resource.ts';
+import { suggestName } from '../../config/schema/did-you-mean.ts';
 import { newDict } from './dict.ts';
 import type { EntryRoute } from './entry-routes.ts';
 import { HostTableBuilder, hostsIntersect } from './hosts.ts';
 import { isCatchAll } from './matchers.ts';
 import { planRoutes } from './route-plan.ts';
 import type { StatusBook } from './status.ts';
-import { suggestName } from './suggest.ts';
 import type { CompiledGateway, CompiledRoute, CompiledServer, SourceRef } from './table.ts';
 import { type CompiledVirtualService, gatewayKey, MESH } from './virtual-services.ts';
 

@@ -6,6 +6,7 @@
 
 import type { Resource } from '../../config/resource/resource.ts';
 import { serviceKey } from '../../config/resource/service-ref.ts';
+import { suggestName } from '../../config/schema/did-you-mean.ts';
 import { dictFrom, labelsMatch, labelsOf, newDict } from './dict.ts';
 import {
   attachAsmEntry,
@@ -21,7 +22,6 @@ import {
   withReleaseEntries,
 } from './release-lanes.ts';
 import type { StatusBook } from './status.ts';
-import { suggestName } from './suggest.ts';
 import {
   type CompiledGroup,
   type CompiledLane,

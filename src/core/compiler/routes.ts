@@ -13,10 +13,10 @@ import type {
   HTTPRouteDestination,
 } from '../../config/kinds/istio/types.ts';
 import type { Resource } from '../../config/resource/resource.ts';
+import { suggestName } from '../../config/schema/did-you-mean.ts';
 import { compileRe2, re2Replacement } from '../../config/schema/regex.ts';
 import { ALWAYS, istioMatch } from './matchers.ts';
 import type { StatusBook } from './status.ts';
-import { suggestName } from './suggest.ts';
 import type {
   CompiledDestination,
   CompiledRoute,

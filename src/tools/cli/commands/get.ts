@@ -1,7 +1,8 @@
 /** `lanes get` and `lanes describe`. */
+
+import { suggestName } from '../../../config/schema/did-you-mean.ts';
 import type { ResourcesResponse, ResourceView } from '../../../controlplane/local/protocol.ts';
 import { resolveStateDir } from '../../../controlplane/local/state/state-dir.ts';
-import { suggestName } from '../../../core/compiler/suggest.ts';
 import {
   type CommandSpec,
   maxPositionals,

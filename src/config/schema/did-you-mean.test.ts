@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { suggestName } from './suggest.ts';
+import { suggestName } from './did-you-mean.ts';
 
 describe('suggestName', () => {
   const cases: { title: string; word: string; known: string[]; expected: string }[] = [
