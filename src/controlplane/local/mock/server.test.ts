@@ -318,6 +318,9 @@ describe('mock service process', () => {
       env: { app: 'mocka', version: 'v1', PORT: String(mockc.port) },
     });
     assert.deepEqual(await waitForExit(taken), { code: 1, signal: null });
-    assert.equal(taken.stderr(), `mock: cannot listen on 127.0.0.1:${mockc.port}: EADDRINUSE\n`);
+    assert.equal(
+      taken.stderr(),
+      `mock: cannot listen on 127.0.0.1:${mockc.port}: another program is listening there (EADDRINUSE); give another PORT (lanes mock --port), or 0 for any free one\n`,
+    );
   });
 });

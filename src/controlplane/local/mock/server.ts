@@ -227,6 +227,14 @@ function answer(res: http.ServerResponse, status: number, body: string | Buffer)
   res.end(body);
 }
 
+/** Why the mock cannot listen, and for a taken port what to give instead. */
+function listenFailure(port: number, err: NodeJS.ErrnoException): string {
+  const why = err.code ?? err.message;
+  return err.code === 'EADDRINUSE'
+    ? `cannot listen on 127.0.0.1:${port}: another program is listening there (EADDRINUSE); give another PORT (lanes mock --port), or 0 for any free one`
+    : `cannot listen on 127.0.0.1:${port}: ${why}`;
+}
+
 function fail(message: string, code: number): never {
   process.stderr.write(`mock: ${message}\n`);
   process.exit(code);
@@ -247,7 +255,7 @@ async function mainGrpc(config: MockConfig): Promise<void> {
   const server = createGrpcMockServer(() => self, upstream);
   const port = await server
     .listen(config.port)
-    .catch((err: Error) => fail(`cannot listen on 127.0.0.1:${config.port}: ${err.message}`, 1));
+    .catch((err: NodeJS.ErrnoException) => fail(listenFailure(config.port, err), 1));
   self = `-> ${config.app}(version: ${config.version}, ip: 127.0.0.1:${port})`;
   process.stdout.write(
     `mock ${config.app} (version ${config.version}, gRPC) listening on 127.0.0.1:${port}\n`,
@@ -267,7 +275,7 @@ function main(): void {
   }
   const server = createMockServer(config);
   server.on('error', (err: NodeJS.ErrnoException) => {
-    fail(`cannot listen on 127.0.0.1:${config.port}: ${err.code ?? err.message}`, 1);
+    fail(listenFailure(config.port, err), 1);
   });
   server.listen(config.port, '127.0.0.1', () => {
     const { port } = server.address() as AddressInfo;
