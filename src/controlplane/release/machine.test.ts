@@ -268,7 +268,7 @@ describe('release machine', () => {
     promoted.until('Succeeded');
     assert.equal(
       promoted.command('abort'),
-      'cannot abort a release that is Succeeded; it has finished: to run it again, change its spec and apply it (a finished release whose spec changes starts again), or delete it',
+      'cannot abort a release that is Succeeded; it has finished and its lane is the baseline of its services: release the next change with a new Release; to delete this one, first write the promotion into your resources (lanes delete says what to apply)',
     );
 
     const aborted = new Sim(spec(), healthy).run(3);

@@ -463,6 +463,11 @@ function onAnalysis(s: ReleaseState, spec: ReleaseSpec, r: AnalysisResult): Adva
 function instead(s: ReleaseState): string {
   switch (s.phase) {
     case 'Succeeded':
+      // Its promotion lives in the release: starting it again or deleting it would hand the
+      // services back, which lanes refuses until the promotion is written into the resources.
+      return s.promotion
+        ? '; it has finished and its lane is the baseline of its services: release the next change with a new Release; to delete this one, first write the promotion into your resources (lanes delete says what to apply)'
+        : '; it has finished: to run it again, change its spec and apply it (a finished release whose spec changes starts again), or delete it';
     case 'RolledBack':
     case 'Failed':
       return '; it has finished: to run it again, change its spec and apply it (a finished release whose spec changes starts again), or delete it';
