@@ -1,5 +1,6 @@
 /**
- * The test reporter behind `npm test`: a dot per test while the suite runs, then every failure
+ * The test reporter behind `npm test`: a dot per test while the suite runs, then the skipped
+ * tests counted by reason (a skip is only acceptable with one, so it is shown), then every failure
  * with its name, place and assertion first (the stack after, trimmed to the test's own frames),
  * then the totals on a line of their own. node:test's dot reporter prints no totals and leads a
  * failure with a stack trace; spec prints thousands of lines.
@@ -34,6 +35,21 @@ function describeError(error: unknown): string {
   return stack === '' ? cause.message : `${cause.message}\n${stack}`;
 }
 
+/** Skipped tests of one reason: how many, and where the first one is. */
+interface Skipped {
+  count: number;
+  readonly first: string;
+}
+
+/** A skip's reason is its message (`t.skip('why')`, `{ skip: 'why' }`); a bare skip has none. */
+function noteSkip(skips: Map<string, Skipped>, data: Pass): void {
+  const reason =
+    typeof data.skip === 'string' && data.skip !== '' ? data.skip : '(no reason given)';
+  const known = skips.get(reason);
+  if (known) known.count++;
+  else skips.set(reason, { count: 1, first: place(data) });
+}
+
 function indent(text: string, by: string): string {
   return text
     .split('\n')
@@ -50,6 +66,7 @@ export default async function* reporter(
   source: AsyncIterable<TestEvent>,
 ): AsyncGenerator<string, void> {
   const failures: Fail[] = [];
+  const skips = new Map<string, Skipped>();
   let column = 0;
   let total: Summary | undefined;
   const dot = (c: string): string => {
@@ -61,7 +78,10 @@ export default async function* reporter(
   for await (const event of source) {
     switch (event.type) {
       case 'test:pass':
-        if (event.data.details.type === 'test') yield dot(event.data.skip ? ',' : '.');
+        if (event.data.details.type === 'test') {
+          if (event.data.skip) noteSkip(skips, event.data);
+          yield dot(event.data.skip ? ',' : '.');
+        }
         break;
       case 'test:fail':
         // A suite fails because a test in it did (already counted), or because its own hook threw.
@@ -82,6 +102,11 @@ export default async function* reporter(
     }
   }
   if (column > 0) yield '\n';
+  if (skips.size > 0) {
+    yield '\nskipped, by reason:\n';
+    for (const [reason, k] of [...skips].sort((a, b) => b[1].count - a[1].count))
+      yield `  ${String(k.count).padStart(4)} × ${reason} (${k.first}${k.count > 1 ? ', …' : ''})\n`;
+  }
   if (failures.length > 0) {
     yield `\n${red(`${failures.length} failed:`)}\n`;
     for (const f of failures) {
