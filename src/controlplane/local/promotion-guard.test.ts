@@ -117,6 +117,20 @@ describe('a promoted release is not ended by accident', () => {
     assert.equal(table.services['default/mockb']?.lanes?.baselineChain[0], 'v1');
   });
 
+  test('with only the Lane applied, the refusal asks for the group change alone', () => {
+    const lane = `apiVersion: lanes.dev/v1alpha1
+kind: Lane
+metadata: { name: v2 }
+spec: { group: mock, selector: { app: mocka, version: v2 }, services: [mocka] }`;
+    const refused = deleteCheck(load(...BASE, GROUP('[mocka, mockb]'), lane));
+    assert.deepEqual(refused?.lines, [
+      'default/mocka would go back to lane v1',
+      "the release's cleanup deleted the workloads of the lanes they left (default/mocka-v1): requests would fall back further, or fail with LANE_NO_ENDPOINTS",
+      `make lane v2 first in the fallback of those services in LaneGroup mock (mesh.yaml:${GROUP_LINE}): services: [{name: mocka, fallback: [v2]}, mockb]`,
+      'or hand them back anyway: lanes delete release mock-v2 --force',
+    ]);
+  });
+
   test('deleting something else leaves the promotion in force: nothing to refuse', () => {
     assert.equal(deleteCheck(RESOURCES.filter((r) => r.metadata.name !== 'mockb-v1')), undefined);
   });

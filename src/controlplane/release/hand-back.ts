@@ -67,7 +67,8 @@ export function handBackReport(
       `the release's cleanup deleted the workloads of the lanes they left (${promotion.cleanup.join(', ')}): requests would fall back further, or fail with LANE_NO_ENDPOINTS`,
     );
   const laneDefined = after.some((r) => isKind(r, laneKind) && r.metadata.name === lane);
-  if (!laneDefined && template)
+  const laneLine = !laneDefined && template !== undefined;
+  if (laneLine)
     lines.push(
       `lane ${lane} exists only through the release; apply it first: ${laneYaml(release, template)}`,
     );
@@ -78,7 +79,7 @@ export function handBackReport(
   if (groupResource) {
     const services = new Set(backs.map((b) => b.service));
     lines.push(
-      `and make lane ${lane} first in the fallback of those services in LaneGroup ${group}${groupResource.origin.file ? ` (${groupResource.origin.file}:${groupResource.origin.line})` : ''}: services: ${groupServicesYaml(groupResource.spec, services, lane)}`,
+      `${laneLine ? 'and make' : 'make'} lane ${lane} first in the fallback of those services in LaneGroup ${group}${groupResource.origin.file ? ` (${groupResource.origin.file}:${groupResource.origin.line})` : ''}: services: ${groupServicesYaml(groupResource.spec, services, lane)}`,
     );
   }
   lines.push(
