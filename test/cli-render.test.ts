@@ -285,7 +285,7 @@ describe('lanes render istio', () => {
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /<stdin>:4:\d+: LaneGroup g: spec.routeHeader: .*lower-case/);
-    assert.match(r.stderr, /lanes: 2 error\(s\) in the files; nothing was rendered/);
+    assert.match(r.stderr, /lanes: the files were rejected: 2 errors; nothing was rendered/);
   });
 
   const usage: [string, string[], RegExp][] = [

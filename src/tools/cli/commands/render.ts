@@ -75,8 +75,10 @@ export async function render(ctx: CommandContext): Promise<number> {
   const loaded = loadResources(sources, cluster === undefined ? {} : { cluster });
   const issues = loaded.issues.filter((i) => i.severity !== 'ignored').map(formatIssue);
   if (!loaded.ok) {
+    const errors = loaded.issues.filter((i) => i.severity === 'error').length;
+    // Worded as lanes apply words a refused apply.
     throw new CliError(
-      `${loaded.issues.filter((i) => i.severity === 'error').length} error(s) in the files; nothing was rendered`,
+      `the files were rejected: ${errors} error${errors === 1 ? '' : 's'}; nothing was rendered`,
       { details: issues },
     );
   }
