@@ -118,6 +118,13 @@ describe('lanes apply', () => {
     );
     const old = readFileSafe(`${logFile}.1`);
     assert.ok(old.indexOf('generation A') < old.indexOf('stopped'), old);
+    // An instance the workload does not have: its instances are named, not every workload.
+    const missing = await cli('logs', 'gen', '--instance', '5');
+    assert.equal(missing.code, 1);
+    assert.match(
+      missing.stderr,
+      /no instance of default\/gen #5; it has #0 \(default\): give --instance one of those/,
+    );
   });
 
   test('a lane that selects no instance of its service is a warning at its selector; deleting a baseline’s last instance warns which requests now fail', async () => {

@@ -451,14 +451,22 @@ export class Daemon {
       .sort((a, b) => Number(a.leaving) - Number(b.leaving));
     const chosen = candidates.find((i) => instance === undefined || i.index === instance);
     if (!chosen) {
+      const what = `no instance of ${name}${instance === undefined ? '' : ` #${instance}`}${cluster ? ` in cluster ${cluster}` : ''}`;
+      // The workload runs, only not that instance: name the instances it has, not every workload.
+      if (candidates.length > 0) {
+        const have = [
+          ...new Set(candidates.map((i) => `#${i.index}${cluster ? '' : ` (${i.cluster})`}`)),
+        ];
+        throw new RequestError(
+          404,
+          `${what}; it has ${have.join(', ')}: give --instance one of those`,
+        );
+      }
       const known = this.store
         .resources()
         .filter(isDeployment)
         .map((d) => `${d.metadata.namespace}/${d.metadata.name}`);
-      throw new RequestError(
-        404,
-        `no instance of ${name}${instance === undefined ? '' : ` #${instance}`}${cluster ? ` in cluster ${cluster}` : ''}; workloads: ${known.join(', ') || 'none'}`,
-      );
+      throw new RequestError(404, `${what}; workloads: ${known.join(', ') || 'none'}`);
     }
     return chosen.logFile;
   }
