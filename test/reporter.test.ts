@@ -18,7 +18,7 @@ import { test } from 'node:test';
 test('one plus one is two', () => assert.equal(1 + 1, 2));
 test('needs a program that is missing', (t) => t.skip('frobnicate is not installed'));
 test('needs it too', (t) => t.skip('frobnicate is not installed'));
-test('needs the shared data', { skip: '../shared is absent' }, () => {});
+test('needs the sample data', { skip: 'the sample data is absent' }, () => {});
 test('two plus two is five', () => assert.equal(2 + 2, 5));
 `;
 
@@ -51,7 +51,7 @@ describe('the npm test reporter', () => {
     assert.match(lines.at(-1)!, /^tests 5 · passed 1 · failed 1 · skipped 3 · \d+s$/);
     assert.match(
       stdout,
-      /skipped, by reason:\n {5}2 × frobnicate is not installed \(suite\.test\.ts:4, …\)\n {5}1 × \.\.\/shared is absent \(suite\.test\.ts:6\)\n/,
+      /skipped, by reason:\n {5}2 × frobnicate is not installed \(suite\.test\.ts:4, …\)\n {5}1 × the sample data is absent \(suite\.test\.ts:6\)\n/,
     );
     const failure = stdout.slice(stdout.indexOf('1 failed:'));
     assert.match(

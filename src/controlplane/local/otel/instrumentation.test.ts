@@ -58,8 +58,8 @@ describe('instrumentationFor: the Instrumentation the operator would pick', () =
     ],
     [
       'namespace/name: that one, in another namespace',
-      `${deployment('shared/demo')}---${instrumentation('demo', 'shared', 'tracecontext')}`,
-      'shared/demo',
+      `${deployment('team/demo')}---${instrumentation('demo', 'team', 'tracecontext')}`,
+      'team/demo',
       ['traceparent', 'tracestate'],
     ],
   ];
