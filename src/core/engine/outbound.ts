@@ -10,7 +10,7 @@ import type { RoutingTable, VirtualHost } from '../compiler/table.ts';
 import { resolveDestination } from './destination.ts';
 import { firstMatch, MatchInput } from './match.ts';
 import { overrideOutcome, sidecarOverride, withOverride } from './override.ts';
-import { actOnRoute, failure, NO_STEPS } from './route-action.ts';
+import { actOnRoute, failure, NO_STEPS, unresolved } from './route-action.ts';
 import { carrierOps, contextOf, findTags } from './tags.ts';
 import type {
   DecideContext,
@@ -168,19 +168,7 @@ export function decideOutbound(
       : { service: svc.key, host, port, target: BY_TAG, overrideLane };
   const resolved = resolveDestination(table, destination, tags, ctx.isEjected, steps);
   const overrideInfo = overrideOutcome(override, resolved.overridden);
-  if (!resolved.ok)
-    return failure(
-      {
-        code: resolved.code,
-        message: resolved.message,
-        service: resolved.service,
-        lane: resolved.lane,
-        fallback: resolved.fallback,
-        tags,
-        override: overrideInfo,
-      },
-      steps,
-    );
+  if (!resolved.ok) return unresolved(resolved, tags, overrideInfo, steps);
   return withOverride(
     {
       kind: 'forward',

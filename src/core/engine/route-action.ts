@@ -11,7 +11,7 @@ import type {
   HeaderChange,
   RoutingTable,
 } from '../compiler/table.ts';
-import { resolveDestination } from './destination.ts';
+import { type Resolved, resolveDestination } from './destination.ts';
 import { type ErrorCode, statusOf } from './errors.ts';
 import {
   type HopOverride,
@@ -269,19 +269,7 @@ export function actOnRoute(o: ActOptions): Decision {
     overrideLane === undefined ? dest : { ...dest, overrideLane };
   const resolved = resolveDestination(o.table, destination, tags, o.ctx.isEjected, steps);
   const overrideInfo = overrideOutcome(override, resolved.overridden);
-  if (!resolved.ok)
-    return failure(
-      {
-        code: resolved.code,
-        message: resolved.message,
-        service: resolved.service,
-        lane: resolved.lane,
-        fallback: resolved.fallback,
-        tags,
-        override: overrideInfo,
-      },
-      steps,
-    );
+  if (!resolved.ok) return unresolved(resolved, tags, overrideInfo, steps);
   const responseOps: HeaderOp[] = [];
   toOps(dest.headers.response, responseOps);
   const told = o.atGateway ? overrideResponseOp(overrideInfo) : undefined;
@@ -320,6 +308,17 @@ export interface FailureInit {
   readonly tags: readonly Tag[];
   /** What the hop did with the request's override, when it carried one. */
   readonly override?: OverrideInfo | undefined;
+}
+
+/** The error decision for a destination that did not resolve (no service, subset or endpoint). */
+export function unresolved(
+  r: Extract<Resolved, { ok: false }>,
+  tags: readonly Tag[],
+  override: OverrideInfo | undefined,
+  steps: string[] | undefined,
+): Failure {
+  const { code, message, service, lane, fallback } = r;
+  return failure({ code, message, service, lane, fallback, tags, override }, steps);
 }
 
 /** The error decision for `f`; its code and message go to the explanation's steps too. */
