@@ -10,8 +10,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, describe, it } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
-import { decodeText, encodeText, MOCK_METHOD } from '../src/controlplane/local/mock/grpc.ts';
+import { callMockOnce } from '../src/controlplane/local/mock/grpc.ts';
 import { getBaggageValue } from '../src/core/carriers/baggage.ts';
 import type { Endpoint } from '../src/core/compiler/table.ts';
 import type { Workload } from '../src/core/engine/types.ts';
@@ -214,33 +213,7 @@ function get(port: number, headers: Record<string, string>): Promise<string> {
 
 /** A grpc-js call to the gRPC mock through the gateway, with `metadata`. */
 function call(port: number, metadata: Record<string, string>): Promise<string> {
-  const Client = grpc.makeGenericClientConstructor(
-    {
-      call: {
-        path: MOCK_METHOD,
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: encodeText,
-        requestDeserialize: decodeText,
-        responseSerialize: encodeText,
-        responseDeserialize: decodeText,
-      },
-    },
-    'Mock',
-  );
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as {
-    call: (t: string, md: grpc.Metadata, cb: (e: Error | null, r?: string) => void) => void;
-    close(): void;
-  };
-  const md = new grpc.Metadata();
-  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
-  return new Promise((resolve, reject) => {
-    client.call('hello', md, (e, r) => {
-      client.close();
-      if (e) reject(e);
-      else resolve(r ?? '');
-    });
-  });
+  return callMockOnce(`127.0.0.1:${port}`, 'hello', metadata);
 }
 
 function versions(answer: string): string[] {
